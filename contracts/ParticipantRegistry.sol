@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+
+/// @title ParticipantRegistry
+/// @notice The consortium's membership list; see {IParticipantRegistry}.
+/// @dev Permissioning lives here rather than in the node (Besu dropped on-chain node permissioning
+/// in 25.6). The default admin can only be handed over in two steps with a delay
+/// (AccessControlDefaultAdminRules), and day-to-day admission is done by REGISTRAR_ROLE holders it
+/// appoints, so no single hot key can silently grant itself everything.
+contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminRules {
+    /// @notice Role allowed to admit, suspend, reinstate and revoke members.
+    bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
+
+    /// @inheritdoc IParticipantRegistry
+    string public constant VERSION = "1.0.0";
+
+    uint8 private constant _MAX_ROLE = uint8(Role.Regulator);
+
+    mapping(address account => Member) private _members;
+    mapping(address warehouse => WarehouseAdmission) private _warehouseAdmissions;
+    address[] private _memberList;
+
+    uint16 private _minYearsInOperation;
+    uint64 private _minRatedCapacityTonnes;
+
+    /// @param initialAdmin Holder of DEFAULT_ADMIN_ROLE (two-step transfer) and first registrar.
+    /// @param adminTransferDelay Seconds a new default admin must wait before accepting.
+    constructor(address initialAdmin, uint48 adminTransferDelay)
+        AccessControlDefaultAdminRules(adminTransferDelay, initialAdmin)
+    {
+        _grantRole(REGISTRAR_ROLE, initialAdmin);
+    }
+
+    // ------------------------------------------------------------ registrar actions
+
+    /// @inheritdoc IParticipantRegistry
+    function admit(address account, uint8 role, bytes32 entityId, string calldata name, uint64 validUntil)
+        external
+        onlyRole(REGISTRAR_ROLE)
+    {
+        if (role == 0 || role > _MAX_ROLE) revert UnknownRole(role);
+        if (Role(role) == Role.Warehouse) revert WarehouseAdmissionRequired(account);
+        _admit(account, Role(role), entityId, name, validUntil);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function admitWarehouse(
+        address account,
+        bytes32 entityId,
+        string calldata name,
+        uint64 validUntil,
+        WarehouseAdmission calldata admission
+    ) external onlyRole(REGISTRAR_ROLE) {
+        _checkWarehouseStandard(account, admission);
+        _admit(account, Role.Warehouse, entityId, name, validUntil);
+        _recordWarehouseAdmission(account, admission);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function updateWarehouseAdmission(address account, WarehouseAdmission calldata admission)
+        external
+        onlyRole(REGISTRAR_ROLE)
+    {
+        Member storage m = _existingMember(account);
+        if (m.role != Role.Warehouse) revert WrongRole(account, uint8(m.role), uint8(Role.Warehouse));
+        if (m.status == Status.Revoked) revert MemberRevoked(account, m.statusChangedAt);
+        _checkWarehouseStandard(account, admission);
+        _recordWarehouseAdmission(account, admission);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function suspend(address account, string calldata reason) external onlyRole(REGISTRAR_ROLE) {
+        Member storage m = _existingMember(account);
+        if (m.status == Status.Revoked) revert MemberRevoked(account, m.statusChangedAt);
+        if (m.status == Status.Suspended) revert MemberSuspended(account, m.statusChangedAt);
+        m.status = Status.Suspended;
+        m.statusChangedAt = uint40(block.timestamp);
+        emit MembershipSuspended(account, msg.sender, reason);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function reinstate(address account) external onlyRole(REGISTRAR_ROLE) {
+        Member storage m = _existingMember(account);
+        if (m.status == Status.Revoked) revert MemberRevoked(account, m.statusChangedAt);
+        if (m.status != Status.Suspended) revert MemberNotSuspended(account, uint8(m.status));
+        m.status = Status.Active;
+        m.statusChangedAt = uint40(block.timestamp);
+        emit MembershipReinstated(account, msg.sender);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function revoke(address account, string calldata reason) external onlyRole(REGISTRAR_ROLE) {
+        Member storage m = _existingMember(account);
+        if (m.status == Status.Revoked) revert MemberRevoked(account, m.statusChangedAt);
+        m.status = Status.Revoked;
+        m.statusChangedAt = uint40(block.timestamp);
+        emit MembershipRevoked(account, msg.sender, reason);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function renewKyc(address account, uint64 validUntil) external onlyRole(REGISTRAR_ROLE) {
+        Member storage m = _existingMember(account);
+        if (m.status == Status.Revoked) revert MemberRevoked(account, m.statusChangedAt);
+        if (validUntil <= block.timestamp || validUntil > type(uint40).max) {
+            revert ValidityNotInFuture(account, validUntil);
+        }
+        // forge-lint: disable-next-line(unsafe-typecast) -- bounded by type(uint40).max just above
+        m.validUntil = uint40(validUntil);
+        emit KycRenewed(account, msg.sender, validUntil);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function setWarehouseStandards(uint16 minYearsInOperation, uint64 minRatedCapacityTonnes)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        _minYearsInOperation = minYearsInOperation;
+        _minRatedCapacityTonnes = minRatedCapacityTonnes;
+        emit WarehouseStandardsChanged(msg.sender, minYearsInOperation, minRatedCapacityTonnes);
+    }
+
+    // ------------------------------------------------------------ reads
+
+    /// @inheritdoc IParticipantRegistry
+    function member(address account) external view returns (Member memory) {
+        return _members[account];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function warehouseAdmission(address account) external view returns (WarehouseAdmission memory) {
+        return _warehouseAdmissions[account];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function warehouseStandards() external view returns (uint16, uint64) {
+        return (_minYearsInOperation, _minRatedCapacityTonnes);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function isActive(address account) public view returns (bool) {
+        Member storage m = _members[account];
+        return m.status == Status.Active && block.timestamp <= m.validUntil;
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function hasActiveRole(address account, Role role) external view returns (bool) {
+        return _members[account].role == role && isActive(account);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function requireActive(address account, Role role) external view {
+        Member storage m = _checkActive(account);
+        if (m.role != role) revert WrongRole(account, uint8(m.role), uint8(role));
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function requireActiveMember(address account) external view {
+        _checkActive(account);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function memberCount() external view returns (uint256) {
+        return _memberList.length;
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function memberAt(uint256 index) external view returns (address) {
+        return _memberList[index];
+    }
+
+    // ------------------------------------------------------------ internals
+
+    function _admit(address account, Role role, bytes32 entityId, string calldata name, uint64 validUntil) private {
+        if (account == address(0)) revert ZeroAddress();
+        Member storage m = _members[account];
+        if (m.status == Status.Revoked) revert MemberRevoked(account, m.statusChangedAt);
+        if (m.role != Role.None) revert AlreadyAdmitted(account, uint8(m.role), uint8(m.status));
+        if (bytes(name).length == 0) revert EmptyName(account);
+        if (validUntil <= block.timestamp || validUntil > type(uint40).max) {
+            revert ValidityNotInFuture(account, validUntil);
+        }
+        m.role = role;
+        m.status = Status.Active;
+        m.admittedAt = uint40(block.timestamp);
+        // forge-lint: disable-next-line(unsafe-typecast) -- bounded by type(uint40).max just above
+        m.validUntil = uint40(validUntil);
+        m.statusChangedAt = uint40(block.timestamp);
+        m.entityId = entityId;
+        m.name = name;
+        _memberList.push(account);
+        emit MemberAdmitted(account, role, entityId, name, validUntil);
+    }
+
+    function _recordWarehouseAdmission(address account, WarehouseAdmission calldata admission) private {
+        _warehouseAdmissions[account] = admission;
+        emit WarehouseAdmissionRecorded(
+            account, admission.licenceCommitment, admission.yearsInOperation, admission.ratedCapacityTonnes
+        );
+    }
+
+    function _checkWarehouseStandard(address account, WarehouseAdmission calldata admission) private view {
+        if (admission.licenceCommitment == bytes32(0)) revert MissingLicence(account);
+        if (
+            admission.yearsInOperation < _minYearsInOperation
+                || admission.ratedCapacityTonnes < _minRatedCapacityTonnes
+        ) {
+            revert BelowWarehouseStandard(
+                account,
+                admission.yearsInOperation,
+                admission.ratedCapacityTonnes,
+                _minYearsInOperation,
+                _minRatedCapacityTonnes
+            );
+        }
+    }
+
+    function _existingMember(address account) private view returns (Member storage m) {
+        m = _members[account];
+        if (m.role == Role.None) revert NotAMember(account);
+    }
+
+    function _checkActive(address account) private view returns (Member storage m) {
+        m = _existingMember(account);
+        if (m.status == Status.Suspended) revert MemberSuspended(account, m.statusChangedAt);
+        if (m.status == Status.Revoked) revert MemberRevoked(account, m.statusChangedAt);
+        if (block.timestamp > m.validUntil) revert MemberKycExpired(account, m.validUntil);
+    }
+}
