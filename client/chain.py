@@ -1,0 +1,286 @@
+"""Connection, signing and transaction submission.
+
+`Signer.transact` is the one path every state change takes: it simulates the call first (so a
+refusal surfaces as a typed `ContractRevert` and consumes no nonce), takes a nonce from the
+per-key allocator, signs once, submits, and waits for the receipt. Resubmitting a signed
+transaction re-sends the same bytes, so a retry can never create a second transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from eth_abi.abi import decode as abi_decode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress, HexStr
+from eth_utils.address import is_hex_address, to_checksum_address
+from hexbytes import HexBytes
+from web3 import HTTPProvider, Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
+from web3.middleware import ExtraDataToPOAMiddleware
+from web3.types import TxParams, TxReceipt
+
+from client import errors
+
+_ERROR_STRING = "0x08c379a0"
+_PANIC = "0x4e487b71"
+GAS_MARGIN = 1.25
+RECEIPT_TIMEOUT_S = 120.0
+
+
+def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
+    """A Web3 for `rpc_url` that understands PoA (Besu QBFT) blocks; raises ChainUnavailable."""
+    w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    # QBFT puts validator data in extraData (> 32 bytes); this middleware makes such blocks parse.
+    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+    try:
+        w3.eth.chain_id  # noqa: B018 -- the cheapest call that proves the endpoint answers
+    except Exception as exc:
+        raise errors.ChainUnavailable(f"cannot reach a JSON-RPC node at {rpc_url}: {_cause(exc)}") from exc
+    return w3
+
+
+def checksum(address: str, *, what: str = "address") -> str:
+    """`address` in checksum form; InvalidInput naming the value when it is not an address."""
+    if not isinstance(address, str) or not is_hex_address(address):
+        raise errors.InvalidInput(
+            f"{what} {address!r} is not a 20-byte hex address (0x followed by 40 hex digits)"
+        )
+    return to_checksum_address(address)
+
+
+def account_from_key(private_key: str) -> LocalAccount:
+    try:
+        return cast(LocalAccount, Account.from_key(private_key))
+    except Exception as exc:
+        raise errors.ConfigurationError(
+            f"the private key is not a valid secp256k1 key: {_cause(exc)}"
+        ) from exc
+
+
+def decode_revert(data: Any, labels: Mapping[str, str] | None = None) -> errors.LedgerhouseError:
+    """Turns revert data into the matching typed exception (imported late: it is generated)."""
+    from client._contract_errors import ERRORS_BY_SELECTOR
+
+    if isinstance(data, dict):  # some nodes nest it: {"data": "0x..."}
+        data = data.get("data")
+    if isinstance(data, bytes | HexBytes):
+        data = "0x" + bytes(data).hex()
+    if not isinstance(data, str) or len(data) < 10:
+        return errors.TransactionFailed("the contract reverted without a reason")
+    selector, payload = data[:10].lower(), bytes.fromhex(data[10:])
+    if selector == _ERROR_STRING:
+        return errors.TransactionFailed(f"reverted: {abi_decode(['string'], payload)[0]}")
+    if selector == _PANIC:
+        return errors.TransactionFailed(
+            f"the contract panicked with code {abi_decode(['uint256'], payload)[0]:#x}"
+        )
+    cls = ERRORS_BY_SELECTOR.get(selector)
+    if cls is None:
+        return errors.UnknownRevert(data)
+    values = [
+        to_checksum_address(v) if t == "address" else v
+        for t, v in zip(cls.arg_types, abi_decode(list(cls.arg_types), payload), strict=True)
+    ]
+    return cls(*values, labels=labels)
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost reason of `exc` in a few words (requests wraps a refused socket three deep)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError) or "Connection refused" in str(seen):
+            return "connection refused (is the node running?)"
+        if isinstance(seen, TimeoutError) or "timed out" in str(seen).lower():
+            return "timed out"
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]
+
+
+class NonceAllocator:
+    """Hands out consecutive nonces for one key across threads without asking the node each time.
+
+    The first nonce comes from the node's pending count; after a submission that did not reach the
+    node the allocator resynchronises, so a gap is never left behind.
+    """
+
+    def __init__(self, w3: Web3, address: str) -> None:
+        self._w3 = w3
+        self._address = address
+        self._lock = threading.Lock()
+        self._next: int | None = None
+
+    def reserve(self) -> int:
+        with self._lock:
+            if self._next is None:
+                self._next = self._w3.eth.get_transaction_count(self._address, "pending")  # type: ignore[arg-type]
+            nonce = self._next
+            self._next += 1
+            return nonce
+
+    def resync(self) -> None:
+        with self._lock:
+            self._next = None
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """A mined, successful transaction."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    receipt: TxReceipt = field(repr=False)
+
+
+@dataclass(frozen=True)
+class PendingTx:
+    """A signed, submitted transaction; `raw` lets a retry re-send exactly the same bytes."""
+
+    tx_hash: str
+    raw: bytes
+    params: TxParams = field(repr=False)
+
+
+class Signer:
+    """Signs and submits transactions for one key; safe to share between threads."""
+
+    def __init__(self, w3: Web3, account: LocalAccount, labels: Mapping[str, str] | None = None) -> None:
+        self.w3 = w3
+        self.account = account
+        self.address: ChecksumAddress = account.address
+        self.labels: Mapping[str, str] = labels or {}
+        self.nonces = NonceAllocator(w3, account.address)
+        self._chain_id = w3.eth.chain_id
+        self._fee_params = self._fees()
+
+    def _fees(self) -> dict[str, int]:
+        latest = self.w3.eth.get_block("latest")
+        base_fee = latest.get("baseFeePerGas")
+        if base_fee is None:  # pre-London or a free-gas Besu network: legacy pricing
+            return {"gasPrice": int(self.w3.eth.gas_price)}
+        # Generous head-room: a consortium chain's base fee is zero or flat; anvil's decays.
+        tip = int(self.w3.eth.max_priority_fee) if base_fee else 0
+        return {"maxFeePerGas": 2 * int(base_fee) + tip, "maxPriorityFeePerGas": tip}
+
+    def simulate(self, call: ContractFunction) -> int:
+        """Estimates gas for `call` from this key; raises the decoded revert if it would fail."""
+        return self._estimate(call.address, _calldata(call))
+
+    def _estimate(self, to: ChecksumAddress | None, data: HexStr) -> int:
+        params: TxParams = {"from": self.address, "data": data}
+        if to is not None:
+            params["to"] = to
+        try:
+            return int(self.w3.eth.estimate_gas(params))
+        except ContractLogicError as exc:
+            raise decode_revert(exc.data, self.labels) from None
+        except Web3Exception as exc:
+            raise errors.TransactionFailed(f"the node refused to estimate the call: {_cause(exc)}") from exc
+
+    def submit(self, call: ContractFunction, *, gas: int | None = None) -> PendingTx:
+        """Simulates, signs and sends `call`; returns without waiting for it to be mined."""
+        return self._submit_data(
+            call.address, _calldata(call), gas=gas or self._with_margin(self.simulate(call))
+        )
+
+    def submit_deployment(self, data: HexStr) -> PendingTx:
+        """Simulates and sends a contract creation."""
+        return self._submit_data(None, data, gas=self._with_margin(self._estimate(None, data)))
+
+    def _with_margin(self, gas: int) -> int:
+        return int(gas * GAS_MARGIN) + 10_000
+
+    def _submit_data(self, to: ChecksumAddress | None, data: HexStr, *, gas: int) -> PendingTx:
+        params: dict[str, Any] = {
+            "from": self.address,
+            "data": data,
+            "gas": gas,
+            "chainId": self._chain_id,
+            "nonce": self.nonces.reserve(),
+            **self._fee_params,
+        }
+        if to is not None:
+            params["to"] = to
+        signed = self.account.sign_transaction(params)
+        pending = PendingTx(
+            tx_hash="0x" + bytes(signed.hash).hex(),
+            raw=bytes(signed.raw_transaction),
+            params=cast(TxParams, params),
+        )
+        self.resend(pending)
+        return pending
+
+    def resend(self, pending: PendingTx) -> None:
+        """(Re)submits the signed bytes; the node dedupes by hash, so this is idempotent."""
+        try:
+            self.w3.eth.send_raw_transaction(pending.raw)
+        except Web3Exception as exc:
+            message = str(exc).lower()
+            if "already known" in message or "already imported" in message or self._is_known(pending):
+                return  # the node has (or has mined) exactly this transaction: a retry, not a new one
+            self.nonces.resync()
+            raise errors.TransactionFailed(f"the node rejected the transaction: {_cause(exc)}") from exc
+        except OSError as exc:
+            raise errors.ChainUnavailable(f"lost the JSON-RPC node while submitting: {_cause(exc)}") from exc
+
+    def _is_known(self, pending: PendingTx) -> bool:
+        try:
+            self.w3.eth.get_transaction(HexBytes(pending.tx_hash))
+        except Exception:  # TransactionNotFound, or the node cannot tell: treat as unknown
+            return False
+        return True
+
+    def wait(self, pending: PendingTx, *, timeout: float = RECEIPT_TIMEOUT_S) -> TxResult:
+        """Waits for `pending` to be mined; raises the decoded revert if it failed on chain."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                receipt = self.w3.eth.wait_for_transaction_receipt(
+                    HexBytes(pending.tx_hash),
+                    timeout=max(0.1, deadline - time.monotonic()),
+                    poll_latency=0.05,
+                )
+                break
+            except TimeExhausted:
+                raise errors.TransactionFailed(
+                    f"transaction {pending.tx_hash} was not mined within {timeout:.0f} s"
+                ) from None
+        if receipt["status"] != 1:
+            raise self._explain_failure(pending, receipt)
+        return TxResult(
+            tx_hash=pending.tx_hash,
+            block_number=int(receipt["blockNumber"]),
+            gas_used=int(receipt["gasUsed"]),
+            receipt=receipt,
+        )
+
+    def transact(self, call: ContractFunction, *, gas: int | None = None) -> TxResult:
+        """Simulate, submit and wait: the common case."""
+        return self.wait(self.submit(call, gas=gas))
+
+    def _explain_failure(self, pending: PendingTx, receipt: TxReceipt) -> errors.LedgerhouseError:
+        """Replays a failed transaction at its block to recover the revert data."""
+        replay = {k: v for k, v in pending.params.items() if k in ("from", "to", "data", "gas")}
+        try:
+            self.w3.eth.call(cast(TxParams, replay), block_identifier=receipt["blockNumber"] - 1)
+        except ContractLogicError as exc:
+            return decode_revert(exc.data, self.labels)
+        except Web3Exception:
+            pass
+        return errors.TransactionFailed(
+            f"transaction {pending.tx_hash} failed in block {receipt['blockNumber']} "
+            f"(gas used {receipt['gasUsed']} of {pending.params.get('gas')})"
+        )
+
+
+def _calldata(call: ContractFunction) -> HexStr:
+    # web3 has no public encoder on a bound ContractFunction; this one has been stable since v4.
+    return HexStr(call._encode_transaction_data())

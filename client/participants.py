@@ -1,0 +1,274 @@
+"""The participant registry: who may act in Ledgerhouse, in which role, until when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError
+
+from client._types import MemberStatus, Role
+from client.artifacts import load_artifact
+from client.chain import Signer, TxResult, checksum, decode_revert
+from client.errors import InvalidInput, MissingKey
+
+REGISTRAR_ROLE = keccak(text="REGISTRAR_ROLE")
+
+
+def commitment(text: str) -> bytes:
+    """A 32-byte commitment to an identifier: itself if already 0x + 64 hex, else keccak256 of its text.
+
+    Used for legal-entity ids (unified social credit codes) and licence numbers: the chain keeps the
+    commitment, the registry keeps the document, and anyone holding the text can check one against the other.
+    """
+    value = text.strip()
+    if not value:
+        raise InvalidInput("an identifier to commit to cannot be empty")
+    if value.startswith("0x") and len(value) == 66:
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            pass
+    return keccak(text=value)
+
+
+def end_of_day(day: date) -> int:
+    """Unix time of the last second of `day` (UTC): 'valid until 2027-06-30' includes that day."""
+    return int(datetime.combine(day, time(23, 59, 59), tzinfo=UTC).timestamp())
+
+
+def parse_day(text: str, *, what: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{what} {text!r} is not a date in YYYY-MM-DD form") from None
+
+
+@dataclass(frozen=True)
+class WarehouseAdmission:
+    licence_commitment: str
+    years_in_operation: int
+    rated_capacity_tonnes: int
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member as the chain records it, with `active` as the chain judges it now."""
+
+    address: str
+    role: Role
+    status: MemberStatus
+    name: str
+    entity_id: str
+    admitted_at: datetime
+    valid_until: datetime
+    status_changed_at: datetime
+    active: bool
+    warehouse: WarehouseAdmission | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "address": self.address,
+            "role": self.role.label,
+            "status": self.status.label,
+            "active": self.active,
+            "name": self.name,
+            "entity_id": self.entity_id,
+            "admitted_at": self.admitted_at.isoformat(),
+            "valid_until": self.valid_until.isoformat(),
+            "status_changed_at": self.status_changed_at.isoformat(),
+        }
+        if self.warehouse is not None:
+            data["warehouse"] = {
+                "licence_commitment": self.warehouse.licence_commitment,
+                "years_in_operation": self.warehouse.years_in_operation,
+                "rated_capacity_tonnes": self.warehouse.rated_capacity_tonnes,
+            }
+        return data
+
+
+def _ts(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+class Participants:
+    """Reads and (with a registrar's signer) changes the participant registry."""
+
+    def __init__(self, w3: Web3, address: str, signer: Signer | None = None) -> None:
+        self.w3 = w3
+        self.contract: Contract = w3.eth.contract(
+            address=Web3.to_checksum_address(address), abi=load_artifact("ParticipantRegistry").abi
+        )
+        self._signer = signer
+
+    def _require_signer(self) -> Signer:
+        if self._signer is None:
+            raise MissingKey()
+        return self._signer
+
+    def _validity(self, valid_until: date) -> int:
+        deadline = end_of_day(valid_until)
+        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        if deadline <= now:
+            raise InvalidInput(f"validity date {valid_until.isoformat()} is in the past")
+        return deadline
+
+    # ---------------------------------------------------------------- registrar actions
+
+    def admit(
+        self, address: str, role: Role, *, name: str, valid_until: date, entity_id: str | None = None
+    ) -> TxResult:
+        """Admits a member in any role but warehouse (see `admit_warehouse`)."""
+        call = self.admit_call(address, role, name=name, valid_until=valid_until, entity_id=entity_id)
+        return self._require_signer().transact(call)
+
+    def admit_call(
+        self, address: str, role: Role, *, name: str, valid_until: date, entity_id: str | None = None
+    ) -> ContractFunction:
+        """The validated `admit` call, for callers that pipeline submissions."""
+        account = checksum(address)
+        if role is Role.WAREHOUSE:
+            raise InvalidInput("a warehouse is admitted with its admission record: use admit_warehouse")
+        if not name.strip():
+            raise InvalidInput("a member needs a display name")
+        return self.contract.functions.admit(
+            account, int(role), commitment(entity_id or name), name.strip(), self._validity(valid_until)
+        )
+
+    def admit_warehouse(
+        self,
+        address: str,
+        *,
+        name: str,
+        valid_until: date,
+        licence: str,
+        years_in_operation: int,
+        rated_capacity_tonnes: int,
+        entity_id: str | None = None,
+    ) -> TxResult:
+        """Admits a warehouse with its admission record (licence, years in operation, rated capacity)."""
+        call = self.admit_warehouse_call(
+            address,
+            name=name,
+            valid_until=valid_until,
+            licence=licence,
+            years_in_operation=years_in_operation,
+            rated_capacity_tonnes=rated_capacity_tonnes,
+            entity_id=entity_id,
+        )
+        return self._require_signer().transact(call)
+
+    def admit_warehouse_call(
+        self,
+        address: str,
+        *,
+        name: str,
+        valid_until: date,
+        licence: str,
+        years_in_operation: int,
+        rated_capacity_tonnes: int,
+        entity_id: str | None = None,
+    ) -> ContractFunction:
+        """The validated `admitWarehouse` call, for callers that pipeline submissions."""
+        account = checksum(address)
+        if not name.strip():
+            raise InvalidInput("a member needs a display name")
+        if not 0 <= years_in_operation < 2**16:
+            raise InvalidInput(f"years in operation {years_in_operation} is out of range")
+        if not 0 <= rated_capacity_tonnes < 2**64:
+            raise InvalidInput(f"rated capacity {rated_capacity_tonnes} t is out of range")
+        return self.contract.functions.admitWarehouse(
+            account,
+            commitment(entity_id or name),
+            name.strip(),
+            self._validity(valid_until),
+            (commitment(licence), years_in_operation, rated_capacity_tonnes),
+        )
+
+    def suspend(self, address: str, *, reason: str) -> TxResult:
+        if not reason.strip():
+            raise InvalidInput("a suspension needs a reason for the record")
+        return self._require_signer().transact(
+            self.contract.functions.suspend(checksum(address), reason.strip())
+        )
+
+    def reinstate(self, address: str) -> TxResult:
+        return self._require_signer().transact(self.contract.functions.reinstate(checksum(address)))
+
+    def revoke(self, address: str, *, reason: str) -> TxResult:
+        if not reason.strip():
+            raise InvalidInput("a revocation needs a reason for the record")
+        return self._require_signer().transact(
+            self.contract.functions.revoke(checksum(address), reason.strip())
+        )
+
+    def renew_kyc(self, address: str, *, valid_until: date) -> TxResult:
+        call = self.contract.functions.renewKyc(checksum(address), self._validity(valid_until))
+        return self._require_signer().transact(call)
+
+    def set_warehouse_standards(
+        self, *, min_years_in_operation: int, min_rated_capacity_tonnes: int
+    ) -> TxResult:
+        call = self.contract.functions.setWarehouseStandards(
+            min_years_in_operation, min_rated_capacity_tonnes
+        )
+        return self._require_signer().transact(call)
+
+    def grant_registrar(self, address: str) -> TxResult:
+        call = self.contract.functions.grantRole(REGISTRAR_ROLE, checksum(address))
+        return self._require_signer().transact(call)
+
+    # ---------------------------------------------------------------- reads
+
+    def member(self, address: str) -> Member | None:
+        """The member record of `address`, or None if it was never admitted."""
+        account = checksum(address)
+        raw = self.contract.functions.member(account).call()
+        if raw[0] == Role.NONE:
+            return None
+        return self._member_from(account, raw, self.contract.functions.isActive(account).call())
+
+    def _member_from(self, account: str, raw: Any, active: bool) -> Member:
+        role, status, admitted_at, valid_until, changed_at, entity_id, name = raw
+        warehouse = None
+        if role == Role.WAREHOUSE:
+            licence, years, capacity = self.contract.functions.warehouseAdmission(account).call()
+            warehouse = WarehouseAdmission("0x" + bytes(licence).hex(), int(years), int(capacity))
+        return Member(
+            address=account,
+            role=Role(role),
+            status=MemberStatus(status),
+            name=str(name),
+            entity_id="0x" + bytes(entity_id).hex(),
+            admitted_at=_ts(admitted_at),
+            valid_until=_ts(valid_until),
+            status_changed_at=_ts(changed_at),
+            active=bool(active),
+            warehouse=warehouse,
+        )
+
+    def members(self) -> list[Member]:
+        """Every address ever admitted, in admission order, with its current standing."""
+        count = int(self.contract.functions.memberCount().call())
+        addresses = [str(self.contract.functions.memberAt(i).call()) for i in range(count)]
+        return [
+            self._member_from(
+                a, self.contract.functions.member(a).call(), self.contract.functions.isActive(a).call()
+            )
+            for a in addresses
+        ]
+
+    def is_active(self, address: str) -> bool:
+        return bool(self.contract.functions.isActive(checksum(address)).call())
+
+    def require_active(self, address: str, role: Role) -> None:
+        """Raises the chain's reason (MemberSuspended, MemberKycExpired, ...) unless active in `role`."""
+        try:
+            self.contract.functions.requireActive(checksum(address), int(role)).call()
+        except ContractLogicError as exc:
+            raise decode_revert(exc.data, self._signer.labels if self._signer else None) from None
