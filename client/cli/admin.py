@@ -1,0 +1,175 @@
+"""`ledgerhouse admin`: the consortium registrar admits, suspends, reinstates and lists members."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from client._types import Role
+from client.cli._context import cli, stdout
+from client.errors import InvalidInput
+from client.participants import parse_day
+
+app = typer.Typer(
+    help="Consortium registrar: admit, suspend, reinstate, revoke and list members.", no_args_is_help=True
+)
+
+DEFAULT_VALIDITY = timedelta(days=365)
+
+
+@app.command()
+def admit(
+    ctx: typer.Context,
+    role: Annotated[
+        str,
+        typer.Argument(
+            help="warehouse, lender (bank), core-enterprise, supplier, inspector, auditor, regulator"
+        ),
+    ],
+    address: Annotated[str, typer.Argument(help="The member's address (0x + 40 hex digits)")],
+    name: Annotated[str, typer.Option("--name", help="Display name")],
+    entity_id: Annotated[
+        str | None,
+        typer.Option(
+            "--entity-id", help="Legal-entity id (e.g. unified social credit code); its hash goes on chain"
+        ),
+    ] = None,
+    valid_until: Annotated[
+        str | None,
+        typer.Option("--valid-until", help="KYC validity, YYYY-MM-DD (default: one year from today)"),
+    ] = None,
+    licence: Annotated[
+        str | None, typer.Option("--licence", help="Warehouse: licence number (its hash goes on chain)")
+    ] = None,
+    years: Annotated[int | None, typer.Option("--years", help="Warehouse: years in operation")] = None,
+    capacity: Annotated[
+        int | None, typer.Option("--capacity", help="Warehouse: rated capacity in tonnes")
+    ] = None,
+) -> None:
+    """Admit ADDRESS as a member with ROLE."""
+    c = cli(ctx)
+    try:
+        parsed_role = Role.parse(role)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    day = (
+        parse_day(valid_until, what="--valid-until")
+        if valid_until
+        else (datetime.now(UTC) + DEFAULT_VALIDITY).date()
+    )
+    participants = c.ledgerhouse(signer=True).participants
+    if parsed_role is Role.WAREHOUSE:
+        missing = [
+            flag
+            for flag, v in (("--licence", licence), ("--years", years), ("--capacity", capacity))
+            if v is None
+        ]
+        if licence is None or years is None or capacity is None:
+            raise InvalidInput(
+                f"a warehouse is admitted with its admission record: give {', '.join(missing)}"
+            )
+        result = participants.admit_warehouse(
+            address,
+            name=name,
+            valid_until=day,
+            licence=licence,
+            years_in_operation=years,
+            rated_capacity_tonnes=capacity,
+            entity_id=entity_id,
+        )
+    else:
+        result = participants.admit(address, parsed_role, name=name, valid_until=day, entity_id=entity_id)
+    member = participants.member(address)
+    assert member is not None
+    c.emit(
+        {"tx_hash": result.tx_hash, "block": result.block_number, "member": member.to_json()},
+        f"admitted {member.address} ({member.name}) as {member.role.label}, KYC valid until {day.isoformat()}"
+        f" — tx {result.tx_hash}",
+    )
+
+
+@app.command()
+def suspend(
+    ctx: typer.Context,
+    address: Annotated[str, typer.Argument(help="The member's address")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the record")],
+) -> None:
+    """Suspend a member: it can no longer act anywhere in Ledgerhouse."""
+    c = cli(ctx)
+    result = c.ledgerhouse(signer=True).participants.suspend(address, reason=reason)
+    c.emit(
+        {"tx_hash": result.tx_hash, "address": address, "status": "suspended"},
+        f"suspended {address}: {reason} — tx {result.tx_hash}",
+    )
+
+
+@app.command()
+def reinstate(
+    ctx: typer.Context, address: Annotated[str, typer.Argument(help="The member's address")]
+) -> None:
+    """Reinstate a suspended member."""
+    c = cli(ctx)
+    result = c.ledgerhouse(signer=True).participants.reinstate(address)
+    c.emit(
+        {"tx_hash": result.tx_hash, "address": address, "status": "active"},
+        f"reinstated {address} — tx {result.tx_hash}",
+    )
+
+
+@app.command()
+def revoke(
+    ctx: typer.Context,
+    address: Annotated[str, typer.Argument(help="The member's address")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the record")],
+) -> None:
+    """Revoke a member for good: the address can never be admitted again."""
+    c = cli(ctx)
+    result = c.ledgerhouse(signer=True).participants.revoke(address, reason=reason)
+    c.emit(
+        {"tx_hash": result.tx_hash, "address": address, "status": "revoked"},
+        f"revoked {address}: {reason} — tx {result.tx_hash}",
+    )
+
+
+@app.command("renew-kyc")
+def renew_kyc(
+    ctx: typer.Context,
+    address: Annotated[str, typer.Argument(help="The member's address")],
+    valid_until: Annotated[str, typer.Option("--valid-until", help="New KYC validity, YYYY-MM-DD")],
+) -> None:
+    """Set a member's KYC validity date."""
+    c = cli(ctx)
+    day = parse_day(valid_until, what="--valid-until")
+    result = c.ledgerhouse(signer=True).participants.renew_kyc(address, valid_until=day)
+    c.emit(
+        {"tx_hash": result.tx_hash, "address": address, "valid_until": day.isoformat()},
+        f"KYC of {address} valid until {day.isoformat()} — tx {result.tx_hash}",
+    )
+
+
+@app.command("list")
+def list_members(ctx: typer.Context) -> None:
+    """List every member ever admitted, with its current standing as the chain judges it now."""
+    c = cli(ctx)
+    lh = c.ledgerhouse(signer=False)
+    members = lh.participants.members()
+    if c.json_output:
+        c.emit({"chain_id": lh.chain_id, "members": [m.to_json() for m in members]}, "")
+        return
+    table = Table(title=f"Ledgerhouse members on chain {lh.chain_id}")
+    for column in ("address", "dev name", "name", "role", "status", "KYC valid until"):
+        table.add_column(column)
+    for m in members:
+        status = m.status.label if m.active or m.status.label != "active" else "expired"
+        table.add_row(
+            m.address,
+            lh.labels.get(m.address.lower(), ""),
+            m.name,
+            m.role.label,
+            status,
+            m.valid_until.date().isoformat(),
+        )
+    stdout.print(table)

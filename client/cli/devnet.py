@@ -1,0 +1,103 @@
+"""`ledgerhouse devnet up`: a local chain with the contracts deployed and dev participants admitted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from client import Ledgerhouse
+from client.chain import Signer, connect
+from client.cli._context import cli, stderr, stdout
+from client.deployment import deploy, deployed_code_present, load_manifest, write_manifest
+from client.devnet import DEV_PARTICIPANTS, Anvil, admit_dev_participants, dev_account, dev_labels
+from client.errors import ChainUnavailable
+
+app = typer.Typer(help="A local development chain (anvil) with Ledgerhouse deployed.", no_args_is_help=True)
+
+
+@app.command()
+def up(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option("--port", help="JSON-RPC port")] = 8545,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="Keep the chain in FILE: it survives a restart")
+    ] = None,
+    block_time: Annotated[
+        float, typer.Option("--block-time", help="Seconds between blocks; 0 mines each transaction at once")
+    ] = 0,
+    deployments: Annotated[
+        Path, typer.Option("--deployments", help="Directory for the deployment manifest")
+    ] = Path("deployments"),
+) -> None:
+    """Start anvil, deploy every contract, admit the dev participants, and stay up until Ctrl-C."""
+    c = cli(ctx)
+    if state is not None:
+        state.parent.mkdir(parents=True, exist_ok=True)
+    anvil = Anvil(port=port, state=state, block_time=block_time or None)
+    with stderr.status(f"starting anvil on port {port}…"):
+        anvil.start()
+    try:
+        manifest_path = _bootstrap(anvil.rpc_url, deployments)
+        _announce(anvil.rpc_url, manifest_path, state, c.json_output)
+        assert anvil.process is not None
+        code = anvil.process.wait()
+        raise ChainUnavailable(f"anvil stopped unexpectedly (exit code {code})")
+    except KeyboardInterrupt:
+        stderr.print("stopping devnet" + (f"; state saved to {state}" if state else ""))
+    finally:
+        anvil.stop()
+
+
+def _bootstrap(rpc_url: str, deployments: Path) -> Path:
+    """Deploys and admits on a fresh chain; on a saved one, only admits what is missing."""
+    w3 = connect(rpc_url)
+    manifest_file = deployments / f"{w3.eth.chain_id}.json"
+    admin = dev_account("admin")
+    manifest = load_manifest(manifest_file) if manifest_file.is_file() else None
+    if manifest is not None and deployed_code_present(w3, manifest):
+        stderr.print(f"resuming the chain in its saved state; contracts from {manifest_file}")
+    else:
+        with stderr.status("deploying contracts…"):
+            manifest = deploy(Signer(w3, admin, dev_labels()))
+        write_manifest(manifest, deployments)
+    lh = Ledgerhouse(w3, manifest, account=admin, labels=dev_labels())
+    admit_dev_participants(lh, progress=stderr.print)
+    return manifest_file
+
+
+def _announce(rpc_url: str, manifest_path: Path, state: Path | None, json_output: bool) -> None:
+    participants = [
+        {"name": p.name, "address": dev_account(p.name).address, "role": p.role.label if p.role else "admin"}
+        for p in DEV_PARTICIPANTS
+    ]
+    if json_output:
+        print(
+            json.dumps(
+                {
+                    "rpc_url": rpc_url,
+                    "manifest": str(manifest_path),
+                    "state": str(state) if state else None,
+                    "participants": participants,
+                }
+            ),
+            flush=True,
+        )
+        return
+    table = Table(title="Dev participants (anvil's public test keys: never use them on a real chain)")
+    for column in ("--as NAME", "address", "role"):
+        table.add_column(column)
+    for p in participants:
+        table.add_row(p["name"], p["address"], p["role"])
+    stdout.print(table)
+    stdout.print(
+        f"devnet ready at [bold]{rpc_url}[/] — manifest {manifest_path}"
+        + (f", state kept in {state}" if state else "")
+        + ". Press Ctrl-C to stop."
+    )
+    stdout.print(
+        "try: ledgerhouse admin list   ·   ledgerhouse --as admin admin suspend ADDRESS --reason TEXT"
+    )
