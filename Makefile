@@ -1,0 +1,54 @@
+# Ledgerhouse: `make run` brings up a local chain with everything deployed; `make test` runs the
+# whole suite. Both install what is missing first (Python into .venv, Node tools into node_modules).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+# The platform binary itself (not npm's node shim), as the Python fixtures also use.
+FOUNDRY_PLATFORM := $(shell uname -s | tr A-Z a-z)-$(subst aarch64,arm64,$(subst x86_64,amd64,$(shell uname -m)))
+FORGE  := node_modules/@foundry-rs/forge-$(FOUNDRY_PLATFORM)/bin/forge
+
+PY_STAMP   := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: install run test lint typecheck forge-test pytest compile check-artifacts clean
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[server,postgres,dev]'
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+run: install
+	$(BIN)/ledgerhouse devnet up --state .devnet/state.json
+
+compile: install
+	$(PY) scripts/compile.py
+
+check-artifacts: install
+	$(PY) scripts/compile.py --check
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+forge-test: install
+	$(FORGE) test
+
+pytest: install
+	$(BIN)/pytest
+
+test: check-artifacts lint typecheck forge-test pytest
+
+clean:
+	rm -rf out cache .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,170 @@
+"""`ledgerhouse devnet up` and `ledgerhouse deploy` as real processes against real anvil nodes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from client.cli import main
+from client.devnet import Anvil, dev_account, free_port
+
+LEDGERHOUSE = [sys.executable, "-m", "client.cli"]
+NEW = "0x000000000000000000000000000000000000bEEF"
+
+
+class Devnet:
+    def __init__(self, port: int, state: Path, deployments: Path) -> None:
+        self.port = port
+        self.rpc = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [
+                *LEDGERHOUSE,
+                "--json",
+                "devnet",
+                "up",
+                "--port",
+                str(port),
+                "--state",
+                str(state),
+                "--deployments",
+                str(deployments),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()  # blocks until the devnet announces itself (or dies)
+        if not line:
+            raise AssertionError(f"devnet exited early: {self.process.communicate()[1]}")
+        self.ready = json.loads(line)
+
+    def cli(self, *argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*LEDGERHOUSE, "--rpc", self.rpc, *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, **(env or {})},
+            check=False,
+        )
+
+    def stop(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGINT)
+        _, err = self.process.communicate(timeout=30)
+        return self.process.returncode, err
+
+
+@pytest.fixture
+def cwd_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LEDGERHOUSE_DEPLOYMENTS_DIR", raising=False)
+    monkeypatch.delenv("LEDGERHOUSE_PRIVATE_KEY", raising=False)
+    return tmp_path
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_devnet_up_admits_participants_and_state_survives_restart(cwd_env: Path) -> None:
+    port, state, deployments = free_port(), cwd_env / "chain" / "state.json", cwd_env / "deployments"
+    devnet = Devnet(port, state, deployments)
+    try:
+        assert devnet.ready["rpc_url"] == devnet.rpc
+        assert {p["name"] for p in devnet.ready["participants"]} >= {
+            "admin",
+            "warehouse1",
+            "warehouse2",
+            "inspector1",
+            "bank1",
+            "bank2",
+            "core1",
+            "supplier1",
+            "supplier2",
+            "supplier3",
+            "auditor1",
+        }
+        listed = devnet.cli("--json", "admin", "list")
+        assert listed.returncode == 0, listed.stderr
+        assert len(json.loads(listed.stdout)["members"]) == 11
+        admitted = devnet.cli("--as", "admin", "admin", "admit", "supplier", NEW, "--name", "Survivor Co")
+        assert admitted.returncode == 0, admitted.stderr
+        manifest_before = json.loads((deployments / "31337.json").read_text())
+    finally:
+        code, err = devnet.stop()
+    assert code == 0, err
+    assert state.is_file()
+    assert not _port_open(port)
+
+    devnet = Devnet(port, state, deployments)
+    try:
+        listed = devnet.cli("--json", "admin", "list")
+        members = {m["address"]: m for m in json.loads(listed.stdout)["members"]}
+        assert members[NEW]["name"] == "Survivor Co"
+        assert len(members) == 12
+        assert json.loads((deployments / "31337.json").read_text()) == manifest_before
+    finally:
+        code, err = devnet.stop()
+    assert "resuming the chain in its saved state" in err
+
+
+def test_devnet_leaves_no_orphan_anvil_when_killed(cwd_env: Path) -> None:
+    port = free_port()
+    devnet = Devnet(port, cwd_env / "state.json", cwd_env / "deployments")
+    assert _port_open(port)
+    devnet.process.kill()  # SIGKILL: no Python cleanup runs, only the kernel's parent-death signal
+    devnet.process.wait()
+    deadline = time.monotonic() + 10
+    while _port_open(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _port_open(port), "anvil outlived the devnet process"
+
+
+def test_deploy_to_any_rpc_writes_manifest_that_the_sdk_finds(
+    cwd_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Anvil(chain_id=4242) as node:
+        monkeypatch.setenv("LEDGERHOUSE_PRIVATE_KEY", "0x" + bytes(dev_account("bank2").key).hex())
+        code = main(["--rpc", node.rpc_url, "--json", "deploy", "--admin-delay", "3600"])
+        out, err = capsys.readouterr()
+        assert (code, err) == (0, "")
+        deployed = json.loads(out)
+        manifest_path = cwd_env / "deployments" / "4242.json"
+        assert deployed["manifest"] == "deployments/4242.json"
+        manifest = json.loads(manifest_path.read_text())
+        assert manifest["chain_id"] == 4242
+        assert manifest["admin"] == dev_account("bank2").address
+        record = manifest["contracts"]["ParticipantRegistry"]
+        assert record["version"] == "1.0.0"
+        assert record["block_number"] >= 1
+
+        # The deployer is the consortium admin there: it can admit, and the SDK finds the manifest by chain id.
+        assert main(["--rpc", node.rpc_url, "admin", "admit", "supplier", NEW, "--name", "First Member"]) == 0
+        capsys.readouterr()
+        assert main(["--rpc", node.rpc_url, "--json", "admin", "list"]) == 0
+        assert [m["name"] for m in json.loads(capsys.readouterr().out)["members"]] == ["First Member"]
+
+
+def test_deploy_without_key_or_with_bad_admin_fails_cleanly(
+    cwd_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Anvil(chain_id=4243) as node:
+        assert main(["--rpc", node.rpc_url, "deploy"]) == 1
+        assert capsys.readouterr().err.startswith("MissingKey: no signing key")
+        assert main(["--rpc", node.rpc_url, "--as", "admin", "deploy", "--admin", "0xnope"]) == 1
+        assert (
+            capsys.readouterr().err.strip()
+            == "InvalidInput: --admin '0xnope' is not a 20-byte hex address (0x followed by 40 hex digits)"
+        )
+    assert not (cwd_env / "deployments").exists()
