@@ -19,7 +19,8 @@ from client.errors import LedgerhouseError
 
 app = typer.Typer(
     name="ledgerhouse",
-    help="Ledgerhouse: a permissioned registry for warehouse receipts and receivables.",
+    help="Ledgerhouse: a permissioned registry for warehouse receipts and receivables. "
+    "Global options may also follow the command (ledgerhouse admin list --json).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -58,11 +59,38 @@ app.add_typer(admin.app, name="admin")
 app.command("deploy")(deploy_command)
 
 
+# Global options and whether they take a value. Users write them before or after the command
+# (`ledgerhouse admin list --json`); click only parses a group's options before its subcommand.
+_GLOBAL_OPTIONS = {"--rpc": True, "--deployment": True, "--keystore": True, "--as": True, "--json": False}
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Moves global options found after the command to the front, where click expects them."""
+    hoisted: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in _GLOBAL_OPTIONS:
+            takes_value = _GLOBAL_OPTIONS[name] and "=" not in arg
+            hoisted.extend(argv[i : i + (2 if takes_value else 1)])
+            i += 2 if takes_value else 1
+            continue
+        rest.append(arg)
+        i += 1
+    return hoisted + rest
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: runs the CLI and turns every failure into one line and exit code 1."""
     command = typer.main.get_command(app)
+    args = hoist_global_options(sys.argv[1:] if argv is None else argv)
     try:
-        result = command.main(args=argv, prog_name="ledgerhouse", standalone_mode=False)
+        result = command.main(args=args, prog_name="ledgerhouse", standalone_mode=False)
     except LedgerhouseError as exc:
         stderr.print(_one_line(exc), highlight=False, markup=False, soft_wrap=True)
         return 1

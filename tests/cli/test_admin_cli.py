@@ -45,7 +45,7 @@ def test_admit_then_list_as_json(w3: Web3, capsys: pytest.CaptureFixture[str]) -
     assert admitted["member"]["role"] == "supplier"
     assert admitted["tx_hash"].startswith("0x")
 
-    code, out, _ = run(capsys, "--json", "admin", "list")
+    code, out, _ = run(capsys, "admin", "list", "--json")  # global options may follow the command
     assert code == 0
     members = {m["address"]: m for m in json.loads(out)["members"]}
     assert members[NEW]["name"] == "Tier-4 Bolts Co"
@@ -228,3 +228,24 @@ def test_as_is_refused_off_the_devnet(capsys: pytest.CaptureFixture[str], tmp_pa
         err.strip()
         == f"ConfigurationError: --as is for the devnet (chain 31337) only; {other_chain.rpc_url} is chain 1337"
     )
+
+
+def test_global_options_after_the_command_are_hoisted() -> None:
+    from client.cli import hoist_global_options
+
+    assert hoist_global_options(["admin", "list", "--json"]) == ["--json", "admin", "list"]
+    assert hoist_global_options(["admin", "suspend", "0xab", "--as", "admin", "--reason", "x"]) == [
+        "--as",
+        "admin",
+        "admin",
+        "suspend",
+        "0xab",
+        "--reason",
+        "x",
+    ]
+    assert hoist_global_options(["admin", "list", "--rpc=http://h:1"]) == [
+        "--rpc=http://h:1",
+        "admin",
+        "list",
+    ]
+    assert hoist_global_options(["admin", "admit", "--", "--json"]) == ["admin", "admit", "--", "--json"]
