@@ -130,6 +130,7 @@ class Anvil:
         accounts: int = DEV_ACCOUNT_COUNT,
         log_file: Path | None = None,
         host: str = "127.0.0.1",
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.port = port or free_port()
         self.host = host
@@ -138,6 +139,7 @@ class Anvil:
         self.chain_id = chain_id
         self.accounts = accounts
         self.log_file = log_file
+        self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -165,7 +167,7 @@ class Anvil:
         if self.state is not None:
             # Dump periodically too, so that a crash loses seconds, not the session.
             cmd += ["--state", str(self.state), "--state-interval", "5"]
-        return cmd
+        return cmd + list(self.extra_args)
 
     def start(self, *, timeout: float = 20.0) -> Anvil:
         if _port_in_use(self.host, self.port):

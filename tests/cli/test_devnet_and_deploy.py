@@ -168,3 +168,21 @@ def test_deploy_without_key_or_with_bad_admin_fails_cleanly(
             == "InvalidInput: --admin '0xnope' is not a 20-byte hex address (0x followed by 40 hex digits)"
         )
     assert not (cwd_env / "deployments").exists()
+
+
+def test_deploy_on_a_free_gas_chain_from_an_unfunded_key(
+    cwd_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Besu QBFT consortium runs with zero gas price and zero base fee; its deployer holds no ether."""
+    from eth_account import Account
+
+    free_gas = ("--base-fee", "0", "--gas-price", "0", "--no-priority-fee")
+    with Anvil(chain_id=4244, extra_args=free_gas) as node:
+        deployer = Account.create()
+        monkeypatch.setenv("LEDGERHOUSE_PRIVATE_KEY", "0x" + bytes(deployer.key).hex())
+        assert main(["--rpc", node.rpc_url, "--json", "deploy"]) == 0
+        assert json.loads(capsys.readouterr().out)["chain_id"] == 4244
+        assert (
+            main(["--rpc", node.rpc_url, "admin", "admit", "lender", NEW, "--name", "Consortium Bank"]) == 0
+        )
+        assert "as lender" in capsys.readouterr().out
