@@ -63,6 +63,16 @@ class AccessControlUnauthorizedAccount(ContractRevert):
     template = None
 
 
+class AccountBalanceOverflow(ContractRevert):
+    """Solidity `AccountBalanceOverflow()`."""
+
+    signature = 'AccountBalanceOverflow()'
+    selector = '0x01336cea'
+    arg_names = ()
+    arg_types = ()
+    template = None
+
+
 class AlreadyAdmitted(ContractRevert):
     """Solidity `AlreadyAdmitted(address,uint8,uint8)`."""
 
@@ -75,6 +85,16 @@ class AlreadyAdmitted(ContractRevert):
     arg_names = ('account', 'role', 'status')
     arg_types = ('address', 'uint8', 'uint8')
     template = '{account:address} is already admitted as {role:role} (status {status:status})'
+
+
+class BalanceQueryForZeroAddress(ContractRevert):
+    """Solidity `BalanceQueryForZeroAddress()`."""
+
+    signature = 'BalanceQueryForZeroAddress()'
+    selector = '0x8f4eb604'
+    arg_names = ()
+    arg_types = ()
+    template = None
 
 
 class BelowWarehouseStandard(ContractRevert):
@@ -93,6 +113,46 @@ class BelowWarehouseStandard(ContractRevert):
     template = 'warehouse {account:address} is below the admission standard: {yearsInOperation} years and {ratedCapacityTonnes} t rated capacity, the consortium requires {minYears} years and {minCapacityTonnes} t'
 
 
+class CommodityMismatch(ContractRevert):
+    """Solidity `CommodityMismatch(bytes32,bytes16,bytes16)`."""
+
+    lotId: bytes
+    attested: bytes
+    given: bytes
+
+    signature = 'CommodityMismatch(bytes32,bytes16,bytes16)'
+    selector = '0xcaa96dd1'
+    arg_names = ('lotId', 'attested', 'given')
+    arg_types = ('bytes32', 'bytes16', 'bytes16')
+    template = 'lot {lotId} was attested as {attested} but the receipt says {given}'
+
+
+class DeliveryPending(ContractRevert):
+    """Solidity `DeliveryPending(uint256)`."""
+
+    receiptId: int
+
+    signature = 'DeliveryPending(uint256)'
+    selector = '0xe47d88da'
+    arg_names = ('receiptId',)
+    arg_types = ('uint256',)
+    template = 'receipt {receiptId} has a delivery request pending'
+
+
+class DeliveryQuantityInvalid(ContractRevert):
+    """Solidity `DeliveryQuantityInvalid(uint256,uint64,uint64)`."""
+
+    receiptId: int
+    requested: int
+    quantity: int
+
+    signature = 'DeliveryQuantityInvalid(uint256,uint64,uint64)'
+    selector = '0x8ecf73a4'
+    arg_names = ('receiptId', 'requested', 'quantity')
+    arg_types = ('uint256', 'uint64', 'uint64')
+    template = 'delivery of {requested} from receipt {receiptId} holding {quantity} is not possible'
+
+
 class EmptyName(ContractRevert):
     """Solidity `EmptyName(address)`."""
 
@@ -103,6 +163,134 @@ class EmptyName(ContractRevert):
     arg_names = ('account',)
     arg_types = ('address',)
     template = 'a member needs a display name ({account:address} has none)'
+
+
+class InsufficientStockCover(ContractRevert):
+    """Solidity `InsufficientStockCover(bytes32,uint64,uint64,uint64)`."""
+
+    lotId: bytes
+    attested: int
+    receipted: int
+    requested: int
+
+    signature = 'InsufficientStockCover(bytes32,uint64,uint64,uint64)'
+    selector = '0x39774802'
+    arg_names = ('lotId', 'attested', 'receipted', 'requested')
+    arg_types = ('bytes32', 'uint64', 'uint64', 'uint64')
+    template = 'lot {lotId} has {attested} units attested and {receipted} receipted: {requested} more are not covered'
+
+
+class ItemsMismatch(ContractRevert):
+    """Solidity `ItemsMismatch(uint256)`."""
+
+    receiptId: int
+
+    signature = 'ItemsMismatch(uint256)'
+    selector = '0xffd6bea3'
+    arg_names = ('receiptId',)
+    arg_types = ('uint256',)
+    template = 'the items given do not match those committed for receipt {receiptId}'
+
+
+class ItemsNotSorted(ContractRevert):
+    """Solidity `ItemsNotSorted(uint256)`."""
+
+    index: int
+
+    signature = 'ItemsNotSorted(uint256)'
+    selector = '0xad8827da'
+    arg_names = ('index',)
+    arg_types = ('uint256',)
+    template = 'item list is not strictly ascending at position {index} (duplicates are not allowed)'
+
+
+class LiveReceiptListIncomplete(ContractRevert):
+    """Solidity `LiveReceiptListIncomplete(bytes32,uint32)`."""
+
+    lotId: bytes
+    expected: int
+
+    signature = 'LiveReceiptListIncomplete(bytes32,uint32)'
+    selector = '0xa0bc08af'
+    arg_names = ('lotId', 'expected')
+    arg_types = ('bytes32', 'uint32')
+    template = 'a stocktake finding a shortfall on lot {lotId} must list all its {expected} live receipts, ascending'
+
+
+class LoanNotMatured(ContractRevert):
+    """Solidity `LoanNotMatured(uint256,uint64)`."""
+
+    receiptId: int
+    foreclosableAt: int
+
+    signature = 'LoanNotMatured(uint256,uint64)'
+    selector = '0xa950b522'
+    arg_names = ('receiptId', 'foreclosableAt')
+    arg_types = ('uint256', 'uint64')
+    template = 'receipt {receiptId} can be foreclosed only from {foreclosableAt:datetime}'
+
+
+class LotAlreadyReceipted(ContractRevert):
+    """Solidity `LotAlreadyReceipted(bytes32,uint64)`."""
+
+    lotId: bytes
+    receipted: int
+
+    signature = 'LotAlreadyReceipted(bytes32,uint64)'
+    selector = '0x4e31030d'
+    arg_names = ('lotId', 'receipted')
+    arg_types = ('bytes32', 'uint64')
+    template = 'lot {lotId} already backs a live receipt for {receipted} units: one lot, one receipt'
+
+
+class LotAtOtherWarehouse(ContractRevert):
+    """Solidity `LotAtOtherWarehouse(bytes32,address)`."""
+
+    lotId: bytes
+    warehouse: str
+
+    signature = 'LotAtOtherWarehouse(bytes32,address)'
+    selector = '0x618648a2'
+    arg_names = ('lotId', 'warehouse')
+    arg_types = ('bytes32', 'address')
+    template = 'lot {lotId} is held at {warehouse:address}, not by the caller'
+
+
+class LotIsFrozen(ContractRevert):
+    """Solidity `LotIsFrozen(bytes32,address)`."""
+
+    lotId: bytes
+    warehouse: str
+
+    signature = 'LotIsFrozen(bytes32,address)'
+    selector = '0x59efb37a'
+    arg_names = ('lotId', 'warehouse')
+    arg_types = ('bytes32', 'address')
+    template = 'lot {lotId} at {warehouse:address} is frozen after a stocktake shortfall'
+
+
+class LotNotAttested(ContractRevert):
+    """Solidity `LotNotAttested(bytes32)`."""
+
+    lotId: bytes
+
+    signature = 'LotNotAttested(bytes32)'
+    selector = '0xecb689fa'
+    arg_names = ('lotId',)
+    arg_types = ('bytes32',)
+    template = 'no inspector has attested lot {lotId}: a receipt needs an independent stocktake first'
+
+
+class LotNotFrozen(ContractRevert):
+    """Solidity `LotNotFrozen(bytes32)`."""
+
+    lotId: bytes
+
+    signature = 'LotNotFrozen(bytes32)'
+    selector = '0xffeca2c1'
+    arg_names = ('lotId',)
+    arg_types = ('bytes32',)
+    template = 'lot {lotId} is not frozen'
 
 
 class MemberKycExpired(ContractRevert):
@@ -157,6 +345,19 @@ class MemberSuspended(ContractRevert):
     template = '{account:address} is suspended since {since:date}'
 
 
+class MergeMismatch(ContractRevert):
+    """Solidity `MergeMismatch(uint256,uint256)`."""
+
+    keptId: int
+    mergedId: int
+
+    signature = 'MergeMismatch(uint256,uint256)'
+    selector = '0x159a7695'
+    arg_names = ('keptId', 'mergedId')
+    arg_types = ('uint256', 'uint256')
+    template = 'receipts {keptId} and {mergedId} are not of the same lot, owner and kind'
+
+
 class MissingLicence(ContractRevert):
     """Solidity `MissingLicence(address)`."""
 
@@ -167,6 +368,18 @@ class MissingLicence(ContractRevert):
     arg_names = ('account',)
     arg_types = ('address',)
     template = 'warehouse {account:address} needs a licence commitment'
+
+
+class NoDeliveryRequested(ContractRevert):
+    """Solidity `NoDeliveryRequested(uint256)`."""
+
+    receiptId: int
+
+    signature = 'NoDeliveryRequested(uint256)'
+    selector = '0x671deb40'
+    arg_names = ('receiptId',)
+    arg_types = ('uint256',)
+    template = 'receipt {receiptId} has no delivery request'
 
 
 class NotAMember(ContractRevert):
@@ -181,6 +394,231 @@ class NotAMember(ContractRevert):
     template = '{account:address} is not an admitted member'
 
 
+class NotConsortiumAdmin(ContractRevert):
+    """Solidity `NotConsortiumAdmin(address)`."""
+
+    caller: str
+
+    signature = 'NotConsortiumAdmin(address)'
+    selector = '0x6330676b'
+    arg_names = ('caller',)
+    arg_types = ('address',)
+    template = '{caller:address} is not the consortium admin'
+
+
+class NotInFuture(ContractRevert):
+    """Solidity `NotInFuture(string,uint64)`."""
+
+    what: str
+    value: int
+
+    signature = 'NotInFuture(string,uint64)'
+    selector = '0x62f8f24e'
+    arg_names = ('what', 'value')
+    arg_types = ('string', 'uint64')
+    template = '{what} {value:datetime} is not in the future'
+
+
+class NotIssuingWarehouse(ContractRevert):
+    """Solidity `NotIssuingWarehouse(uint256,address,address)`."""
+
+    receiptId: int
+    caller: str
+    warehouse: str
+
+    signature = 'NotIssuingWarehouse(uint256,address,address)'
+    selector = '0xc142887c'
+    arg_names = ('receiptId', 'caller', 'warehouse')
+    arg_types = ('uint256', 'address', 'address')
+    template = '{caller:address} did not issue receipt {receiptId}; {warehouse:address} did'
+
+
+class NotLienholder(ContractRevert):
+    """Solidity `NotLienholder(uint256,address,address)`."""
+
+    receiptId: int
+    caller: str
+    lienholder: str
+
+    signature = 'NotLienholder(uint256,address,address)'
+    selector = '0xb3595e16'
+    arg_names = ('receiptId', 'caller', 'lienholder')
+    arg_types = ('uint256', 'address', 'address')
+    template = '{caller:address} is not the lienholder of receipt {receiptId}; {lienholder:address} is'
+
+
+class NotOwnerNorApproved(ContractRevert):
+    """Solidity `NotOwnerNorApproved()`."""
+
+    signature = 'NotOwnerNorApproved()'
+    selector = '0x4b6e7f18'
+    arg_names = ()
+    arg_types = ()
+    template = None
+
+
+class NotPledged(ContractRevert):
+    """Solidity `NotPledged(uint256)`."""
+
+    receiptId: int
+
+    signature = 'NotPledged(uint256)'
+    selector = '0xf5d222f4'
+    arg_names = ('receiptId',)
+    arg_types = ('uint256',)
+    template = 'receipt {receiptId} is not pledged'
+
+
+class NotReceiptOwner(ContractRevert):
+    """Solidity `NotReceiptOwner(uint256,address,address)`."""
+
+    receiptId: int
+    caller: str
+    owner: str
+
+    signature = 'NotReceiptOwner(uint256,address,address)'
+    selector = '0xbc062fdd'
+    arg_names = ('receiptId', 'caller', 'owner')
+    arg_types = ('uint256', 'address', 'address')
+    template = '{caller:address} does not own receipt {receiptId}; {owner:address} does'
+
+
+class PartialDeliveryOfSerializedReceipt(ContractRevert):
+    """Solidity `PartialDeliveryOfSerializedReceipt(uint256)`."""
+
+    receiptId: int
+
+    signature = 'PartialDeliveryOfSerializedReceipt(uint256)'
+    selector = '0x3aa8b50e'
+    arg_names = ('receiptId',)
+    arg_types = ('uint256',)
+    template = 'receipt {receiptId} lists item serials: split it by items first, then deliver a whole part'
+
+
+class PledgeNotRequested(ContractRevert):
+    """Solidity `PledgeNotRequested(uint256)`."""
+
+    receiptId: int
+
+    signature = 'PledgeNotRequested(uint256)'
+    selector = '0xc281b035'
+    arg_names = ('receiptId',)
+    arg_types = ('uint256',)
+    template = 'receipt {receiptId} has no pledge request pending'
+
+
+class PledgePending(ContractRevert):
+    """Solidity `PledgePending(uint256,address)`."""
+
+    receiptId: int
+    lender: str
+
+    signature = 'PledgePending(uint256,address)'
+    selector = '0xdcf7a5ce'
+    arg_names = ('receiptId', 'lender')
+    arg_types = ('uint256', 'address')
+    template = 'receipt {receiptId} has a pledge request pending with {lender:address}'
+
+
+class PledgeRequestMismatch(ContractRevert):
+    """Solidity `PledgeRequestMismatch(uint256,uint48,uint48)`."""
+
+    receiptId: int
+    expected: int
+    given: int
+
+    signature = 'PledgeRequestMismatch(uint256,uint48,uint48)'
+    selector = '0x5374d584'
+    arg_names = ('receiptId', 'expected', 'given')
+    arg_types = ('uint256', 'uint48', 'uint48')
+    template = 'pledge request {given} of receipt {receiptId} is not the pending one ({expected})'
+
+
+class QuantityOutOfRange(ContractRevert):
+    """Solidity `QuantityOutOfRange(uint256,uint256)`."""
+
+    quantity: int
+    max: int
+
+    signature = 'QuantityOutOfRange(uint256,uint256)'
+    selector = '0xd73ce5b6'
+    arg_names = ('quantity', 'max')
+    arg_types = ('uint256', 'uint256')
+    template = 'a quantity must be positive and at most {max} base units (got {quantity})'
+
+
+class ReceiptExpired(ContractRevert):
+    """Solidity `ReceiptExpired(uint256,uint64)`."""
+
+    receiptId: int
+    expiredAt: int
+
+    signature = 'ReceiptExpired(uint256,uint64)'
+    selector = '0xecfd44b1'
+    arg_names = ('receiptId', 'expiredAt')
+    arg_types = ('uint256', 'uint64')
+    template = 'receipt {receiptId} expired on {expiredAt:date}'
+
+
+class ReceiptIsFrozen(ContractRevert):
+    """Solidity `ReceiptIsFrozen(uint256)`."""
+
+    receiptId: int
+
+    signature = 'ReceiptIsFrozen(uint256)'
+    selector = '0x2403fd83'
+    arg_names = ('receiptId',)
+    arg_types = ('uint256',)
+    template = 'receipt {receiptId} is under a judicial freeze'
+
+
+class ReceiptNotFound(ContractRevert):
+    """Solidity `ReceiptNotFound(uint256)`."""
+
+    receiptId: int
+
+    signature = 'ReceiptNotFound(uint256)'
+    selector = '0xb7e96315'
+    arg_names = ('receiptId',)
+    arg_types = ('uint256',)
+    template = 'receipt {receiptId} does not exist (never minted, or delivered and burned)'
+
+
+class ReceiptNotFrozen(ContractRevert):
+    """Solidity `ReceiptNotFrozen(uint256)`."""
+
+    receiptId: int
+
+    signature = 'ReceiptNotFrozen(uint256)'
+    selector = '0xf53bd0e3'
+    arg_names = ('receiptId',)
+    arg_types = ('uint256',)
+    template = 'receipt {receiptId} is not frozen'
+
+
+class ReceiptPledged(ContractRevert):
+    """Solidity `ReceiptPledged(uint256,address)`."""
+
+    receiptId: int
+    lienholder: str
+
+    signature = 'ReceiptPledged(uint256,address)'
+    selector = '0xcbdb41e9'
+    arg_names = ('receiptId', 'lienholder')
+    arg_types = ('uint256', 'address')
+    template = 'receipt {receiptId} is pledged to {lienholder:address}'
+
+
+class ReceiptsPaused(ContractRevert):
+    """Solidity `ReceiptsPaused()`."""
+
+    signature = 'ReceiptsPaused()'
+    selector = '0xa84166c4'
+    arg_names = ()
+    arg_types = ()
+    template = 'warehouse receipts are paused by the consortium admin'
+
+
 class SafeCastOverflowedUintDowncast(ContractRevert):
     """Solidity `SafeCastOverflowedUintDowncast(uint8,uint256)`."""
 
@@ -192,6 +630,124 @@ class SafeCastOverflowedUintDowncast(ContractRevert):
     arg_names = ('bits', 'value')
     arg_types = ('uint8', 'uint256')
     template = None
+
+
+class SerialAlreadyReceipted(ContractRevert):
+    """Solidity `SerialAlreadyReceipted(bytes32,bytes32)`."""
+
+    serial: bytes
+    lotId: bytes
+
+    signature = 'SerialAlreadyReceipted(bytes32,bytes32)'
+    selector = '0x3c6417b9'
+    arg_names = ('serial', 'lotId')
+    arg_types = ('bytes32', 'bytes32')
+    template = 'item serial {serial} already backs lot {lotId}'
+
+
+class SplitDoesNotConserve(ContractRevert):
+    """Solidity `SplitDoesNotConserve(uint256,uint64,uint64)`."""
+
+    receiptId: int
+    quantity: int
+    partsTotal: int
+
+    signature = 'SplitDoesNotConserve(uint256,uint64,uint64)'
+    selector = '0x0de43e54'
+    arg_names = ('receiptId', 'quantity', 'partsTotal')
+    arg_types = ('uint256', 'uint64', 'uint64')
+    template = 'the parts of receipt {receiptId} add up to {partsTotal}, not its quantity {quantity}'
+
+
+class StocktakeTooOld(ContractRevert):
+    """Solidity `StocktakeTooOld(bytes32,uint64,uint64)`."""
+
+    lotId: bytes
+    lastStocktakeAt: int
+    maxAgeSeconds: int
+
+    signature = 'StocktakeTooOld(bytes32,uint64,uint64)'
+    selector = '0xe0b35147'
+    arg_names = ('lotId', 'lastStocktakeAt', 'maxAgeSeconds')
+    arg_types = ('bytes32', 'uint64', 'uint64')
+    template = 'the last stocktake of lot {lotId} was on {lastStocktakeAt:datetime}, older than the {maxAgeSeconds} s allowed'
+
+
+class TokenAlreadyExists(ContractRevert):
+    """Solidity `TokenAlreadyExists()`."""
+
+    signature = 'TokenAlreadyExists()'
+    selector = '0xc991cbb1'
+    arg_names = ()
+    arg_types = ()
+    template = None
+
+
+class TokenDoesNotExist(ContractRevert):
+    """Solidity `TokenDoesNotExist()`."""
+
+    signature = 'TokenDoesNotExist()'
+    selector = '0xceea21b6'
+    arg_names = ()
+    arg_types = ()
+    template = None
+
+
+class TooMany(ContractRevert):
+    """Solidity `TooMany(uint256,uint256)`."""
+
+    count: int
+    max: int
+
+    signature = 'TooMany(uint256,uint256)'
+    selector = '0xc3e33c99'
+    arg_names = ('count', 'max')
+    arg_types = ('uint256', 'uint256')
+    template = '{count} entries given, at most {max} allowed'
+
+
+class TransferFromIncorrectOwner(ContractRevert):
+    """Solidity `TransferFromIncorrectOwner()`."""
+
+    signature = 'TransferFromIncorrectOwner()'
+    selector = '0xa1148100'
+    arg_names = ()
+    arg_types = ()
+    template = None
+
+
+class TransferToNonERC721ReceiverImplementer(ContractRevert):
+    """Solidity `TransferToNonERC721ReceiverImplementer()`."""
+
+    signature = 'TransferToNonERC721ReceiverImplementer()'
+    selector = '0xd1a57ed6'
+    arg_names = ()
+    arg_types = ()
+    template = None
+
+
+class TransferToZeroAddress(ContractRevert):
+    """Solidity `TransferToZeroAddress()`."""
+
+    signature = 'TransferToZeroAddress()'
+    selector = '0xea553b34'
+    arg_names = ()
+    arg_types = ()
+    template = None
+
+
+class UnitMismatch(ContractRevert):
+    """Solidity `UnitMismatch(bytes32,bytes8,bytes8)`."""
+
+    lotId: bytes
+    attested: bytes
+    given: bytes
+
+    signature = 'UnitMismatch(bytes32,bytes8,bytes8)'
+    selector = '0xd91b7519'
+    arg_names = ('lotId', 'attested', 'given')
+    arg_types = ('bytes32', 'bytes8', 'bytes8')
+    template = 'lot {lotId} was attested in {attested} but the stocktake says {given}'
 
 
 class UnknownRole(ContractRevert):
@@ -261,16 +817,61 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0x3fc3c27a': AccessControlEnforcedDefaultAdminRules,
     '0xc22c8022': AccessControlInvalidDefaultAdmin,
     '0xe2517d3f': AccessControlUnauthorizedAccount,
+    '0x01336cea': AccountBalanceOverflow,
     '0x619f3346': AlreadyAdmitted,
+    '0x8f4eb604': BalanceQueryForZeroAddress,
     '0xf49b977f': BelowWarehouseStandard,
+    '0xcaa96dd1': CommodityMismatch,
+    '0xe47d88da': DeliveryPending,
+    '0x8ecf73a4': DeliveryQuantityInvalid,
     '0x4017f32e': EmptyName,
+    '0x39774802': InsufficientStockCover,
+    '0xffd6bea3': ItemsMismatch,
+    '0xad8827da': ItemsNotSorted,
+    '0xa0bc08af': LiveReceiptListIncomplete,
+    '0xa950b522': LoanNotMatured,
+    '0x4e31030d': LotAlreadyReceipted,
+    '0x618648a2': LotAtOtherWarehouse,
+    '0x59efb37a': LotIsFrozen,
+    '0xecb689fa': LotNotAttested,
+    '0xffeca2c1': LotNotFrozen,
     '0x05ae1186': MemberKycExpired,
     '0x00ec59ca': MemberNotSuspended,
     '0x6ea03077': MemberRevoked,
     '0x5ed1e15b': MemberSuspended,
+    '0x159a7695': MergeMismatch,
     '0x041be6e7': MissingLicence,
+    '0x671deb40': NoDeliveryRequested,
     '0xc74f99ae': NotAMember,
+    '0x6330676b': NotConsortiumAdmin,
+    '0x62f8f24e': NotInFuture,
+    '0xc142887c': NotIssuingWarehouse,
+    '0xb3595e16': NotLienholder,
+    '0x4b6e7f18': NotOwnerNorApproved,
+    '0xf5d222f4': NotPledged,
+    '0xbc062fdd': NotReceiptOwner,
+    '0x3aa8b50e': PartialDeliveryOfSerializedReceipt,
+    '0xc281b035': PledgeNotRequested,
+    '0xdcf7a5ce': PledgePending,
+    '0x5374d584': PledgeRequestMismatch,
+    '0xd73ce5b6': QuantityOutOfRange,
+    '0xecfd44b1': ReceiptExpired,
+    '0x2403fd83': ReceiptIsFrozen,
+    '0xb7e96315': ReceiptNotFound,
+    '0xf53bd0e3': ReceiptNotFrozen,
+    '0xcbdb41e9': ReceiptPledged,
+    '0xa84166c4': ReceiptsPaused,
     '0x6dfcc650': SafeCastOverflowedUintDowncast,
+    '0x3c6417b9': SerialAlreadyReceipted,
+    '0x0de43e54': SplitDoesNotConserve,
+    '0xe0b35147': StocktakeTooOld,
+    '0xc991cbb1': TokenAlreadyExists,
+    '0xceea21b6': TokenDoesNotExist,
+    '0xc3e33c99': TooMany,
+    '0xa1148100': TransferFromIncorrectOwner,
+    '0xd1a57ed6': TransferToNonERC721ReceiverImplementer,
+    '0xea553b34': TransferToZeroAddress,
+    '0xd91b7519': UnitMismatch,
     '0xdb971f05': UnknownRole,
     '0x47f2d830': ValidityNotInFuture,
     '0x59f96824': WarehouseAdmissionRequired,

@@ -116,6 +116,15 @@ def deployed_code_present(w3: Web3, manifest: Manifest) -> bool:
     )
 
 
+def _constructor_args(
+    name: str, deployed: dict[str, ContractRecord], admin: str, admin_delay_s: int
+) -> tuple[object, ...]:
+    """Each contract's constructor arguments; later contracts take earlier contracts' addresses."""
+    if name == "ParticipantRegistry":
+        return (admin, admin_delay_s)
+    return (deployed["ParticipantRegistry"].address,)
+
+
 def deploy(
     signer: Signer, *, admin: str | None = None, admin_delay_s: int = DEFAULT_ADMIN_DELAY_S
 ) -> Manifest:
@@ -123,10 +132,9 @@ def deploy(
     w3 = signer.w3
     admin = admin or signer.address
     records: dict[str, ContractRecord] = {}
-    constructor_args: dict[str, tuple[object, ...]] = {"ParticipantRegistry": (admin, admin_delay_s)}
     for name in CONTRACT_NAMES:
         artifact = load_artifact(name)
-        data = artifact.creation_code(*constructor_args[name])
+        data = artifact.creation_code(*_constructor_args(name, records, admin, admin_delay_s))
         result = signer.wait(signer.submit_deployment(data))
         address = result.receipt["contractAddress"]
         if address is None:

@@ -59,9 +59,12 @@ def compile_contracts() -> dict[str, Any]:
         for path in sorted(CONTRACTS.rglob("*.sol"))
     }
     standard_input = {"language": "Solidity", "sources": sources, "settings": _settings()}
-    output: dict[str, Any] = solcx.compile_standard(
-        standard_input, solc_binary=SOLC, base_path=str(ROOT), allow_paths=[str(ROOT)]
-    )
+    try:
+        output: dict[str, Any] = solcx.compile_standard(
+            standard_input, solc_binary=SOLC, base_path=str(ROOT), allow_paths=[str(ROOT)]
+        )
+    except solcx.exceptions.SolcError as exc:  # compile errors: show solc's own messages, not a traceback
+        output = json.loads(exc.stdout_data or "{}")
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
         raise SystemExit("\n".join(e["formattedMessage"] for e in errors))

@@ -22,6 +22,7 @@ contract MembershipHandler is Test {
     }
 
     function poolAt(uint256 i) public pure returns (address) {
+        // forge-lint: disable-next-line(unsafe-typecast) -- i < POOL, far below 2**160
         return address(uint160(0x5000 + i));
     }
 
