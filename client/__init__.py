@@ -29,18 +29,23 @@ from client.errors import (
     TransactionFailed,
 )
 from client.participants import Member, Participants
+from client.receipts import DueDiligenceReport, LotView, Receipts, ReceiptView
 
 __all__ = [
     "ChainUnavailable",
     "ConfigurationError",
     "ContractRevert",
     "DeploymentNotFound",
+    "DueDiligenceReport",
     "InvalidInput",
     "Ledgerhouse",
     "LedgerhouseError",
+    "LotView",
     "Manifest",
     "Member",
     "MemberStatus",
+    "ReceiptView",
+    "Receipts",
     "Role",
     "TransactionFailed",
     "TxResult",
@@ -63,6 +68,13 @@ class Ledgerhouse:
         self.labels: Mapping[str, str] = labels or {}
         self.signer = Signer(w3, account, self.labels) if account is not None else None
         self.participants = Participants(w3, manifest.address_of("ParticipantRegistry"), self.signer)
+        self.receipts = Receipts(
+            w3,
+            manifest.address_of("WarehouseReceipts"),
+            self.participants,
+            self.signer,
+            from_block=manifest.deployment_block,
+        )
 
     @classmethod
     def connect(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from eth_utils.crypto import keccak
@@ -12,41 +12,13 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError
 
+from client._encoding import commitment, end_of_day, timestamp
 from client._types import MemberStatus, Role
 from client.artifacts import load_artifact
 from client.chain import Signer, TxResult, checksum, decode_revert
 from client.errors import InvalidInput, MissingKey
 
 REGISTRAR_ROLE = keccak(text="REGISTRAR_ROLE")
-
-
-def commitment(text: str) -> bytes:
-    """A 32-byte commitment to an identifier: itself if already 0x + 64 hex, else keccak256 of its text.
-
-    Used for legal-entity ids (unified social credit codes) and licence numbers: the chain keeps the
-    commitment, the registry keeps the document, and anyone holding the text can check one against the other.
-    """
-    value = text.strip()
-    if not value:
-        raise InvalidInput("an identifier to commit to cannot be empty")
-    if value.startswith("0x") and len(value) == 66:
-        try:
-            return bytes.fromhex(value[2:])
-        except ValueError:
-            pass
-    return keccak(text=value)
-
-
-def end_of_day(day: date) -> int:
-    """Unix time of the last second of `day` (UTC): 'valid until 2027-06-30' includes that day."""
-    return int(datetime.combine(day, time(23, 59, 59), tzinfo=UTC).timestamp())
-
-
-def parse_day(text: str, *, what: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{what} {text!r} is not a date in YYYY-MM-DD form") from None
 
 
 @dataclass(frozen=True)
@@ -90,10 +62,6 @@ class Member:
                 "rated_capacity_tonnes": self.warehouse.rated_capacity_tonnes,
             }
         return data
-
-
-def _ts(value: int) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
 
 
 class Participants:
@@ -245,9 +213,9 @@ class Participants:
             status=MemberStatus(status),
             name=str(name),
             entity_id="0x" + bytes(entity_id).hex(),
-            admitted_at=_ts(admitted_at),
-            valid_until=_ts(valid_until),
-            status_changed_at=_ts(changed_at),
+            admitted_at=timestamp(admitted_at),
+            valid_until=timestamp(valid_until),
+            status_changed_at=timestamp(changed_at),
             active=bool(active),
             warehouse=warehouse,
         )

@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from client._encoding import parse_day
 from client._types import Role
 from client.cli._context import cli, stdout
 from client.errors import InvalidInput
-from client.participants import parse_day
 
 app = typer.Typer(
     help="Consortium registrar: admit, suspend, reinstate, revoke and list members.", no_args_is_help=True

@@ -26,10 +26,11 @@ from client._contract_errors import (
     WrongRole,
     ZeroAddress,
 )
+from client._encoding import end_of_day
 from client._types import MemberStatus
 from client.devnet import DEV_PARTICIPANTS, dev_account
 from client.errors import InvalidInput, MissingKey
-from client.participants import REGISTRAR_ROLE, end_of_day
+from client.participants import REGISTRAR_ROLE
 from tests.conftest import increase_time
 
 NEW = Web3.to_checksum_address("0x000000000000000000000000000000000000beef")

@@ -1,0 +1,79 @@
+"""How user-facing values become contract arguments: commitments, short codes, dates, quantities."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+
+from eth_utils.crypto import keccak
+
+from client.errors import InvalidInput
+
+
+def commitment(text: str) -> bytes:
+    """A 32-byte commitment to an identifier: itself if already 0x + 64 hex, else keccak256 of its text.
+
+    Used for legal-entity ids, licence numbers, lot identities, item serials and document references:
+    the chain keeps the commitment, the registry keeps the document, and anyone holding the text can
+    check one against the other.
+    """
+    value = text.strip()
+    if not value:
+        raise InvalidInput("an identifier to commit to cannot be empty")
+    if value.startswith("0x") and len(value) == 66:
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            pass
+    return keccak(text=value)
+
+
+def file_commitment(content: bytes) -> bytes:
+    """keccak256 of a document's bytes (evidence, inspection report, invoice)."""
+    return keccak(content)
+
+
+def short_code(text: str, size: int, *, what: str) -> bytes:
+    """An ASCII code (commodity, unit, currency) right-padded into `size` bytes."""
+    value = text.strip()
+    if not value or not value.isascii() or len(value) > size:
+        raise InvalidInput(f"{what} {text!r} must be 1 to {size} ASCII characters")
+    return value.encode().ljust(size, b"\0")
+
+
+def decode_code(raw: bytes) -> str:
+    return bytes(raw).rstrip(b"\0").decode(errors="replace")
+
+
+def end_of_day(day: date) -> int:
+    """Unix time of the last second of `day` (UTC): 'valid until 2027-06-30' includes that day."""
+    return int(datetime.combine(day, time(23, 59, 59), tzinfo=UTC).timestamp())
+
+
+def parse_day(text: str, *, what: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{what} {text!r} is not a date in YYYY-MM-DD form") from None
+
+
+def to_base_units(amount: Decimal | int | str, decimals: int, *, what: str) -> int:
+    """`amount` in display units (e.g. 1500.250 t) as integer base units; never via floats."""
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation:
+        raise InvalidInput(f"{what} {amount!r} is not a number") from None
+    if not value.is_finite() or value <= 0:
+        raise InvalidInput(f"{what} {amount} must be positive")
+    scaled = value.scaleb(decimals)
+    if scaled != scaled.to_integral_value():
+        raise InvalidInput(f"{what} {amount} has more than {decimals} decimal places")
+    return int(scaled)
+
+
+def from_base_units(amount: int, decimals: int) -> Decimal:
+    return Decimal(amount).scaleb(-decimals)
+
+
+def timestamp(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)

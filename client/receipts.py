@@ -1,0 +1,669 @@
+"""Warehouse receipts: stocktakes, minting, endorsement, split/merge, pledges, delivery, due diligence.
+
+Quantities are `Decimal` in the lot's display unit (e.g. 1500.250 t) and integers on chain (base
+units, `decimals` fixed per lot by the inspector). Money is `Decimal` in the currency's major unit
+and integer minor units on chain. Nothing here uses floats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import IntEnum
+from typing import Any
+
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError
+from web3.logs import DISCARD
+
+from client._encoding import (
+    commitment,
+    decode_code,
+    end_of_day,
+    from_base_units,
+    short_code,
+    timestamp,
+    to_base_units,
+)
+from client._types import Role
+from client.artifacts import load_artifact
+from client.chain import Signer, TxResult, checksum, decode_revert
+from client.errors import InvalidInput, LedgerhouseError, MissingKey
+from client.participants import Participants
+
+MONEY_DECIMALS = 2  # CNY, USD, EUR: minor units are cents/fen
+LOG_CHUNK_BLOCKS = 5_000  # Besu and most providers cap eth_getLogs ranges
+
+
+class LienState(IntEnum):
+    NONE = 0
+    REQUESTED = 1
+    ACTIVE = 2
+
+
+@dataclass(frozen=True)
+class LotView:
+    lot_id: str
+    warehouse: str
+    commodity: str
+    unit: str
+    decimals: int
+    attested: Decimal
+    receipted: Decimal
+    last_stocktake_at: datetime
+    frozen: bool
+    live_receipts: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lot_id": self.lot_id,
+            "warehouse": self.warehouse,
+            "commodity": self.commodity,
+            "unit": self.unit,
+            "decimals": self.decimals,
+            "attested": str(self.attested),
+            "receipted": str(self.receipted),
+            "last_stocktake_at": self.last_stocktake_at.isoformat(),
+            "frozen": self.frozen,
+            "live_receipts": self.live_receipts,
+        }
+
+
+@dataclass(frozen=True)
+class LienView:
+    state: LienState
+    lender: str | None
+    loan_maturity: datetime | None
+    request_seq: int
+    secured_amount: Decimal | None = None
+    currency: str | None = None
+    loan_ref: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "state": self.state.name.lower(),
+            "lender": self.lender,
+            "loan_maturity": self.loan_maturity.isoformat() if self.loan_maturity else None,
+            "request_seq": self.request_seq,
+            "secured_amount": str(self.secured_amount) if self.secured_amount is not None else None,
+            "currency": self.currency,
+            "loan_ref": self.loan_ref,
+        }
+
+
+@dataclass(frozen=True)
+class ReceiptView:
+    receipt_id: int
+    owner: str
+    warehouse: str
+    lot_id: str
+    commodity: str
+    unit: str
+    quantity: Decimal
+    expires_at: datetime | None
+    pledge_locked: bool
+    frozen: bool
+    delivery_requested: bool
+    serialized: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "receipt_id": self.receipt_id,
+            "owner": self.owner,
+            "warehouse": self.warehouse,
+            "lot_id": self.lot_id,
+            "commodity": self.commodity,
+            "quantity": str(self.quantity),
+            "unit": self.unit,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "pledge_locked": self.pledge_locked,
+            "frozen": self.frozen,
+            "delivery_requested": self.delivery_requested,
+            "serialized": self.serialized,
+        }
+
+
+@dataclass(frozen=True)
+class ChainEvent:
+    """One event from the chain, decoded."""
+
+    name: str
+    block_number: int
+    tx_hash: str
+    log_index: int
+    args: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event": self.name,
+            "block": self.block_number,
+            "tx_hash": self.tx_hash,
+            "log_index": self.log_index,
+            "args": {k: _jsonable(v) for k, v in self.args.items()},
+        }
+
+
+@dataclass(frozen=True)
+class MintResult:
+    receipt_id: int
+    tx: TxResult
+
+
+@dataclass
+class DueDiligenceReport:
+    """What a bank needs to decide whether a receipt is safe to lend against, from the chain alone."""
+
+    receipt_id: int
+    exists: bool
+    genuine: bool = False
+    receipt: ReceiptView | None = None
+    lot: LotView | None = None
+    lien: LienView | None = None
+    expired: bool = False
+    stocktake_age: timedelta | None = None
+    warehouse_active: bool = False
+    warehouse_name: str | None = None
+    minted_by: str | None = None
+    minted_at_block: int | None = None
+    history: list[ChainEvent] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+
+    @property
+    def safe_to_lend(self) -> bool:
+        return self.exists and not self.findings
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "receipt_id": self.receipt_id,
+            "exists": self.exists,
+            "safe_to_lend": self.safe_to_lend,
+            "findings": self.findings,
+            "genuine": self.genuine,
+            "minted_by": self.minted_by,
+            "minted_at_block": self.minted_at_block,
+            "warehouse": {"name": self.warehouse_name, "active": self.warehouse_active},
+            "receipt": self.receipt.to_json() if self.receipt else None,
+            "lien": self.lien.to_json() if self.lien else None,
+            "expired": self.expired,
+            "lot": self.lot.to_json() if self.lot else None,
+            "stock_cover": (
+                {
+                    "attested": str(self.lot.attested),
+                    "receipted": str(self.lot.receipted),
+                    "covered": self.lot.attested >= self.lot.receipted,
+                    "last_stocktake_age_hours": round(self.stocktake_age.total_seconds() / 3600, 1)
+                    if self.stocktake_age
+                    else None,
+                }
+                if self.lot
+                else None
+            ),
+            "history": [e.to_json() for e in self.history],
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes | HexBytes):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class Receipts:
+    """The warehouse-receipt contract, for every role; writes need a signer."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        address: str,
+        participants: Participants,
+        signer: Signer | None = None,
+        *,
+        from_block: int = 0,
+    ) -> None:
+        self.w3 = w3
+        self.contract: Contract = w3.eth.contract(
+            address=Web3.to_checksum_address(address), abi=load_artifact("WarehouseReceipts").abi
+        )
+        self.participants = participants
+        self._signer = signer
+        self._from_block = from_block
+        self._events_by_topic = {
+            "0x" + bytes(Web3.keccak(text=_signature(item))).hex(): item["name"]
+            for item in load_artifact("WarehouseReceipts").abi
+            if item["type"] == "event"
+        }
+
+    # ------------------------------------------------------------ helpers
+
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            raise MissingKey()
+        return self._signer
+
+    def _send(self, call: ContractFunction) -> TxResult:
+        return self.signer.transact(call)
+
+    def events_in(self, receipt: Any, name: str) -> list[Any]:
+        """The `name` events of this contract in a transaction receipt (other logs are skipped)."""
+        if isinstance(receipt, TxResult):
+            receipt = receipt.receipt
+        return list(getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD))
+
+    def _now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def _lot_raw(self, lot: str) -> Any:
+        return self.contract.functions.lot(commitment(lot)).call()
+
+    def _decimals_of(self, lot: str) -> int:
+        raw = self._lot_raw(lot)
+        if bytes(raw[0]) == b"\0" * 32:
+            raise InvalidInput(f"lot {lot!r} has never been attested by an inspector")
+        return int(raw[4])
+
+    # ------------------------------------------------------------ inspector
+
+    def stocktake_call(
+        self,
+        warehouse: str,
+        lot: str,
+        *,
+        commodity: str,
+        quantity: Decimal | int | str,
+        unit: str,
+        decimals: int = 3,
+        evidence: bytes = b"",
+    ) -> ContractFunction:
+        if not 0 <= decimals <= 18:
+            raise InvalidInput(f"decimals {decimals} must be between 0 and 18")
+        base = 0 if Decimal(str(quantity)) == 0 else to_base_units(quantity, decimals, what="quantity")
+        lot_id = commitment(lot)
+        raw = self.contract.functions.lot(lot_id).call()
+        live: list[int] = []
+        if int(raw[6]) > base:  # a shortfall: the chain wants every live receipt to name exposed lenders
+            live = self.live_receipts(lot)
+        return self.contract.functions.recordStocktake(
+            checksum(warehouse, what="warehouse"),
+            lot_id,
+            short_code(commodity, 16, what="commodity"),
+            short_code(unit, 8, what="unit"),
+            decimals,
+            base,
+            evidence.ljust(32, b"\0")[:32] if evidence else b"\0" * 32,
+            live,
+        )
+
+    def stocktake(self, warehouse: str, lot: str, **kwargs: Any) -> TxResult:
+        """Attests the quantity of `lot` physically present at `warehouse` (INSPECTOR)."""
+        return self._send(self.stocktake_call(warehouse, lot, **kwargs))
+
+    # ------------------------------------------------------------ warehouse
+
+    def mint_call(
+        self,
+        to: str,
+        lot: str,
+        *,
+        commodity: str,
+        quantity: Decimal | int | str,
+        expires: date | None = None,
+        details: bytes = b"",
+        items: list[str] | None = None,
+        decimals: int | None = None,
+    ) -> ContractFunction:
+        """The validated mint call; `details` is the commitment to grade, location and documents."""
+        lot_decimals = self._decimals_of(lot) if decimals is None else decimals
+        base = to_base_units(quantity, lot_decimals, what="quantity")
+        expires_at = 0
+        if expires is not None:
+            expires_at = end_of_day(expires)
+            if expires_at <= self._now():
+                raise InvalidInput(f"expiry date {expires.isoformat()} is in the past")
+        args = (
+            checksum(to, what="recipient"),
+            commitment(lot),
+            short_code(commodity, 16, what="commodity"),
+            base,
+            expires_at,
+            details.ljust(32, b"\0")[:32] if details else b"\0" * 32,
+        )
+        if items:
+            serials = sorted({commitment(item) for item in items})
+            if len(serials) != len(items):
+                raise InvalidInput("the item list repeats a serial")
+            return self.contract.functions.mintSerialized(*args, serials)
+        return self.contract.functions.mint(*args)
+
+    def mint(self, to: str, lot: str, **kwargs: Any) -> MintResult:
+        """Issues a receipt (WAREHOUSE); returns its id."""
+        tx = self._send(self.mint_call(to, lot, **kwargs))
+        return MintResult(receipt_id=self.minted_ids(tx)[0], tx=tx)
+
+    def minted_ids(self, tx: TxResult) -> list[int]:
+        return [int(e["args"]["receiptId"]) for e in self.events_in(tx.receipt, "ReceiptMinted")]
+
+    def confirm_delivery(self, receipt_id: int, items: list[str] | None = None) -> TxResult:
+        """Releases the goods of a pending delivery request (issuing WAREHOUSE)."""
+        serials = sorted(commitment(i) for i in items) if items else []
+        return self._send(self.contract.functions.confirmDelivery(receipt_id, serials))
+
+    # ------------------------------------------------------------ owner
+
+    def transfer(self, receipt_id: int, to: str) -> TxResult:
+        """Endorses the receipt to another active member."""
+        owner = self.signer.address
+        return self._send(
+            self.contract.functions.transferFrom(owner, checksum(to, what="recipient"), receipt_id)
+        )
+
+    def split(self, receipt_id: int, quantities: list[Decimal | int | str]) -> tuple[TxResult, list[int]]:
+        """Splits a bulk receipt; returns the ids of all parts (the original first)."""
+        view = self.receipt(receipt_id)
+        decimals = self.lot(view.lot_id).decimals
+        base = [to_base_units(q, decimals, what="part quantity") for q in quantities]
+        tx = self._send(self.contract.functions.split(receipt_id, base))
+        first_new = int(self.events_in(tx.receipt, "ReceiptSplit")[0]["args"]["firstNewId"])
+        return tx, [receipt_id, *range(first_new, first_new + len(base) - 1)]
+
+    def merge(self, kept_id: int, merged_id: int) -> TxResult:
+        """Merges `merged_id` into `kept_id` (same lot and owner, bulk receipts)."""
+        return self._send(self.contract.functions.merge(kept_id, merged_id, [], []))
+
+    def request_delivery(self, receipt_id: int, quantity: Decimal | int | str | None = None) -> TxResult:
+        view = self.receipt(receipt_id)
+        decimals = self.lot(view.lot_id).decimals
+        base = to_base_units(quantity if quantity is not None else view.quantity, decimals, what="quantity")
+        return self._send(self.contract.functions.requestDelivery(receipt_id, base))
+
+    def request_pledge(
+        self,
+        receipt_id: int,
+        lender: str,
+        *,
+        amount: Decimal | int | str,
+        currency: str,
+        maturity: date,
+        loan_ref: str = "",
+    ) -> tuple[TxResult, int]:
+        """Asks `lender` to accept a pledge; returns the request number the lender accepts."""
+        lender_address = checksum(lender, what="lender")
+        self.participants.require_active(lender_address, Role.LENDER)
+        maturity_ts = end_of_day(maturity)
+        if maturity_ts <= self._now():
+            raise InvalidInput(f"loan maturity {maturity.isoformat()} is in the past")
+        call = self.contract.functions.requestPledge(
+            receipt_id,
+            lender_address,
+            to_base_units(amount, MONEY_DECIMALS, what="amount"),
+            short_code(currency.upper(), 3, what="currency"),
+            commitment(loan_ref) if loan_ref else b"\0" * 32,
+            maturity_ts,
+        )
+        tx = self._send(call)
+        seq = int(self.events_in(tx.receipt, "PledgeRequested")[0]["args"]["requestSeq"])
+        return tx, seq
+
+    def cancel_pledge_request(self, receipt_id: int) -> TxResult:
+        return self._send(self.contract.functions.cancelPledgeRequest(receipt_id))
+
+    # ------------------------------------------------------------ lender
+
+    def accept_pledge(self, receipt_id: int, request_seq: int | None = None) -> TxResult:
+        """Accepts the pending request (the current one unless `request_seq` pins it)."""
+        seq = request_seq if request_seq is not None else self.lien(receipt_id).request_seq
+        return self._send(self.contract.functions.acceptPledge(receipt_id, seq))
+
+    def release_pledge(self, receipt_id: int) -> TxResult:
+        return self._send(self.contract.functions.releasePledge(receipt_id))
+
+    def foreclose(self, receipt_id: int, to: str | None = None) -> TxResult:
+        target = checksum(to, what="buyer") if to else self.signer.address
+        return self._send(self.contract.functions.foreclose(receipt_id, target))
+
+    # ------------------------------------------------------------ regulator
+
+    def freeze(self, receipt_id: int, reason: str) -> TxResult:
+        return self._send(self.contract.functions.freezeReceipt(receipt_id, _reason(reason)))
+
+    def unfreeze(self, receipt_id: int, reason: str) -> TxResult:
+        return self._send(self.contract.functions.unfreezeReceipt(receipt_id, _reason(reason)))
+
+    def unfreeze_lot(self, lot: str) -> TxResult:
+        return self._send(self.contract.functions.unfreezeLot(commitment(lot)))
+
+    # ------------------------------------------------------------ reads
+
+    def receipt(self, receipt_id: int) -> ReceiptView:
+        try:
+            raw = self.contract.functions.receipt(receipt_id).call()
+        except ContractLogicError as exc:
+            raise decode_revert(exc.data, self._labels()) from None
+        owner, warehouse, lot_id, quantity, expires_at, locked, frozen, delivery, serialized = raw
+        lot = self.lot("0x" + bytes(lot_id).hex())
+        return ReceiptView(
+            receipt_id=receipt_id,
+            owner=owner,
+            warehouse=warehouse,
+            lot_id="0x" + bytes(lot_id).hex(),
+            commodity=lot.commodity,
+            unit=lot.unit,
+            quantity=from_base_units(int(quantity), lot.decimals),
+            expires_at=timestamp(int(expires_at)) if expires_at else None,
+            pledge_locked=bool(locked),
+            frozen=bool(frozen),
+            delivery_requested=bool(delivery),
+            serialized=bool(serialized),
+        )
+
+    def lot(self, lot: str) -> LotView:
+        raw = self._lot_raw(lot)
+        lot_id, warehouse, commodity, unit, decimals, attested, receipted, last, frozen, live = raw
+        return LotView(
+            lot_id="0x" + bytes(lot_id).hex(),
+            warehouse=warehouse,
+            commodity=decode_code(commodity),
+            unit=decode_code(unit),
+            decimals=int(decimals),
+            attested=from_base_units(int(attested), int(decimals)),
+            receipted=from_base_units(int(receipted), int(decimals)),
+            last_stocktake_at=timestamp(int(last)),
+            frozen=bool(frozen),
+            live_receipts=int(live),
+        )
+
+    def lien(self, receipt_id: int) -> LienView:
+        lender, maturity, state, seq = self.contract.functions.lien(receipt_id).call()
+        lien_state = LienState(int(state))
+        if lien_state is LienState.NONE:
+            return LienView(state=lien_state, lender=None, loan_maturity=None, request_seq=int(seq))
+        terms = self._pledge_terms(receipt_id, int(seq))
+        return LienView(
+            state=lien_state,
+            lender=lender,
+            loan_maturity=timestamp(int(maturity)),
+            request_seq=int(seq),
+            **terms,
+        )
+
+    def _pledge_terms(self, receipt_id: int, seq: int) -> dict[str, Any]:
+        """Amount, currency and loan reference live in the PledgeRequested event, not in storage."""
+        for event in self.history(receipt_id, follow_parents=False):
+            if event.name == "PledgeRequested" and int(event.args["requestSeq"]) == seq:
+                return {
+                    "secured_amount": from_base_units(int(event.args["securedAmount"]), MONEY_DECIMALS),
+                    "currency": decode_code(event.args["currency"]),
+                    "loan_ref": "0x" + bytes(event.args["loanRef"]).hex(),
+                }
+        return {}
+
+    def history(self, receipt_id: int, *, follow_parents: bool = True) -> list[ChainEvent]:
+        """Every event of the receipt, oldest first; a part of a split starts with its parent's history."""
+        topic = "0x" + receipt_id.to_bytes(32, "big").hex()
+        own = self._logs([None, topic]) + self._logs([None, None, None, topic])  # ids, and Transfer's tokenId
+        merged = self._logs([None, None, topic])  # ReceiptsMerged(keptId, mergedId, ...)
+        events = sorted(
+            {
+                (e.block_number, e.log_index): e
+                for e in own + [m for m in merged if m.name == "ReceiptsMerged"]
+            }.values(),
+            key=lambda e: (e.block_number, e.log_index),
+        )
+        if (
+            follow_parents
+            and events
+            and events[0].name == "Transfer"
+            and int(events[0].args["from"], 16) == 0
+        ):
+            parent = self._split_parent(events[0].tx_hash, receipt_id)
+            if parent is not None:
+                before = [e for e in self.history(parent) if e.block_number <= events[0].block_number]
+                return before + events
+        return events
+
+    def _split_parent(self, tx_hash: str, receipt_id: int) -> int | None:
+        receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        for event in self.events_in(receipt, "ReceiptSplit"):
+            first = int(event["args"]["firstNewId"])
+            if first <= receipt_id < first + len(event["args"]["quantities"]) - 1:
+                return int(event["args"]["receiptId"])
+        return None
+
+    def live_receipts(self, lot: str) -> list[int]:
+        """Ids of the lot's live receipts, ascending: candidates from the events, confirmed on chain."""
+        lot_topic = "0x" + commitment(lot).hex()
+        candidates: set[int] = set()
+        for event in self._logs([None, None, lot_topic]):
+            if event.name == "ReceiptMinted":
+                candidates.add(int(event.args["receiptId"]))
+            elif event.name == "ReceiptSplit":
+                first = int(event.args["firstNewId"])
+                candidates.update(range(first, first + len(event.args["quantities"]) - 1))
+        lot_id = commitment(lot)
+        live = []
+        for receipt_id in sorted(candidates):
+            try:
+                raw = self.contract.functions.receipt(receipt_id).call()
+            except ContractLogicError:
+                continue  # delivered or merged away
+            if bytes(raw[2]) == lot_id:
+                live.append(receipt_id)
+        return live
+
+    def _logs(self, topics: list[str | None]) -> list[ChainEvent]:
+        latest = self.w3.eth.block_number
+        found: list[ChainEvent] = []
+        start = self._from_block
+        while start <= latest:
+            end = min(start + LOG_CHUNK_BLOCKS - 1, latest)
+            logs = self.w3.eth.get_logs(
+                {
+                    "address": self.contract.address,
+                    "fromBlock": start,
+                    "toBlock": end,
+                    "topics": topics,
+                }
+            )
+            for log in logs:
+                name = self._events_by_topic.get("0x" + bytes(log["topics"][0]).hex())
+                if name is None:
+                    continue
+                decoded = getattr(self.contract.events, name)().process_log(log)
+                found.append(
+                    ChainEvent(
+                        name=name,
+                        block_number=int(log["blockNumber"]),
+                        tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+                        log_index=int(log["logIndex"]),
+                        args=dict(decoded["args"]),
+                    )
+                )
+            start = end + 1
+        return found
+
+    def _labels(self) -> dict[str, str]:
+        return dict(self._signer.labels) if self._signer else {}
+
+    # ------------------------------------------------------------ due diligence
+
+    def check(self, receipt_id: int) -> DueDiligenceReport:
+        """One report: genuine, status, lien, frozen or expired, stock cover, warehouse standing, history."""
+        report = DueDiligenceReport(receipt_id=receipt_id, exists=False)
+        try:
+            view = self.receipt(receipt_id)
+        except LedgerhouseError:
+            report.findings.append(f"receipt {receipt_id} does not exist (never minted, or delivered)")
+            report.history = self.history(receipt_id)
+            return report
+        report.exists = True
+        report.receipt = view
+        report.lot = self.lot(view.lot_id)
+        report.lien = self.lien(receipt_id)
+        report.history = self.history(receipt_id)
+        now = self._now()
+        report.stocktake_age = timedelta(seconds=max(0, now - int(report.lot.last_stocktake_at.timestamp())))
+
+        mint = next((e for e in report.history if e.name == "ReceiptMinted"), None)
+        if mint is not None:
+            report.minted_by = str(mint.args["warehouse"])
+            report.minted_at_block = mint.block_number
+            report.genuine = self._was_active_warehouse(report.minted_by, mint.block_number)
+        if not report.genuine:
+            report.findings.append("not genuine: no mint by a warehouse admitted at mint time was found")
+
+        member = self.participants.member(view.warehouse)
+        report.warehouse_name = member.name if member else None
+        report.warehouse_active = bool(member and member.active)
+        if not report.warehouse_active:
+            report.findings.append(f"issuing warehouse {view.warehouse} is not an active member")
+        if report.lien.state is LienState.ACTIVE:
+            report.findings.append(f"already pledged to {report.lien.lender}")
+        elif report.lien.state is LienState.REQUESTED:
+            report.findings.append(f"a pledge request to {report.lien.lender} is pending")
+        if view.frozen:
+            report.findings.append("frozen (judicial freeze or stocktake shortfall on its lot)")
+        if view.delivery_requested:
+            report.findings.append("a delivery request is pending: the goods may leave the warehouse")
+        if view.expires_at is not None and int(view.expires_at.timestamp()) <= now:
+            report.expired = True
+            report.findings.append(f"expired on {view.expires_at.date().isoformat()}")
+        if report.lot.attested < report.lot.receipted:
+            report.findings.append(
+                f"stock cover short: {report.lot.attested} {report.lot.unit} attested, "
+                f"{report.lot.receipted} {report.lot.unit} receipted"
+            )
+        max_age = int(self.contract.functions.parameters().call()[0])
+        if report.stocktake_age.total_seconds() > max_age:
+            report.findings.append(f"last stocktake is {report.stocktake_age.days} days old")
+        return report
+
+    def _was_active_warehouse(self, warehouse: str, block: int) -> bool:
+        """Asks the registry as it stood in the mint's block (needs the node's historical state)."""
+        try:
+            self.participants.contract.functions.requireActive(warehouse, int(Role.WAREHOUSE)).call(
+                block_identifier=block
+            )
+        except ContractLogicError:
+            return False
+        return True
+
+
+def _reason(reason: str) -> str:
+    if not reason.strip():
+        raise InvalidInput("a reason is required for the record")
+    return reason.strip()
+
+
+def _signature(item: dict[str, Any]) -> str:
+    def kind(i: dict[str, Any]) -> str:
+        if i["type"].startswith("tuple"):
+            return "(" + ",".join(kind(c) for c in i["components"]) + ")" + str(i["type"])[5:]
+        return str(i["type"])
+
+    return f"{item['name']}({','.join(kind(i) for i in item['inputs'])})"

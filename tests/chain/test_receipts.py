@@ -1,0 +1,225 @@
+"""Warehouse receipts through the SDK against anvil: the frauds the registry exists to stop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from web3 import Web3
+
+from client import Ledgerhouse
+from client._contract_errors import (
+    InsufficientStockCover,
+    LotAlreadyReceipted,
+    LotAtOtherWarehouse,
+    LotIsFrozen,
+    LotNotAttested,
+    MemberSuspended,
+    NotAMember,
+    NotLienholder,
+    NotReceiptOwner,
+    ReceiptPledged,
+    SerialAlreadyReceipted,
+    StocktakeTooOld,
+    WrongRole,
+)
+from client.devnet import dev_account
+from client.errors import InvalidInput
+from client.receipts import LienState
+from tests.conftest import increase_time
+
+AsFactory = Callable[[str], Ledgerhouse]
+LOT = "SHFE-AL-2026-000731"  # the goods' own identity (producer batch), not a warehouse-internal number
+IN_90_DAYS = (datetime.now(UTC) + timedelta(days=90)).date()
+
+
+def addr(name: str) -> str:
+    return dev_account(name).address
+
+
+def attest(as_: AsFactory, lot: str = LOT, quantity: str = "300.000", warehouse: str = "warehouse1") -> None:
+    as_("inspector1").receipts.stocktake(
+        addr(warehouse),
+        lot,
+        commodity="AL-A00",
+        quantity=quantity,
+        unit="t",
+        decimals=3,
+        evidence=b"\x01" * 32,
+    )
+
+
+def mint(as_: AsFactory, quantity: str = "300.000", lot: str = LOT, to: str = "supplier1") -> int:
+    return as_("warehouse1").receipts.mint(addr(to), lot, commodity="AL-A00", quantity=quantity).receipt_id
+
+
+def test_qingdao_pattern_second_and_third_receipt_on_the_same_metal_are_refused(as_: AsFactory) -> None:
+    attest(as_)
+    first = mint(as_)
+    assert as_("bank1").receipts.receipt(first).quantity == Decimal("300.000")
+    with pytest.raises(LotAlreadyReceipted, match=r"already backs a live receipt for 300000 units"):
+        mint(as_, quantity="100.000")
+    with pytest.raises(LotAtOtherWarehouse) as elsewhere:
+        as_("warehouse2").receipts.mint(
+            addr("supplier2"), LOT, commodity="AL-A00", quantity="300", decimals=3
+        )
+    assert elsewhere.value.warehouse == addr("warehouse1")
+    # Nor can an inspector "move" live goods to another warehouse's books.
+    with pytest.raises(LotAtOtherWarehouse):
+        attest(as_, warehouse="warehouse2")
+
+
+def test_qingdao_pattern_the_same_receipt_pledged_to_a_second_bank_is_refused(as_: AsFactory) -> None:
+    attest(as_)
+    receipt_id = mint(as_)
+    owner = as_("supplier1").receipts
+    _, seq = owner.request_pledge(
+        receipt_id, addr("bank1"), amount="1500000.00", currency="CNY", maturity=IN_90_DAYS
+    )
+    as_("bank1").receipts.accept_pledge(receipt_id, seq)
+    with pytest.raises(ReceiptPledged) as caught:
+        owner.request_pledge(
+            receipt_id, addr("bank2"), amount="900000.00", currency="CNY", maturity=IN_90_DAYS
+        )
+    assert caught.value.lienholder == addr("bank1")
+    assert "(bank1)" in str(caught.value)
+    with pytest.raises(ReceiptPledged):
+        as_("bank2").receipts.accept_pledge(receipt_id, seq)
+    with pytest.raises(ReceiptPledged):
+        owner.transfer(receipt_id, addr("supplier2"))
+    lien = as_("auditor1").receipts.lien(receipt_id)
+    assert (lien.state, lien.lender, lien.secured_amount, lien.currency) == (
+        LienState.ACTIVE,
+        addr("bank1"),
+        Decimal("1500000.00"),
+        "CNY",
+    )
+
+
+def test_receipt_for_goods_no_inspector_attested_is_refused(as_: AsFactory) -> None:
+    with pytest.raises(InvalidInput, match="has never been attested"):
+        mint(as_, lot="GHOST-STEEL-1")
+    # Even bypassing the SDK's own check, the chain refuses it.
+    with pytest.raises(LotNotAttested):
+        as_("warehouse1").receipts.mint(
+            addr("supplier1"), "GHOST-STEEL-1", commodity="AL-A00", quantity=1, decimals=0
+        )
+
+
+def test_cover_and_stale_stocktake_and_roles(as_: AsFactory, w3: Web3) -> None:
+    attest(as_, quantity="100")
+    with pytest.raises(InsufficientStockCover):
+        mint(as_, quantity="100.001")
+    with pytest.raises(WrongRole):
+        as_("supplier1").receipts.stocktake(addr("warehouse1"), "X", commodity="C", quantity=1, unit="t")
+    with pytest.raises(WrongRole):
+        as_("bank1").receipts.mint(addr("supplier1"), LOT, commodity="AL-A00", quantity="1")
+    increase_time(w3, 31 * 86_400)
+    with pytest.raises(StocktakeTooOld):
+        mint(as_, quantity="50")
+
+
+def test_shortfall_freezes_the_lot_and_names_every_exposed_lender(as_: AsFactory) -> None:
+    attest(as_)
+    receipt_id = mint(as_)
+    _, (*parts, unpledged) = as_("supplier1").receipts.split(receipt_id, ["200.000", "90.000", "10.000"])
+    owner = as_("supplier1").receipts
+    for part, bank in zip(parts, ("bank1", "bank2"), strict=True):
+        _, seq = owner.request_pledge(part, addr(bank), amount="500000", currency="CNY", maturity=IN_90_DAYS)
+        as_(bank).receipts.accept_pledge(part, seq)
+
+    tx = as_("inspector1").receipts.stocktake(
+        addr("warehouse1"), LOT, commodity="AL-A00", quantity="120.000", unit="t", decimals=3
+    )
+    alert = as_("auditor1").receipts.events_in(tx, "StockShortfall")[0]["args"]
+    assert alert["warehouse"] == addr("warehouse1")
+    assert alert["shortfall"] == 180_000
+    assert sorted(alert["lenders"]) == sorted([addr("bank1"), addr("bank2")])
+    assert list(alert["pledgedReceipts"]) == parts
+    assert as_("auditor1").receipts.lot(LOT).frozen
+    with pytest.raises(LotIsFrozen):
+        owner.transfer(unpledged, addr("supplier2"))
+
+    report = as_("bank2").receipts.check(parts[1])
+    assert not report.safe_to_lend
+    assert any("stock cover short" in f for f in report.findings)
+
+    attest(as_, quantity="300.000")  # goods found again: a covering stocktake unfreezes
+    assert not as_("auditor1").receipts.lot(LOT).frozen
+
+
+def test_transfer_only_between_active_members(as_: AsFactory) -> None:
+    attest(as_)
+    receipt_id = mint(as_)
+    with pytest.raises(NotAMember):
+        as_("supplier1").receipts.transfer(receipt_id, "0x000000000000000000000000000000000000dEaD")
+    with pytest.raises(NotReceiptOwner):
+        as_("supplier2").receipts.split(receipt_id, ["1", "299"])
+    as_("admin").participants.suspend(addr("supplier2"), reason="KYC review")
+    with pytest.raises(MemberSuspended):
+        as_("supplier1").receipts.transfer(receipt_id, addr("supplier2"))
+    as_("supplier1").receipts.transfer(receipt_id, addr("supplier3"))
+    assert as_("auditor1").receipts.receipt(receipt_id).owner == addr("supplier3")
+
+
+def test_split_merge_and_partial_delivery_conserve_quantity(as_: AsFactory) -> None:
+    attest(as_)
+    receipt_id = mint(as_)
+    owner = as_("supplier1").receipts
+    _, (a, b, c) = owner.split(receipt_id, ["100", "150.5", "49.5"])
+    owner.merge(a, c)
+    assert owner.receipt(a).quantity == Decimal("149.5")
+    owner.request_delivery(b, "50.5")
+    as_("warehouse1").receipts.confirm_delivery(b)
+    assert owner.receipt(b).quantity == Decimal("100")
+    lot = owner.lot(LOT)
+    assert (lot.receipted, lot.live_receipts) == (Decimal("249.5"), 2)
+    assert owner.live_receipts(LOT) == [a, b]
+    history = [e.name for e in owner.history(b)]
+    assert history[:2] == ["Transfer", "ReceiptMinted"]  # inherited from the parent it was split from
+    assert "ReceiptSplit" in history and history[-1] == "Delivered"
+
+
+def test_pledge_release_and_foreclosure(as_: AsFactory, w3: Web3) -> None:
+    attest(as_)
+    receipt_id = mint(as_)
+    owner = as_("supplier1").receipts
+    _, seq = owner.request_pledge(receipt_id, addr("bank1"), amount="10", currency="CNY", maturity=IN_90_DAYS)
+    as_("bank1").receipts.accept_pledge(receipt_id, seq)
+    with pytest.raises(NotLienholder):
+        as_("bank2").receipts.release_pledge(receipt_id)
+    as_("bank1").receipts.release_pledge(receipt_id)
+    _, seq = owner.request_pledge(receipt_id, addr("bank1"), amount="10", currency="CNY", maturity=IN_90_DAYS)
+    as_("bank1").receipts.accept_pledge(receipt_id, seq)
+    increase_time(w3, 98 * 86_400)  # maturity + 7-day grace
+    as_("bank1").receipts.foreclose(receipt_id, addr("supplier3"))
+    view = as_("auditor1").receipts.receipt(receipt_id)
+    assert view.owner == addr("supplier3") and not view.pledge_locked
+    assert "Foreclosed" in [e.name for e in owner.history(receipt_id)]
+
+
+def test_serials_back_one_lot_only(as_: AsFactory) -> None:
+    attest(as_, lot="COILS-A", quantity="50")
+    attest(as_, lot="COILS-B", quantity="50")
+    wh = as_("warehouse1").receipts
+    wh.mint(addr("supplier1"), "COILS-A", commodity="AL-A00", quantity="20", items=["COIL-001", "COIL-002"])
+    with pytest.raises(SerialAlreadyReceipted):
+        wh.mint(
+            addr("supplier1"), "COILS-B", commodity="AL-A00", quantity="20", items=["COIL-002", "COIL-003"]
+        )
+
+
+def test_check_reports_a_clean_receipt_as_safe(as_: AsFactory) -> None:
+    attest(as_)
+    receipt_id = mint(as_)
+    report = as_("bank1").receipts.check(receipt_id)
+    assert report.safe_to_lend, report.findings
+    assert report.genuine and report.minted_by == addr("warehouse1")
+    assert report.warehouse_active and report.warehouse_name == "Qingdao Bonded Logistics Warehouse"
+    assert report.lot is not None and report.lot.attested == Decimal("300.000")
+    assert [e.name for e in report.history] == ["Transfer", "ReceiptMinted"]
+    assert report.to_json()["stock_cover"]["covered"] is True
+    missing = as_("bank1").receipts.check(9_999)
+    assert not missing.exists and not missing.safe_to_lend
