@@ -263,10 +263,14 @@ class Receipts:
         return self.contract.functions.lot(commitment(lot)).call()
 
     def _decimals_of(self, lot: str) -> int:
-        raw = self._lot_raw(lot)
-        if bytes(raw[0]) == b"\0" * 32:
+        return self.attested_lot(lot).decimals
+
+    def attested_lot(self, lot: str) -> LotView:
+        """The lot, or InvalidInput if no inspector ever attested it."""
+        view = self.lot(lot)
+        if view.lot_id == "0x" + "00" * 32:
             raise InvalidInput(f"lot {lot!r} has never been attested by an inspector")
-        return int(raw[4])
+        return view
 
     # ------------------------------------------------------------ inspector
 

@@ -1,0 +1,96 @@
+"""`ledgerhouse bank`: due diligence and liens, from the lender's side."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from client.chain import checksum
+from client.cli._args import receipt_id
+from client.cli._context import cli, stdout
+
+app = typer.Typer(
+    help="Lender: check a receipt, accept, release and foreclose pledges.", no_args_is_help=True
+)
+
+
+@app.command()
+def check(ctx: typer.Context, receipt: Annotated[str, typer.Argument(help="Receipt id")]) -> None:
+    """Due diligence in one call: genuine, status, lien, freeze, expiry, stock cover, warehouse, history."""
+    c = cli(ctx)
+    rid = receipt_id(receipt)
+    report = c.ledgerhouse(signer=False).receipts.check(rid)
+    if c.json_output:
+        c.emit(report.to_json(), "")
+        return
+    verdict = "[green]SAFE TO LEND[/]" if report.safe_to_lend else "[red]NOT SAFE TO LEND[/]"
+    stdout.print(f"receipt {rid}: {verdict}")
+    for finding in report.findings:
+        stdout.print(f"  - {finding}")
+    if report.receipt and report.lot:
+        r, lot = report.receipt, report.lot
+        stdout.print(f"  {r.quantity} {r.unit} of {r.commodity}, lot {r.lot_id[:10]}…, owner {r.owner}")
+        stdout.print(
+            f"  warehouse {report.warehouse_name} ({'active' if report.warehouse_active else 'NOT active'}); "
+            f"minted by {report.minted_by} in block {report.minted_at_block}"
+        )
+        age = f"{report.stocktake_age.total_seconds() / 3600:.1f} h" if report.stocktake_age else "?"
+        stdout.print(
+            f"  stock cover: {lot.attested} {lot.unit} attested vs {lot.receipted} receipted; "
+            f"last stocktake {age} ago"
+        )
+    table = Table(title="history")
+    for column in ("block", "event", "details"):
+        table.add_column(column)
+    for event in report.history:
+        details = ", ".join(f"{k}={v}" for k, v in event.to_json()["args"].items())
+        table.add_row(str(event.block_number), event.name, details[:100])
+    stdout.print(table)
+
+
+@app.command("accept-pledge")
+def accept_pledge(
+    ctx: typer.Context,
+    receipt: Annotated[str, typer.Argument(help="Receipt id")],
+    request: Annotated[
+        int | None, typer.Option("--request", help="Request number to accept (default: pending)")
+    ] = None,
+) -> None:
+    """Accept the pending pledge request: the lien becomes active."""
+    c = cli(ctx)
+    rid = receipt_id(receipt)
+    result = c.ledgerhouse(signer=True).receipts.accept_pledge(rid, request)
+    c.emit(
+        {"receipt_id": rid, "tx_hash": result.tx_hash},
+        f"lien on receipt {rid} is active — tx {result.tx_hash}",
+    )
+
+
+@app.command()
+def release(ctx: typer.Context, receipt: Annotated[str, typer.Argument(help="Receipt id")]) -> None:
+    """Release your lien (loan repaid)."""
+    c = cli(ctx)
+    rid = receipt_id(receipt)
+    result = c.ledgerhouse(signer=True).receipts.release_pledge(rid)
+    c.emit(
+        {"receipt_id": rid, "tx_hash": result.tx_hash},
+        f"lien on receipt {rid} released — tx {result.tx_hash}",
+    )
+
+
+@app.command()
+def foreclose(
+    ctx: typer.Context,
+    receipt: Annotated[str, typer.Argument(help="Receipt id")],
+    to: Annotated[str | None, typer.Option("--to", help="Buying member (default: the bank takes it)")] = None,
+) -> None:
+    """After loan maturity plus grace: take the receipt, or sell it to a buying member."""
+    c = cli(ctx)
+    rid = receipt_id(receipt)
+    result = c.ledgerhouse(signer=True).receipts.foreclose(rid, checksum(to, what="--to") if to else None)
+    c.emit(
+        {"receipt_id": rid, "to": to, "tx_hash": result.tx_hash},
+        f"receipt {rid} foreclosed — tx {result.tx_hash}",
+    )

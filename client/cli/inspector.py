@@ -1,0 +1,62 @@
+"""`ledgerhouse inspector`: independent stocktakes (IoT / AI-vision counts) of lots in warehouses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from client.chain import checksum
+from client.cli._args import file_hash
+from client.cli._context import cli
+
+app = typer.Typer(
+    help="Inspector: attest the stock physically present per warehouse and lot.", no_args_is_help=True
+)
+
+
+@app.command()
+def stocktake(
+    ctx: typer.Context,
+    warehouse: Annotated[str, typer.Option("--warehouse", help="Warehouse address")],
+    lot: Annotated[
+        str, typer.Option("--lot", help="Identity of the goods (producer batch / bill of lading no.)")
+    ],
+    commodity: Annotated[str, typer.Option("--commodity", help="Commodity code, e.g. AL-A00")],
+    quantity: Annotated[str, typer.Option("--quantity", help="Quantity found, in --unit (decimal string)")],
+    unit: Annotated[str, typer.Option("--unit", help="Unit, e.g. t, kg, coil")],
+    decimals: Annotated[
+        int, typer.Option("--decimals", help="Decimal places kept on chain for this lot")
+    ] = 3,
+    evidence: Annotated[
+        Path | None,
+        typer.Option("--evidence", help="Evidence file (sensor log, images); its hash goes on chain"),
+    ] = None,
+) -> None:
+    """Record a stocktake. Finding less than is receipted freezes the lot and alerts its lenders."""
+    c = cli(ctx)
+    receipts = c.ledgerhouse(signer=True).receipts
+    result = receipts.stocktake(
+        checksum(warehouse, what="--warehouse"),
+        lot,
+        commodity=commodity,
+        quantity=quantity,
+        unit=unit,
+        decimals=decimals,
+        evidence=file_hash(evidence, what="evidence"),
+    )
+    shortfall = receipts.events_in(result, "StockShortfall")
+    view = receipts.lot(lot)
+    data = {"tx_hash": result.tx_hash, "lot": view.to_json(), "shortfall": None}
+    line = f"stocktake of lot {lot}: {view.attested} {view.unit} attested, {view.receipted} receipted"
+    if shortfall:
+        args = shortfall[0]["args"]
+        data["shortfall"] = {
+            "quantity": str(view.receipted - view.attested),
+            "lenders": list(args["lenders"]),
+            "pledged_receipts": list(args["pledgedReceipts"]),
+        }
+        lenders = ", ".join(args["lenders"]) or "none"
+        line += f" — SHORTFALL: lot frozen; lenders alerted: {lenders}"
+    c.emit(data, line + f" — tx {result.tx_hash}")

@@ -1,0 +1,270 @@
+"""`ledgerhouse warehouse`: mint receipts (one by one or from a CSV file) and release goods."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from client import Ledgerhouse
+from client._encoding import commitment, end_of_day, to_base_units
+from client.chain import checksum
+from client.cli._args import details_commitment, file_hash, optional_day, read_file, read_items, receipt_id
+from client.cli._context import cli, stderr
+from client.errors import InvalidInput, LedgerhouseError
+
+app = typer.Typer(
+    help="Warehouse: mint receipts for attested goods and release goods on delivery.", no_args_is_help=True
+)
+
+BATCH_SIZE = 25
+
+
+def _check_unit(lh: Ledgerhouse, lot: str, unit: str) -> None:
+    attested = lh.receipts.attested_lot(lot)
+    if attested.unit != unit:
+        raise InvalidInput(f"lot {lot} is attested in {attested.unit!r}, not {unit!r}")
+
+
+@app.command()
+def mint(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", help="First holder's address")],
+    lot: Annotated[str, typer.Option("--lot", help="Identity of the goods, as the inspector attested it")],
+    commodity: Annotated[str, typer.Option("--commodity", help="Commodity code; must match the stocktake")],
+    quantity: Annotated[str, typer.Option("--quantity", help="Quantity in --unit (decimal string)")],
+    unit: Annotated[str, typer.Option("--unit", help="Unit; must match the stocktake")],
+    items: Annotated[Path | None, typer.Option("--items", help="File of item serials, one per line")] = None,
+    grade: Annotated[str | None, typer.Option("--grade", help="Grade / specification")] = None,
+    location: Annotated[
+        str | None, typer.Option("--location", help="Storage location in the warehouse")
+    ] = None,
+    document: Annotated[Path | None, typer.Option("--document", help="Inspection report or photos")] = None,
+    expires: Annotated[
+        str | None, typer.Option("--expires", help="Validity / shelf-life end, YYYY-MM-DD")
+    ] = None,
+) -> None:
+    """Mint one receipt; prints its id."""
+    c = cli(ctx)
+    recipient = checksum(to, what="--to")
+    expiry = optional_day(expires, what="--expires")
+    serials = read_items(items)
+    details = details_commitment(
+        unit=unit, grade=grade, location=location, document=file_hash(document, what="document")
+    )
+    lh = c.ledgerhouse(signer=True)
+    _check_unit(lh, lot, unit)
+    result = lh.receipts.mint(
+        recipient,
+        lot,
+        commodity=commodity,
+        quantity=quantity,
+        expires=expiry,
+        details=details,
+        items=serials,
+    )
+    c.emit(
+        {"receipt_id": result.receipt_id, "tx_hash": result.tx.tx_hash, "gas_used": result.tx.gas_used},
+        f"minted receipt {result.receipt_id} for {quantity} {unit} of {commodity} (lot {lot}) "
+        f"— tx {result.tx.tx_hash}",
+    )
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    to: str
+    lot: str
+    commodity: str
+    quantity: str
+    unit: str
+    expires: str | None
+    details: bytes
+    items: list[str] | None
+
+
+_REQUIRED = ("to", "lot", "commodity", "quantity", "unit")
+
+
+def _read_rows(path: Path) -> list[_Row]:
+    text = read_file(path, what="CSV").decode("utf-8-sig", errors="replace")
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InvalidInput(
+            f"{path}: header lacks column(s) {', '.join(missing)} (needs {', '.join(_REQUIRED)})"
+        )
+    rows = []
+    for number, raw in enumerate(reader, start=2):
+        row = {k: (v or "").strip() for k, v in raw.items() if k}
+        for column in _REQUIRED:
+            if not row.get(column):
+                raise InvalidInput(f"{path} line {number}: field {column!r} is empty")
+        items = [s for s in row.get("items", "").split(";") if s.strip()] or None
+        rows.append(
+            _Row(
+                line=number,
+                to=row["to"],
+                lot=row["lot"],
+                commodity=row["commodity"],
+                quantity=row["quantity"],
+                unit=row["unit"],
+                expires=row.get("expires") or None,
+                details=details_commitment(
+                    unit=row["unit"], grade=row.get("grade"), location=row.get("location"), document=b""
+                ),
+                items=items,
+            )
+        )
+    if not rows:
+        raise InvalidInput(f"{path} has no rows")
+    return rows
+
+
+def _validate(lh: Ledgerhouse, path: Path, rows: list[_Row]) -> tuple[list[tuple[_Row, Any]], list[_Row]]:
+    """Checks every row against the chain before anything is sent; returns (to mint, already minted)."""
+    warehouse = lh.signer.address if lh.signer else ""
+    seen: dict[str, int] = {}
+    calls: list[tuple[_Row, Any]] = []
+    done: list[_Row] = []
+    for row in rows:
+        where = f"{path} line {row.line}"
+        try:
+            if row.lot in seen:
+                raise InvalidInput(f"lot {row.lot!r} is also on line {seen[row.lot]}: one lot, one receipt")
+            seen[row.lot] = row.line
+            checksum(row.to, what="'to'")
+            lot = lh.receipts.attested_lot(row.lot)
+            if lot.warehouse != warehouse:
+                raise InvalidInput(f"lot {row.lot!r} is held at {lot.warehouse}, not at this warehouse")
+            if lot.unit != row.unit:
+                raise InvalidInput(f"field 'unit': lot is attested in {lot.unit!r}, not {row.unit!r}")
+            if lot.commodity != row.commodity:
+                raise InvalidInput(
+                    f"field 'commodity': lot is attested as {lot.commodity!r}, not {row.commodity!r}"
+                )
+            base = to_base_units(row.quantity, lot.decimals, what="field 'quantity'")
+            expiry = optional_day(row.expires, what="field 'expires'")
+            if lot.receipted > 0:
+                if _already_minted(lh, row, base):
+                    done.append(row)
+                    continue
+                raise InvalidInput(f"lot {row.lot!r} already backs a live receipt: one lot, one receipt")
+            if lot.frozen:
+                raise InvalidInput(f"lot {row.lot!r} is frozen after a stocktake shortfall")
+            if Decimal(row.quantity) > lot.attested:
+                raise InvalidInput(
+                    f"field 'quantity': {row.quantity} exceeds the attested {lot.attested} {lot.unit}"
+                )
+            if expiry is not None and end_of_day(expiry) <= lh.receipts._now():
+                raise InvalidInput(f"field 'expires': {row.expires} is in the past")
+            call = lh.receipts.mint_call(
+                row.to,
+                row.lot,
+                commodity=row.commodity,
+                quantity=row.quantity,
+                expires=expiry,
+                details=row.details,
+                items=row.items,
+                decimals=lot.decimals,
+            )
+            calls.append((row, call))
+        except LedgerhouseError as exc:
+            raise InvalidInput(f"{where}: {exc}") from None
+    return calls, done
+
+
+def _already_minted(lh: Ledgerhouse, row: _Row, base: int) -> bool:
+    """A re-run of the same file: this lot's live receipt came from this very row (same terms)."""
+    topic = "0x" + commitment(row.lot).hex()
+    for event in lh.receipts._logs([None, None, topic]):
+        if event.name == "ReceiptMinted" and (
+            bytes(event.args["details"]) == row.details
+            and int(event.args["quantity"]) == base
+            and event.args["owner"] == checksum(row.to)
+        ):
+            return True
+    return False
+
+
+@app.command("mint-batch")
+def mint_batch(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(help="CSV with columns to,lot,commodity,quantity,unit[,grade,location,expires,items]"),
+    ],
+) -> None:
+    """Mint every row of a CSV file: all rows are checked first, then minted in pipelined batches.
+
+    Re-running the same file mints nothing twice: rows whose receipt already exists are skipped.
+    """
+    c = cli(ctx)
+    rows = _read_rows(file)
+    lh = c.ledgerhouse(signer=True)
+    calls, done = _validate(lh, file, rows)
+    minted: list[dict[str, Any]] = []
+    with Progress(
+        TextColumn("minting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        disable=c.json_output or not calls,
+    ) as progress:
+        task = progress.add_task("mint", total=len(calls))
+        for start in range(0, len(calls), BATCH_SIZE):
+            chunk = calls[start : start + BATCH_SIZE]
+            signer = lh.receipts.signer
+            results = signer.wait_many(signer.submit_many([call for _, call in chunk]))
+            for (row, _), result in zip(chunk, results, strict=True):
+                minted.append(
+                    {
+                        "line": row.line,
+                        "lot": row.lot,
+                        "receipt_id": lh.receipts.minted_ids(result)[0],
+                        "tx_hash": result.tx_hash,
+                    }
+                )
+            progress.advance(task, len(chunk))
+    c.emit(
+        {"minted": minted, "skipped": [{"line": r.line, "lot": r.lot} for r in done]},
+        f"minted {len(minted)} receipt(s) from {file}; {len(done)} row(s) already minted, skipped",
+    )
+
+
+@app.command()
+def deliver(
+    ctx: typer.Context,
+    receipt: Annotated[str, typer.Argument(help="Receipt id")],
+    quantity: Annotated[
+        str | None, typer.Option("--quantity", help="Expected quantity of the owner's delivery request")
+    ] = None,
+    items: Annotated[
+        Path | None, typer.Option("--items", help="Serialized receipt: its item serials")
+    ] = None,
+) -> None:
+    """Release the goods of the owner's delivery request: burns the receipt or reduces it."""
+    c = cli(ctx)
+    rid = receipt_id(receipt)
+    receipts = c.ledgerhouse(signer=True).receipts
+    view = receipts.receipt(rid)
+    lot = receipts.lot(view.lot_id)
+    requested = int(receipts.contract.functions.deliveryRequest(rid).call())
+    if requested == 0:
+        raise InvalidInput(f"receipt {rid} has no delivery request from its owner")
+    if quantity is not None and to_base_units(quantity, lot.decimals, what="--quantity") != requested:
+        raise InvalidInput(
+            f"the owner asked for {Decimal(requested).scaleb(-lot.decimals)} {lot.unit}, not {quantity}"
+        )
+    result = receipts.confirm_delivery(rid, read_items(items))
+    delivered = Decimal(requested).scaleb(-lot.decimals)
+    c.emit(
+        {"receipt_id": rid, "delivered": str(delivered), "unit": lot.unit, "tx_hash": result.tx_hash},
+        f"released {delivered} {lot.unit} of receipt {rid} — tx {result.tx_hash}",
+    )
