@@ -303,6 +303,11 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721 {
         LotCover storage cover = _lotCover[lotIndex];
         // forge-lint: disable-next-line(unsafe-typecast) -- requested <= the receipt's 48-bit quantity
         cover.receipted -= uint48(requested);
+        // The goods have left: the count that covered them must not cover a new receipt. (After a
+        // regulator lifted a shortfall freeze, less may be attested than is delivered.)
+        uint64 attested = cover.attested;
+        // forge-lint: disable-next-line(unsafe-typecast) -- at most the 48-bit attested quantity
+        cover.attested = attested > requested ? uint48(attested - requested) : 0;
         bool burned = requested == quantity;
         if (burned) {
             --cover.liveReceipts;

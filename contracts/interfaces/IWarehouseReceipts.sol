@@ -21,7 +21,8 @@ interface IWarehouseReceipts {
         bool serialized;
     }
 
-    /// @notice A lot of goods at one warehouse, as the inspector last attested it.
+    /// @notice A lot of goods at one warehouse, as the inspector last attested it, less what has
+    /// been delivered from it since.
     struct Lot {
         bytes32 lotId;
         address warehouse;
@@ -258,7 +259,8 @@ interface IWarehouseReceipts {
     ) external returns (uint256 receiptId);
 
     /// @notice Releases the goods of a delivery request: burns the receipt, or reduces it for a
-    /// partial delivery; frees the lot quantity (and item serials).
+    /// partial delivery; takes the quantity off the lot's receipted and attested stock (the goods
+    /// have left), and frees the item serials.
     /// @param receiptId The receipt.
     /// @param items For a serialized receipt, its full item list; empty otherwise.
     function confirmDelivery(uint256 receiptId, bytes32[] calldata items) external;

@@ -1474,6 +1474,59 @@ contract WarehouseReceiptsTest is ReceiptsFixture {
         vm.assertEq(wr.lot(LOT).receipted, 400);
     }
 
+    /// Delivered goods have left the warehouse: the count that covered them cannot cover a new
+    /// receipt. Without this, a lot receipted and delivered in full could be receipted again at once
+    /// on the strength of the same stocktake, for goods no longer there (the Qingdao pattern again).
+    function test_RevertWhen_mintAgainstGoodsAlreadyDelivered() public {
+        uint256 id = _receipt(Q);
+        _deliver(supplier, id, Q);
+        vm.assertEq(wr.lot(LOT).attested, 0, "delivered goods leave the attested stock");
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.InsufficientStockCover.selector, LOT, 0, 0, Q));
+        _mint(supplier2, LOT, Q);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.InsufficientStockCover.selector, LOT, 0, 0, 1));
+        _mint(supplier2, LOT, 1);
+        // once the inspector has counted what is really there, the lot can be receipted again
+        _attest(LOT, 50_000);
+        vm.assertEq(wr.receipt(_mint(supplier2, LOT, 50_000)).quantity, 50_000);
+    }
+
+    function test_confirmDelivery_partialDeliveryReducesCoverToo() public {
+        uint256 id = _receipt(Q);
+        _deliver(supplier, id, 100_000);
+        IWarehouseReceipts.Lot memory l = wr.lot(LOT);
+        vm.assertEq(l.attested, 200_000);
+        vm.assertEq(l.receipted, 200_000);
+        _deliver(supplier, id, 200_000);
+        l = wr.lot(LOT);
+        vm.assertEq(l.attested, 0);
+        vm.assertEq(l.receipted, 0);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.InsufficientStockCover.selector, LOT, 0, 0, 1));
+        _mint(supplier, LOT, 1);
+    }
+
+    function test_confirmDelivery_onlyTheUnreceiptedRestStaysCovered() public {
+        _attest(LOT, 1000);
+        uint256 id = _mint(supplier, LOT, 600);
+        _deliver(supplier, id, 600);
+        vm.assertEq(wr.lot(LOT).attested, 400);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.InsufficientStockCover.selector, LOT, 400, 0, 401));
+        _mint(supplier2, LOT, 401);
+        _mint(supplier2, LOT, 400);
+    }
+
+    /// After a regulator lifts a shortfall freeze the lot can hold more receipts than its count;
+    /// delivering them must still work, and leaves no cover behind.
+    function test_confirmDelivery_afterRegulatorUnfreezeOfShortLot() public {
+        uint256 id = _receipt(Q);
+        _stocktake(LOT, 1000, _ids(id));
+        vm.prank(regulator);
+        wr.unfreezeLot(LOT);
+        _deliver(supplier, id, Q);
+        IWarehouseReceipts.Lot memory l = wr.lot(LOT);
+        vm.assertEq(l.attested, 0);
+        vm.assertEq(l.receipted, 0);
+    }
+
     function test_RevertWhen_confirmDeliveryByOtherWarehouse() public {
         uint256 id = _receipt(Q);
         _requestDelivery(supplier, id, Q);
