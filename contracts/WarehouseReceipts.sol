@@ -129,6 +129,8 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721 {
         uint256 lotIndex = _lotIndexOf[lotId];
         if (lotIndex == 0) {
             lotIndex = ++_config.lotCount;
+            // Receipts carry the lot index in 28 bits (see {ReceiptData}).
+            if (lotIndex > ReceiptData.MAX_LOT_INDEX) revert TooMany(lotIndex, ReceiptData.MAX_LOT_INDEX);
             _lotIndexOf[lotId] = lotIndex;
             _lotLabel[lotIndex] = LotLabel(lotId, unit);
             _lotStanding[lotIndex] = LotStanding(warehouse, uint40(block.timestamp), false, decimals);

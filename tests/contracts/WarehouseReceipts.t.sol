@@ -350,6 +350,24 @@ contract WarehouseReceiptsTest is ReceiptsFixture {
         wr.transferFrom(supplier, core, id); // movable again
     }
 
+    /// Receipt data keeps the lot index in 28 bits, so lot number 2**28 would be recorded as lot 0
+    /// and its receipts would point at no lot. Getting there takes 268 million lots: the lot count
+    /// is set in storage instead.
+    function test_RevertWhen_lotIndexExceedsPackedWidth() public {
+        uint256 maxLotIndex = (1 << 28) - 1;
+        bytes32 config = vm.load(address(wr), bytes32(0));
+        config = bytes32((uint256(config) & ~(uint256(type(uint32).max) << 64)) | ((maxLotIndex - 1) << 64));
+        vm.store(address(wr), bytes32(0), config);
+
+        _attest(LOT, Q); // lot index 2**28 - 1, the last that fits
+        uint256 id = _mint(supplier, LOT, Q);
+        vm.assertEq(wr.receipt(id).lotId, LOT);
+        vm.assertEq(wr.receipt(id).warehouse, warehouse);
+
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.TooMany.selector, maxLotIndex + 1, maxLotIndex));
+        _attest(LOT2, Q);
+    }
+
     // ================================================================ mint
 
     function test_mint_issuesReceiptToActiveMember() public {
