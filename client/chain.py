@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from eth_abi.abi import decode as abi_decode
+from eth_abi.exceptions import EncodingError
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
@@ -27,6 +28,7 @@ from web3.middleware import ExtraDataToPOAMiddleware
 from web3.types import RPCEndpoint, TxParams, TxReceipt
 
 from client import errors
+from client._signing import FastSigner, fast_calldata
 
 _ERROR_STRING = "0x08c379a0"
 _PANIC = "0x4e487b71"
@@ -158,6 +160,7 @@ class Signer:
         self.address: ChecksumAddress = account.address
         self.labels: Mapping[str, str] = labels or {}
         self.nonces = NonceAllocator(w3, account.address)
+        self._fast = FastSigner(bytes(account.key))
         self._chain_id = w3.eth.chain_id
         self._fee_params = self._fees()
 
@@ -259,14 +262,20 @@ class Signer:
         Every call is estimated first (one batch); if any would revert, its decoded error is raised
         and nothing is sent. Nonces are consecutive and the raw transactions go out in nonce order
         in one batch, so the node never sees a gap (no stuck transactions, with or without
-        interval mining). `gas` skips estimation for callers that know their gas profile.
+        interval mining). Calls are estimated against the latest block, so they must not depend
+        on one another; `gas` skips estimation for callers that know their gas profile.
         """
         if not calls:
             return []
         datas = [_calldata(call) for call in calls]
         if gas is None:
             requests = [
-                (RPCEndpoint("eth_estimateGas"), [{"from": self.address, "to": call.address, "data": data}])
+                # Against "latest": estimating against "pending" makes the node replay its whole
+                # pool for every call (quadratic), and the calls of one pipeline are independent.
+                (
+                    RPCEndpoint("eth_estimateGas"),
+                    [{"from": self.address, "to": call.address, "data": data}, "latest"],
+                )
                 for call, data in zip(calls, datas, strict=True)
             ]
             gases = [self._with_margin(int(str(result), 16)) for result in self._batch(requests)]
@@ -290,6 +299,16 @@ class Signer:
         results: dict[str, TxReceipt] = {}
         deadline = time.monotonic() + timeout
         delay = 0.01
+        # One key's transactions are mined in nonce order: poll the highest nonce of each key
+        # until it lands, then fetch everything in one batch, instead of polling thousands.
+        last: dict[str, PendingTx] = {}
+        for pending in pendings:
+            sender = str(pending.params.get("from"))
+            if sender not in last or int(pending.params.get("nonce", 0)) > int(
+                last[sender].params.get("nonce", 0)
+            ):
+                last[sender] = pending
+        self._wait_for(list(last.values()), deadline, timeout)
         while len(results) < len(pendings):
             missing = [p for p in pendings if p.tx_hash not in results]
             answers = self._batch(
@@ -325,6 +344,19 @@ class Signer:
             )
         return out
 
+    def _wait_for(self, pendings: list[PendingTx], deadline: float, timeout: float) -> None:
+        delay = 0.01
+        while True:
+            answers = self._batch(
+                [(RPCEndpoint("eth_getTransactionReceipt"), [p.tx_hash]) for p in pendings], allow_null=True
+            )
+            if all(answer is not None for answer in answers):
+                return
+            if time.monotonic() > deadline:
+                raise errors.TransactionFailed(f"transactions not mined within {timeout:.0f} s")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
     def _sign(self, to: ChecksumAddress | None, data: HexStr, gas: int) -> PendingTx:
         params: dict[str, Any] = {
             "from": self.address,
@@ -336,12 +368,8 @@ class Signer:
         }
         if to is not None:
             params["to"] = to
-        signed = self.account.sign_transaction(params)
-        return PendingTx(
-            tx_hash="0x" + bytes(signed.hash).hex(),
-            raw=bytes(signed.raw_transaction),
-            params=cast(TxParams, params),
-        )
+        raw, tx_hash = self._fast.sign(params)
+        return PendingTx(tx_hash="0x" + tx_hash.hex(), raw=raw, params=cast(TxParams, params))
 
     def _batch(self, requests: list[tuple[RPCEndpoint, Any]], *, allow_null: bool = False) -> list[Any]:
         """One JSON-RPC batch; a failed entry raises its decoded revert (or the node's message)."""
@@ -386,5 +414,10 @@ def _int(value: Any) -> int:
 
 
 def _calldata(call: ContractFunction) -> HexStr:
+    if not call.kwargs:
+        try:
+            return fast_calldata(call)
+        except EncodingError:
+            pass  # an argument web3 would normalise first (e.g. a hex string for bytes): let it
     # web3 has no public encoder on a bound ContractFunction; this one has been stable since v4.
     return HexStr(call._encode_transaction_data())

@@ -37,6 +37,9 @@ from client.participants import Participants
 
 MONEY_DECIMALS = 2  # CNY, USD, EUR: minor units are cents/fen
 LOG_CHUNK_BLOCKS = 5_000  # Besu and most providers cap eth_getLogs ranges
+# Gas limit for a bulk (non-serialized) mint when pipelining without per-call estimation: the
+# heaviest case (new holder, first receipt ever) measures ~100k, so 150k leaves a wide margin.
+BULK_MINT_GAS = 150_000
 
 
 class LienState(IntEnum):

@@ -27,8 +27,13 @@ def up(
         Path | None, typer.Option("--state", help="Keep the chain in FILE: it survives a restart")
     ] = None,
     block_time: Annotated[
-        float, typer.Option("--block-time", help="Seconds between blocks; 0 mines each transaction at once")
-    ] = 0,
+        float,
+        typer.Option(
+            "--block-time",
+            help="Seconds between blocks. 0 mines each transaction at once, but anvil's instant mining "
+            "can strand pipelined transactions, so the devnet mines on an interval like a real network",
+        ),
+    ] = 1,
     deployments: Annotated[
         Path, typer.Option("--deployments", help="Directory for the deployment manifest")
     ] = Path("deployments"),

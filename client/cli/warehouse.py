@@ -17,12 +17,13 @@ from client.chain import checksum
 from client.cli._args import details_commitment, file_hash, optional_day, read_file, read_items, receipt_id
 from client.cli._context import cli, stderr
 from client.errors import InvalidInput, LedgerhouseError
+from client.receipts import BULK_MINT_GAS
 
 app = typer.Typer(
     help="Warehouse: mint receipts for attested goods and release goods on delivery.", no_args_is_help=True
 )
 
-BATCH_SIZE = 25
+BATCH_SIZE = 100
 
 
 def _check_unit(lh: Ledgerhouse, lot: str, unit: str) -> None:
@@ -129,6 +130,7 @@ def _read_rows(path: Path) -> list[_Row]:
 def _validate(lh: Ledgerhouse, path: Path, rows: list[_Row]) -> tuple[list[tuple[_Row, Any]], list[_Row]]:
     """Checks every row against the chain before anything is sent; returns (to mint, already minted)."""
     warehouse = lh.signer.address if lh.signer else ""
+    now = lh.receipts._now()
     seen: dict[str, int] = {}
     calls: list[tuple[_Row, Any]] = []
     done: list[_Row] = []
@@ -161,7 +163,7 @@ def _validate(lh: Ledgerhouse, path: Path, rows: list[_Row]) -> tuple[list[tuple
                 raise InvalidInput(
                     f"field 'quantity': {row.quantity} exceeds the attested {lot.attested} {lot.unit}"
                 )
-            if expiry is not None and end_of_day(expiry) <= lh.receipts._now():
+            if expiry is not None and end_of_day(expiry) <= now:
                 raise InvalidInput(f"field 'expires': {row.expires} is in the past")
             call = lh.receipts.mint_call(
                 row.to,
@@ -210,18 +212,27 @@ def mint_batch(
     calls, done = _validate(lh, file, rows)
     minted: list[dict[str, Any]] = []
     with Progress(
-        TextColumn("minting"),
+        TextColumn("{task.description:>10}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=stderr,
         disable=c.json_output or not calls,
     ) as progress:
-        task = progress.add_task("mint", total=len(calls))
+        sending = progress.add_task("sent", total=len(calls))
+        confirming = progress.add_task("confirmed", total=len(calls))
+        signer = lh.receipts.signer
+        # Submit every batch before waiting: the node mines while we sign and send the next one.
+        pending = []
         for start in range(0, len(calls), BATCH_SIZE):
             chunk = calls[start : start + BATCH_SIZE]
-            signer = lh.receipts.signer
-            results = signer.wait_many(signer.submit_many([call for _, call in chunk]))
+            # Every row was checked against the chain above, so bulk mints go out with a known gas
+            # profile instead of a second simulation each; serialized mints are still estimated.
+            gas = None if any(row.items for row, _ in chunk) else BULK_MINT_GAS
+            pending.append((chunk, signer.submit_many([call for _, call in chunk], gas=gas)))
+            progress.advance(sending, len(chunk))
+        for chunk, sent in pending:
+            results = signer.wait_many(sent)
             for (row, _), result in zip(chunk, results, strict=True):
                 minted.append(
                     {
@@ -231,7 +242,7 @@ def mint_batch(
                         "tx_hash": result.tx_hash,
                     }
                 )
-            progress.advance(task, len(chunk))
+            progress.advance(confirming, len(chunk))
     c.emit(
         {"minted": minted, "skipped": [{"line": r.line, "lot": r.lot} for r in done]},
         f"minted {len(minted)} receipt(s) from {file}; {len(done)} row(s) already minted, skipped",
