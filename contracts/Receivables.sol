@@ -9,22 +9,28 @@ import {IReceivables} from "./interfaces/IReceivables.sol";
 /// @title Receivables
 /// @notice Supply-chain payable vouchers: credit lines, issue, split-down, discount, pledge and
 /// settlement; see {IReceivables}.
-/// @dev Storage is laid out for the hot path (split and transfer by suppliers):
+/// @dev Storage is laid out for the hot path (suppliers splitting and passing pieces down):
 ///
 /// * A piece is ONE storage word (`_vouchers`), packed by hand:
-///   bits   0-159 holder | 160-223 value (uint64) | 224-231 tier | 232-234 status |
-///   bit  235 overdue    | 236-255 index of the parent piece within its root (20 bits).
+///   bits 0-159 holder | 160-223 value (uint64) | 224-231 tier | 232-234 status | 235 overdue |
+///   236-255 index of the parent piece within its root (20 bits; indexes are < 1,000,000).
 ///   The root id is not stored: it is `voucherId - voucherId % 1_000_000` (see {IReceivables}), and
-///   the parent id is `rootId + parentIndex`, so the parent link costs no extra slot. A split writes
-///   the parent's word, the child's (new) word and the root's piece counter: one fresh slot.
-/// * A root's record spans five slots; slot 0 holds everything split/transfer/settle need
-///   (maturity, minimum denomination, settled total, piece counter, max depth, funded flag,
-///   currency); obligor+face, lender, paying bank and document commitment are read only when needed.
-/// * Face values are capped at 2^64-1 minor units so that every value fits the 64-bit field.
+///   the parent id is `rootId + parentIndex`, so the parent link costs no slot of its own.
+/// * A root's terms that the per-piece paths need are ONE word (`_rootTerms`), packed by hand:
+///   bits 0-39 maturity | 40-103 minimum denomination | 104-167 settled total |
+///   168-199 piece counter | 200-207 max depth | 208 funded.
+///   Counter and settled total change by adding to the word: the counter stays below 1,000,000 and
+///   the settled total below the face value (< 2^64), so neither carries into the next field.
+/// * The rest of a root (obligor, face, lender, currency, paying bank, document) is in `_roots`,
+///   read only by settlement and views.
 ///
-/// No function loops. Settlement is per piece ({settle}/{redeem}) or per root ({fundRoot}).
-/// The only external calls go to the trusted participant registry's view functions (STATICCALL),
-/// before any state change.
+/// A split therefore reads the pause flag, the piece and the root terms, writes the piece, the
+/// terms and one fresh slot for the child, and asks the registry about the two parties.
+///
+/// No function loops. The only external calls are static calls to the participant registry (a
+/// trusted, immutable contract whose code is checked at construction), made before any state
+/// change; they are low-level so that no code-size check is paid on each call, and they bubble the
+/// registry's typed errors unchanged.
 contract Receivables is IReceivables, Pausable {
     /// @inheritdoc IReceivables
     string public constant VERSION = "1.0.0";
@@ -35,6 +41,12 @@ contract Receivables is IReceivables, Pausable {
     uint256 private constant _BPS = 10_000;
     uint256 private constant _DAY_COUNT_BASIS = 360;
 
+    // Selectors of the registry's checks, for the low-level calls; test_registrySelectors_matchInterface
+    // pins them to IParticipantRegistry, and every registry-rejection test would fail if they drifted.
+    uint256 private constant _REQUIRE_ACTIVE_MEMBER = 0x0bb0cf0d; // requireActiveMember(address)
+    uint256 private constant _REQUIRE_ACTIVE = 0x3bdb04c9; // requireActive(address,uint8)
+
+    // voucher word
     uint256 private constant _VALUE_SHIFT = 160;
     uint256 private constant _TIER_SHIFT = 224;
     uint256 private constant _STATUS_SHIFT = 232;
@@ -42,28 +54,32 @@ contract Receivables is IReceivables, Pausable {
     uint256 private constant _PARENT_SHIFT = 236;
     uint256 private constant _HOLDER_MASK = type(uint160).max;
     uint256 private constant _VALUE_MASK = uint256(type(uint64).max) << _VALUE_SHIFT;
-    uint256 private constant _TIER_MASK = uint256(0xff) << _TIER_SHIFT;
+    uint256 private constant _TIER_MASK = uint256(type(uint8).max) << _TIER_SHIFT;
     uint256 private constant _STATUS_MASK = uint256(7) << _STATUS_SHIFT;
+    uint256 private constant _ACTIVE_BITS = uint256(uint8(VoucherStatus.Active)) << _STATUS_SHIFT;
 
-    /// @dev Field order packs slot 0 with what the hot paths read; see the contract's @dev.
+    // root terms word
+    uint256 private constant _MIN_DENOMINATION_SHIFT = 40;
+    uint256 private constant _SETTLED_SHIFT = 104;
+    uint256 private constant _PIECE_COUNT_SHIFT = 168;
+    uint256 private constant _ONE_MORE_PIECE = uint256(1) << _PIECE_COUNT_SHIFT;
+    uint256 private constant _MAX_DEPTH_SHIFT = 200;
+    uint256 private constant _FUNDED_BIT = 1 << 208;
+
+    /// @dev One hand-packed word (a voucher piece or a root's terms), wrapped in a struct so that a
+    /// function can hold a storage pointer and compute the mapping slot once for read and write.
+    struct Packed {
+        uint256 word;
+    }
+
+    /// @dev What only settlement and the views read. Two fields per slot where they fit.
     struct RootRecord {
-        // slot 0
-        uint40 maturity;
-        uint64 minDenomination;
-        uint64 settled;
-        uint32 pieceCount;
-        uint8 maxDepth;
-        bool funded;
-        bytes3 currency;
-        // slot 1
         address obligor;
         uint64 faceValue;
-        // slot 2
         address lender;
         uint40 issuedAt;
-        // slot 3
+        bytes3 currency;
         address payer;
-        // slot 4
         bytes32 document;
     }
 
@@ -102,7 +118,8 @@ contract Receivables is IReceivables, Pausable {
     uint32 private immutable _gracePeriod;
 
     uint256 private _rootCount;
-    mapping(uint256 voucherId => uint256 packed) private _vouchers;
+    mapping(uint256 voucherId => Packed) private _vouchers;
+    mapping(uint256 rootId => Packed) private _rootTerms;
     mapping(uint256 rootId => RootRecord) private _roots;
     mapping(address lender => mapping(address core => CreditLineRecord)) private _creditLines;
     mapping(bytes32 document => uint256 rootId) private _documentUsedBy;
@@ -113,7 +130,9 @@ contract Receivables is IReceivables, Pausable {
     /// @param registry_ The participant registry every party is checked against.
     /// @param gracePeriod_ Seconds after maturity before an unpaid piece can be marked overdue.
     constructor(IParticipantRegistry registry_, uint32 gracePeriod_) {
-        if (address(registry_) == address(0)) revert RegistryAddressZero();
+        // The registry is called with low-level static calls, which succeed on an address without
+        // code; so it must be a contract.
+        if (address(registry_).code.length == 0) revert RegistryNotAContract(address(registry_));
         _registry = registry_;
         _gracePeriod = gracePeriod_;
     }
@@ -122,11 +141,11 @@ contract Receivables is IReceivables, Pausable {
 
     /// @inheritdoc IReceivables
     function setCreditLine(address core, uint128 limit, bytes3 currency, uint64 expiry) external whenNotPaused {
-        _registry.requireActive(msg.sender, IParticipantRegistry.Role.Lender);
+        _requireActive(msg.sender, IParticipantRegistry.Role.Lender);
         CreditLineRecord storage line = _creditLines[msg.sender][core];
         // Granting or raising credit needs an active core enterprise; cutting exposure never does.
         if (line.currency == bytes3(0) || limit > line.limit) {
-            _registry.requireActive(core, IParticipantRegistry.Role.CoreEnterprise);
+            _requireActive(core, IParticipantRegistry.Role.CoreEnterprise);
         }
         if (currency == bytes3(0)) revert CreditLineCurrencyMissing(msg.sender, core);
         if (expiry <= block.timestamp || expiry > type(uint40).max) {
@@ -137,6 +156,7 @@ contract Receivables is IReceivables, Pausable {
         if (outstanding != 0 && currency != line.currency) {
             revert CreditLineCurrencyLocked(msg.sender, core, line.currency, outstanding);
         }
+
         line.limit = limit;
         line.currency = currency;
         // forge-lint: disable-next-line(unsafe-typecast) -- bounded by type(uint40).max just above
@@ -147,10 +167,11 @@ contract Receivables is IReceivables, Pausable {
 
     /// @inheritdoc IReceivables
     function closeCreditLine(address core) external whenNotPaused {
-        _registry.requireActive(msg.sender, IParticipantRegistry.Role.Lender);
+        _requireActive(msg.sender, IParticipantRegistry.Role.Lender);
         CreditLineRecord storage line = _creditLines[msg.sender][core];
         if (line.currency == bytes3(0)) revert CreditLineNotFound(msg.sender, core);
         if (!line.open) revert CreditLineNotOpen(msg.sender, core);
+
         line.open = false;
         emit CreditLineClosed(msg.sender, core, line.outstanding);
     }
@@ -159,7 +180,7 @@ contract Receivables is IReceivables, Pausable {
 
     /// @inheritdoc IReceivables
     function issue(IssueParams calldata p) external whenNotPaused returns (uint256 rootId) {
-        _registry.requireActive(msg.sender, IParticipantRegistry.Role.CoreEnterprise);
+        _requireActive(msg.sender, IParticipantRegistry.Role.CoreEnterprise);
         if (p.document == bytes32(0)) revert TradeDocumentMissing(msg.sender);
         uint256 usedBy = _documentUsedBy[p.document];
         if (usedBy != 0) revert DocumentAlreadyFinanced(p.document, usedBy);
@@ -170,26 +191,26 @@ contract Receivables is IReceivables, Pausable {
             revert VoucherMaturityNotInFuture(p.maturity);
         }
         CreditLineRecord storage line = _drawableLine(p.lender, p.currency, p.faceValue);
-        _registry.requireActive(p.lender, IParticipantRegistry.Role.Lender);
-        _registry.requireActive(p.holder, IParticipantRegistry.Role.Supplier);
+        _requireActive(p.lender, IParticipantRegistry.Role.Lender);
+        _requireActive(p.holder, IParticipantRegistry.Role.Supplier);
 
         line.outstanding += p.faceValue;
         rootId = ++_rootCount * _PIECES_PER_ROOT;
         _documentUsedBy[p.document] = rootId;
-        RootRecord storage r = _roots[rootId];
-        // forge-lint: disable-next-line(unsafe-typecast) -- bounded by type(uint40).max above
-        r.maturity = uint40(p.maturity);
-        // forge-lint: disable-next-line(unsafe-typecast) -- minDenomination <= faceValue <= 2^64-1, checked above
-        r.minDenomination = uint64(p.minDenomination);
-        r.maxDepth = p.maxDepth;
-        r.currency = p.currency;
-        r.obligor = msg.sender;
-        // forge-lint: disable-next-line(unsafe-typecast) -- faceValue <= 2^64-1, checked above
-        r.faceValue = uint64(p.faceValue);
-        r.lender = p.lender;
-        r.issuedAt = uint40(block.timestamp);
-        r.document = p.document;
-        _vouchers[rootId] = _pack(p.holder, p.faceValue, 0, VoucherStatus.Active, 0);
+        // All three values are bounded above: maturity < 2^40, minDenomination <= face < 2^64.
+        _rootTerms[rootId].word = uint256(p.maturity) | (uint256(p.minDenomination) << _MIN_DENOMINATION_SHIFT)
+            | (uint256(p.maxDepth) << _MAX_DEPTH_SHIFT);
+        _roots[rootId] = RootRecord({
+            obligor: msg.sender,
+            // forge-lint: disable-next-line(unsafe-typecast) -- faceValue <= 2^64-1, checked above
+            faceValue: uint64(p.faceValue),
+            lender: p.lender,
+            issuedAt: uint40(block.timestamp),
+            currency: p.currency,
+            payer: address(0),
+            document: p.document
+        });
+        _vouchers[rootId].word = _pack(p.holder, p.faceValue, 0, VoucherStatus.Active, 0);
         emit VoucherIssued(
             rootId,
             msg.sender,
@@ -206,54 +227,63 @@ contract Receivables is IReceivables, Pausable {
 
     /// @inheritdoc IReceivables
     function split(uint256 voucherId, address to, uint128 amount) external whenNotPaused returns (uint256 childId) {
-        _registry.requireActiveMember(msg.sender);
+        _requireActiveMember(msg.sender);
+        Packed storage piece = _vouchers[voucherId];
+        uint256 word = piece.word;
         uint256 rootId = _rootOf(voucherId);
-        RootRecord storage r = _roots[rootId];
-        (uint256 parentWord, uint256 childWord, uint256 index) = _splitWords(voucherId, rootId, r, to, amount);
-        _registry.requireActiveMember(to);
+        Packed storage rootTerms = _rootTerms[rootId];
+        uint256 terms = rootTerms.word;
+        _checkSplit(voucherId, word, terms, amount);
+        _requireActiveMember(to);
 
-        // forge-lint: disable-next-line(unsafe-typecast) -- index < 1_000_000, checked in _splitWords
-        r.pieceCount = uint32(index);
-        childId = rootId + index;
-        _vouchers[voucherId] = parentWord;
-        _vouchers[childId] = childWord;
-        // forge-lint: disable-next-line(unsafe-typecast) -- the tier field is 8 bits wide
-        emit VoucherSplit(rootId, voucherId, to, childId, msg.sender, _value(childWord), uint8(_tier(childWord)));
+        rootTerms.word = terms + _ONE_MORE_PIECE;
+        // No overflow or borrow, all checked in _checkSplit: the new index is below 1,000,000,
+        // amount < value, and the new tier fits 8 bits.
+        unchecked {
+            childId = rootId + _pieceCount(terms) + 1;
+            piece.word = word - (uint256(amount) << _VALUE_SHIFT);
+            _vouchers[childId].word = uint256(uint160(to)) | (uint256(amount) << _VALUE_SHIFT)
+                | ((_tier(word) + 1) << _TIER_SHIFT) | _ACTIVE_BITS | ((voucherId - rootId) << _PARENT_SHIFT);
+        }
+        emit VoucherSplit(rootId, voucherId, to, childId, amount);
     }
 
     /// @inheritdoc IReceivables
     function transfer(uint256 voucherId, address to) external whenNotPaused {
-        _registry.requireActiveMember(msg.sender);
-        uint256 word = _vouchers[voucherId];
+        _requireActiveMember(msg.sender);
+        Packed storage piece = _vouchers[voucherId];
+        uint256 word = piece.word;
         _checkMovable(voucherId, word);
         uint256 rootId = _rootOf(voucherId);
-        _checkNotMatured(voucherId, _roots[rootId].maturity);
-        _registry.requireActiveMember(to);
+        _checkNotMatured(voucherId, _rootTerms[rootId].word);
+        _requireActiveMember(to);
 
-        _vouchers[voucherId] = (word & ~_HOLDER_MASK) | uint256(uint160(to));
+        piece.word = (word & ~_HOLDER_MASK) | uint256(uint160(to));
         emit VoucherTransferred(rootId, voucherId, to, msg.sender, _value(word));
     }
 
     /// @inheritdoc IReceivables
     function merge(uint256 voucherId, uint256 otherId) external whenNotPaused returns (uint256 survivorId) {
-        _registry.requireActiveMember(msg.sender);
+        _requireActiveMember(msg.sender);
         if (voucherId == otherId) revert MergeWithItself(voucherId);
         uint256 closedId;
         (survivorId, closedId) = voucherId < otherId ? (voucherId, otherId) : (otherId, voucherId);
-        uint256 kept = _vouchers[survivorId];
+        Packed storage keptPiece = _vouchers[survivorId];
+        uint256 kept = keptPiece.word;
         _checkMovable(survivorId, kept);
-        uint256 closed = _vouchers[closedId];
+        Packed storage closedPiece = _vouchers[closedId];
+        uint256 closed = closedPiece.word;
         _checkMovable(closedId, closed);
         uint256 rootId = _rootOf(survivorId);
         if (_rootOf(closedId) != rootId) revert MergeAcrossRoots(voucherId, otherId);
-        _checkNotMatured(survivorId, _roots[rootId].maturity);
+        _checkNotMatured(survivorId, _rootTerms[rootId].word);
 
         // Both values are pieces of one face value <= 2^64-1, so the sum fits the field.
         uint64 value = _value(kept) + _value(closed);
         uint256 tier = _tier(kept) > _tier(closed) ? _tier(kept) : _tier(closed);
-        _vouchers[survivorId] =
+        keptPiece.word =
             (kept & ~(_VALUE_MASK | _TIER_MASK)) | (uint256(value) << _VALUE_SHIFT) | (tier << _TIER_SHIFT);
-        _vouchers[closedId] = _withStatus(closed & ~_VALUE_MASK, VoucherStatus.Merged);
+        closedPiece.word = _withStatus(closed & ~_VALUE_MASK, VoucherStatus.Merged);
         emit VouchersMerged(rootId, survivorId, closedId, msg.sender, value);
     }
 
@@ -261,53 +291,55 @@ contract Receivables is IReceivables, Pausable {
 
     /// @inheritdoc IReceivables
     function offerDiscount(uint256 voucherId, address lender, uint128 price) external whenNotPaused {
-        _registry.requireActiveMember(msg.sender);
-        uint256 word = _vouchers[voucherId];
+        _requireActiveMember(msg.sender);
+        Packed storage piece = _vouchers[voucherId];
+        uint256 word = piece.word;
         _checkMovable(voucherId, word);
         uint256 rootId = _rootOf(voucherId);
-        _checkNotMatured(voucherId, _roots[rootId].maturity);
+        _checkNotMatured(voucherId, _rootTerms[rootId].word);
         uint64 value = _value(word);
         if (price == 0 || price > value) revert DiscountPriceOutOfRange(voucherId, price, value);
-        _registry.requireActive(lender, IParticipantRegistry.Role.Lender);
+        _requireActive(lender, IParticipantRegistry.Role.Lender);
 
         // forge-lint: disable-next-line(unsafe-typecast) -- price <= value <= 2^64-1, checked above
         _offers[voucherId] = OfferRecord(lender, uint64(price));
-        _vouchers[voucherId] = _withStatus(word, VoucherStatus.OfferedForDiscount);
+        piece.word = _withStatus(word, VoucherStatus.OfferedForDiscount);
         emit DiscountOffered(rootId, voucherId, lender, msg.sender, price);
     }
 
     /// @inheritdoc IReceivables
     function cancelDiscountOffer(uint256 voucherId) external whenNotPaused {
-        _registry.requireActiveMember(msg.sender);
-        uint256 word = _vouchers[voucherId];
+        _requireActiveMember(msg.sender);
+        Packed storage piece = _vouchers[voucherId];
+        uint256 word = piece.word;
         _checkHolder(voucherId, word);
         if (_status(word) != VoucherStatus.OfferedForDiscount) revert NoDiscountOffer(voucherId);
 
         address lender = _offers[voucherId].lender;
         delete _offers[voucherId];
-        _vouchers[voucherId] = _withStatus(word, VoucherStatus.Active);
+        piece.word = _withStatus(word, VoucherStatus.Active);
         emit DiscountOfferCancelled(_rootOf(voucherId), voucherId, lender);
     }
 
     /// @inheritdoc IReceivables
     function acceptDiscount(uint256 voucherId, uint128 price, bytes32 paymentRef) external whenNotPaused {
-        _registry.requireActive(msg.sender, IParticipantRegistry.Role.Lender);
-        uint256 word = _vouchers[voucherId];
+        _requireActive(msg.sender, IParticipantRegistry.Role.Lender);
+        uint256 word = _vouchers[voucherId].word;
         _checkExists(voucherId, word);
         if (_status(word) != VoucherStatus.OfferedForDiscount) revert NoDiscountOffer(voucherId);
         OfferRecord memory offer = _offers[voucherId];
         if (offer.lender != msg.sender) revert NotDiscountOfferee(voucherId, msg.sender, offer.lender);
         if (price != offer.price) revert DiscountPriceMismatch(voucherId, price, offer.price);
         uint256 rootId = _rootOf(voucherId);
-        uint40 maturity = _roots[rootId].maturity;
-        _checkNotMatured(voucherId, maturity);
+        uint256 terms = _rootTerms[rootId].word;
+        _checkNotMatured(voucherId, terms);
         address seller = _holder(word);
-        _registry.requireActiveMember(seller);
+        _requireActiveMember(seller);
 
-        DiscountRecord memory d = _discountTerms(seller, _value(word), offer.price, maturity, paymentRef);
+        DiscountRecord memory d = _discountTerms(seller, _value(word), offer.price, _maturity(terms), paymentRef);
         delete _offers[voucherId];
         _discounts[voucherId] = d;
-        _vouchers[voucherId] = _withStatus((word & ~_HOLDER_MASK) | uint256(uint160(msg.sender)), VoucherStatus.Active);
+        _vouchers[voucherId].word = _withStatus((word & ~_HOLDER_MASK) | uint256(uint160(msg.sender)), VoucherStatus.Active);
         emit VoucherDiscounted(
             rootId, voucherId, msg.sender, seller, d.value, d.price, d.rateBps, d.daysToMaturity, paymentRef
         );
@@ -323,11 +355,12 @@ contract Receivables is IReceivables, Pausable {
         bytes32 loanRef,
         uint64 loanMaturity
     ) external whenNotPaused {
-        _registry.requireActiveMember(msg.sender);
-        uint256 word = _vouchers[voucherId];
+        _requireActiveMember(msg.sender);
+        Packed storage piece = _vouchers[voucherId];
+        uint256 word = piece.word;
         _checkMovable(voucherId, word);
         uint256 rootId = _rootOf(voucherId);
-        _checkNotMatured(voucherId, _roots[rootId].maturity);
+        _checkNotMatured(voucherId, _rootTerms[rootId].word);
         uint64 value = _value(word);
         if (securedAmount == 0 || securedAmount > value) {
             revert VoucherSecuredAmountOutOfRange(voucherId, securedAmount, value);
@@ -335,7 +368,7 @@ contract Receivables is IReceivables, Pausable {
         if (loanMaturity <= block.timestamp || loanMaturity > type(uint40).max) {
             revert VoucherLoanMaturityNotInFuture(voucherId, loanMaturity);
         }
-        _registry.requireActive(lender, IParticipantRegistry.Role.Lender);
+        _requireActive(lender, IParticipantRegistry.Role.Lender);
 
         _liens[voucherId] = LienRecord({
             lienholder: lender,
@@ -345,27 +378,29 @@ contract Receivables is IReceivables, Pausable {
             securedAmount: uint64(securedAmount),
             loanRef: loanRef
         });
-        _vouchers[voucherId] = _withStatus(word, VoucherStatus.PledgeRequested);
+        piece.word = _withStatus(word, VoucherStatus.PledgeRequested);
         emit VoucherPledgeRequested(rootId, voucherId, lender, msg.sender, securedAmount, loanRef, loanMaturity);
     }
 
     /// @inheritdoc IReceivables
     function cancelPledgeRequest(uint256 voucherId) external whenNotPaused {
-        _registry.requireActiveMember(msg.sender);
-        uint256 word = _vouchers[voucherId];
+        _requireActiveMember(msg.sender);
+        Packed storage piece = _vouchers[voucherId];
+        uint256 word = piece.word;
         _checkHolder(voucherId, word);
         if (_status(word) != VoucherStatus.PledgeRequested) revert VoucherPledgeNotRequested(voucherId);
 
         address lender = _liens[voucherId].lienholder;
         delete _liens[voucherId];
-        _vouchers[voucherId] = _withStatus(word, VoucherStatus.Active);
+        piece.word = _withStatus(word, VoucherStatus.Active);
         emit VoucherPledgeRequestCancelled(_rootOf(voucherId), voucherId, lender);
     }
 
     /// @inheritdoc IReceivables
     function acceptPledge(uint256 voucherId, uint128 securedAmount, bytes32 loanRef) external whenNotPaused {
-        _registry.requireActive(msg.sender, IParticipantRegistry.Role.Lender);
-        uint256 word = _vouchers[voucherId];
+        _requireActive(msg.sender, IParticipantRegistry.Role.Lender);
+        Packed storage piece = _vouchers[voucherId];
+        uint256 word = piece.word;
         _checkExists(voucherId, word);
         VoucherStatus status = _status(word);
         if (status == VoucherStatus.Pledged) revert VoucherPledged(voucherId, _liens[voucherId].lienholder);
@@ -376,25 +411,26 @@ contract Receivables is IReceivables, Pausable {
             revert VoucherPledgeTermsMismatch(voucherId, securedAmount, loanRef, request.securedAmount, request.loanRef);
         }
         uint256 rootId = _rootOf(voucherId);
-        _checkNotMatured(voucherId, _roots[rootId].maturity);
+        _checkNotMatured(voucherId, _rootTerms[rootId].word);
         address holder = _holder(word);
-        _registry.requireActiveMember(holder);
+        _requireActiveMember(holder);
 
-        _vouchers[voucherId] = _withStatus(word, VoucherStatus.Pledged);
+        piece.word = _withStatus(word, VoucherStatus.Pledged);
         emit VoucherPledgeAccepted(rootId, voucherId, msg.sender, holder, securedAmount, loanRef);
     }
 
     /// @inheritdoc IReceivables
     function releasePledge(uint256 voucherId) external whenNotPaused {
-        _registry.requireActive(msg.sender, IParticipantRegistry.Role.Lender);
-        uint256 word = _vouchers[voucherId];
+        _requireActive(msg.sender, IParticipantRegistry.Role.Lender);
+        Packed storage piece = _vouchers[voucherId];
+        uint256 word = piece.word;
         _checkExists(voucherId, word);
         if (_status(word) != VoucherStatus.Pledged) revert VoucherNotPledged(voucherId);
         address lienholder = _liens[voucherId].lienholder;
         if (lienholder != msg.sender) revert NotVoucherLienholder(voucherId, msg.sender, lienholder);
 
         delete _liens[voucherId];
-        _vouchers[voucherId] = _withStatus(word, VoucherStatus.Active);
+        piece.word = _withStatus(word, VoucherStatus.Active);
         emit VoucherPledgeReleased(_rootOf(voucherId), voucherId, msg.sender);
     }
 
@@ -402,11 +438,11 @@ contract Receivables is IReceivables, Pausable {
 
     /// @inheritdoc IReceivables
     function designatePayer(uint256 rootId, address payer) external whenNotPaused {
-        _registry.requireActive(msg.sender, IParticipantRegistry.Role.CoreEnterprise);
+        _requireActive(msg.sender, IParticipantRegistry.Role.CoreEnterprise);
         RootRecord storage r = _existingRoot(rootId);
         address obligor = r.obligor;
         if (msg.sender != obligor) revert NotVoucherObligor(rootId, msg.sender, obligor);
-        if (payer != address(0)) _registry.requireActive(payer, IParticipantRegistry.Role.Lender);
+        if (payer != address(0)) _requireActive(payer, IParticipantRegistry.Role.Lender);
 
         r.payer = payer;
         emit PayerDesignated(rootId, msg.sender, payer);
@@ -419,17 +455,18 @@ contract Receivables is IReceivables, Pausable {
         address obligor = r.obligor;
         if (obligor == address(0)) revert VoucherNotFound(voucherId);
         _checkPayer(rootId, r, obligor);
-        uint256 word = _vouchers[voucherId];
+        uint256 word = _vouchers[voucherId].word;
         _checkUnpaid(voucherId, word);
-        if (r.funded) revert RootAlreadyFunded(rootId);
-        uint40 maturity = r.maturity;
-        if (block.timestamp < maturity) revert VoucherNotMatured(voucherId, maturity);
+        Packed storage rootTerms = _rootTerms[rootId];
+        uint256 terms = rootTerms.word;
+        if (terms & _FUNDED_BIT != 0) revert RootAlreadyFunded(rootId);
+        if (block.timestamp < _maturity(terms)) revert VoucherNotMatured(voucherId, _maturity(terms));
 
         uint64 value = _value(word);
         address lienholder = _discharge(rootId, voucherId, word);
-        r.settled += value;
+        rootTerms.word = terms + (uint256(value) << _SETTLED_SHIFT);
         _creditLines[r.lender][obligor].outstanding -= value;
-        _vouchers[voucherId] = _withStatus(word, VoucherStatus.Settled);
+        _vouchers[voucherId].word = _withStatus(word, VoucherStatus.Settled);
         emit VoucherSettled(rootId, voucherId, _holder(word), value, msg.sender, lienholder, paymentRef);
     }
 
@@ -438,48 +475,52 @@ contract Receivables is IReceivables, Pausable {
         RootRecord storage r = _existingRoot(rootId);
         address obligor = r.obligor;
         _checkPayer(rootId, r, obligor);
-        if (r.funded) revert RootAlreadyFunded(rootId);
-        uint40 maturity = r.maturity;
-        if (block.timestamp < maturity) revert RootNotMatured(rootId, maturity);
-        uint64 amount = r.faceValue - r.settled;
+        Packed storage rootTerms = _rootTerms[rootId];
+        uint256 terms = rootTerms.word;
+        if (terms & _FUNDED_BIT != 0) revert RootAlreadyFunded(rootId);
+        if (block.timestamp < _maturity(terms)) revert RootNotMatured(rootId, _maturity(terms));
+        uint64 amount = r.faceValue - _settled(terms);
         if (amount == 0) revert RootFullySettled(rootId);
 
-        r.funded = true;
+        rootTerms.word = terms | _FUNDED_BIT;
         _creditLines[r.lender][obligor].outstanding -= amount;
         emit RootFunded(rootId, msg.sender, amount, paymentRef);
     }
 
     /// @inheritdoc IReceivables
     function redeem(uint256 voucherId) external whenNotPaused {
-        _registry.requireActiveMember(msg.sender);
-        uint256 word = _vouchers[voucherId];
+        _requireActiveMember(msg.sender);
+        Packed storage piece = _vouchers[voucherId];
+        uint256 word = piece.word;
         _checkUnpaid(voucherId, word);
         uint256 rootId = _rootOf(voucherId);
-        RootRecord storage r = _roots[rootId];
-        if (!r.funded) revert RootNotFunded(rootId);
+        Packed storage rootTerms = _rootTerms[rootId];
+        uint256 terms = rootTerms.word;
+        if (terms & _FUNDED_BIT == 0) revert RootNotFunded(rootId);
 
         uint64 value = _value(word);
         address lienholder = _discharge(rootId, voucherId, word);
-        r.settled += value;
-        _vouchers[voucherId] = _withStatus(word, VoucherStatus.Settled);
+        rootTerms.word = terms + (uint256(value) << _SETTLED_SHIFT);
+        piece.word = _withStatus(word, VoucherStatus.Settled);
         emit VoucherRedeemed(rootId, voucherId, _holder(word), value, lienholder);
     }
 
     /// @inheritdoc IReceivables
     function markOverdue(uint256 voucherId) external whenNotPaused {
-        _registry.requireActiveMember(msg.sender);
-        uint256 word = _vouchers[voucherId];
+        _requireActiveMember(msg.sender);
+        Packed storage piece = _vouchers[voucherId];
+        uint256 word = piece.word;
         _checkUnpaid(voucherId, word);
         if (word & _OVERDUE_BIT != 0) revert VoucherAlreadyOverdue(voucherId);
         uint256 rootId = _rootOf(voucherId);
-        RootRecord storage r = _roots[rootId];
-        if (r.funded) revert RootAlreadyFunded(rootId);
-        uint40 maturity = r.maturity;
-        uint64 overdueFrom = uint64(maturity) + _gracePeriod;
+        Packed storage rootTerms = _rootTerms[rootId];
+        uint256 terms = rootTerms.word;
+        if (terms & _FUNDED_BIT != 0) revert RootAlreadyFunded(rootId);
+        uint64 overdueFrom = uint64(_maturity(terms)) + _gracePeriod;
         if (block.timestamp <= overdueFrom) revert VoucherGracePeriodRunning(voucherId, overdueFrom);
 
-        _vouchers[voucherId] = word | _OVERDUE_BIT;
-        emit VoucherMarkedOverdue(rootId, voucherId, _holder(word), _value(word), maturity);
+        piece.word = word | _OVERDUE_BIT;
+        emit VoucherMarkedOverdue(rootId, voucherId, _holder(word), _value(word), _maturity(terms));
     }
 
     // ------------------------------------------------------------ emergency stop
@@ -500,7 +541,8 @@ contract Receivables is IReceivables, Pausable {
 
     /// @inheritdoc IReceivables
     function voucher(uint256 voucherId) external view returns (Voucher memory v) {
-        uint256 word = _vouchers[voucherId];
+        Packed storage piece = _vouchers[voucherId];
+        uint256 word = piece.word;
         VoucherStatus status = _status(word);
         if (status == VoucherStatus.None) return v;
         uint256 rootId = _rootOf(voucherId);
@@ -518,19 +560,22 @@ contract Receivables is IReceivables, Pausable {
     function root(uint256 rootId) external view returns (Root memory out) {
         RootRecord storage r = _roots[rootId];
         if (r.obligor == address(0)) return out;
+        Packed storage rootTerms = _rootTerms[rootId];
+        uint256 terms = rootTerms.word;
         out.obligor = r.obligor;
         out.lender = r.lender;
         out.payer = r.payer;
         out.currency = r.currency;
         out.faceValue = r.faceValue;
-        out.settled = r.settled;
-        out.outstanding = r.faceValue - r.settled;
+        out.settled = _settled(terms);
+        out.outstanding = r.faceValue - _settled(terms);
         out.issuedAt = r.issuedAt;
-        out.maturity = r.maturity;
-        out.minDenomination = r.minDenomination;
-        out.maxDepth = r.maxDepth;
-        out.pieceCount = r.pieceCount + 1;
-        out.funded = r.funded;
+        out.maturity = _maturity(terms);
+        out.minDenomination = _minDenomination(terms);
+        out.maxDepth = _maxDepth(terms);
+        // forge-lint: disable-next-line(unsafe-typecast) -- the counter stays below 1,000,000
+        out.pieceCount = uint32(_pieceCount(terms) + 1);
+        out.funded = terms & _FUNDED_BIT != 0;
         out.document = r.document;
     }
 
@@ -548,7 +593,7 @@ contract Receivables is IReceivables, Pausable {
     /// @inheritdoc IReceivables
     function lien(uint256 voucherId) external view returns (Lien memory) {
         LienRecord storage l = _liens[voucherId];
-        bool accepted = _status(_vouchers[voucherId]) == VoucherStatus.Pledged;
+        bool accepted = _status(_vouchers[voucherId].word) == VoucherStatus.Pledged;
         return Lien(l.lienholder, l.securedAmount, l.loanMaturity, accepted, l.loanRef);
     }
 
@@ -579,6 +624,39 @@ contract Receivables is IReceivables, Pausable {
         return _gracePeriod;
     }
 
+    // ------------------------------------------------------------ internals: registry
+
+    /// @dev `_registry.requireActiveMember(account)`, bubbling the registry's error.
+    function _requireActiveMember(address account) private view {
+        address target = address(_registry);
+        assembly ("memory-safe") {
+            // Calldata in scratch space (0x00-0x3f): selector, then the address. Values narrower
+            // than a word may carry dirty high bits in assembly, so the address is cleaned.
+            mstore(0x00, shl(224, _REQUIRE_ACTIVE_MEMBER))
+            mstore(0x04, and(account, 0xffffffffffffffffffffffffffffffffffffffff))
+            if iszero(staticcall(gas(), target, 0x00, 0x24, 0x00, 0x00)) {
+                let ptr := mload(0x40)
+                returndatacopy(ptr, 0x00, returndatasize())
+                revert(ptr, returndatasize())
+            }
+        }
+    }
+
+    /// @dev `_registry.requireActive(account, role)`, bubbling the registry's error.
+    function _requireActive(address account, IParticipantRegistry.Role role) private view {
+        address target = address(_registry);
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, shl(224, _REQUIRE_ACTIVE))
+            mstore(add(ptr, 0x04), and(account, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(ptr, 0x24), and(role, 0xff))
+            if iszero(staticcall(gas(), target, ptr, 0x44, 0x00, 0x00)) {
+                returndatacopy(ptr, 0x00, returndatasize())
+                revert(ptr, returndatasize())
+            }
+        }
+    }
+
     // ------------------------------------------------------------ internals: checks
 
     /// @dev The caller's line from `lender`, checked to take `amount` more in `currency`.
@@ -605,9 +683,9 @@ contract Receivables is IReceivables, Pausable {
     /// (active lender).
     function _checkPayer(uint256 rootId, RootRecord storage r, address obligor) private view {
         if (msg.sender == obligor) {
-            _registry.requireActive(msg.sender, IParticipantRegistry.Role.CoreEnterprise);
+            _requireActive(msg.sender, IParticipantRegistry.Role.CoreEnterprise);
         } else if (msg.sender == r.payer) {
-            _registry.requireActive(msg.sender, IParticipantRegistry.Role.Lender);
+            _requireActive(msg.sender, IParticipantRegistry.Role.Lender);
         } else {
             revert NotVoucherPayer(rootId, msg.sender, obligor);
         }
@@ -631,6 +709,9 @@ contract Receivables is IReceivables, Pausable {
 
     /// @dev The caller holds the piece and it is free to move: not offered, pledged or closed.
     function _checkMovable(uint256 voucherId, uint256 word) private view {
+        // Fast path, one comparison: held by the caller and Active. Otherwise one of the checks
+        // below reverts with the precise reason.
+        if (word & (_HOLDER_MASK | _STATUS_MASK) == uint256(uint160(msg.sender)) | _ACTIVE_BITS) return;
         _checkHolder(voucherId, word);
         VoucherStatus status = _status(word);
         if (status == VoucherStatus.Active) return;
@@ -652,38 +733,37 @@ contract Receivables is IReceivables, Pausable {
         if (status == VoucherStatus.Merged) revert VoucherClosedByMerge(voucherId);
     }
 
-    function _checkNotMatured(uint256 voucherId, uint40 maturity) private view {
+    function _checkNotMatured(uint256 voucherId, uint256 terms) private view {
+        uint40 maturity = _maturity(terms);
         if (block.timestamp >= maturity) revert VoucherMatured(voucherId, maturity);
     }
 
-    // ------------------------------------------------------------ internals: effects
+    // ------------------------------------------------------------ internals: computations
 
-    /// @dev Checks a split of `amount` off the caller's piece `voucherId` and returns the parent's
-    /// and the child's new words and the child's index within the root. Writes nothing.
-    function _splitWords(uint256 voucherId, uint256 rootId, RootRecord storage r, address to, uint128 amount)
-        private
-        view
-        returns (uint256 parentWord, uint256 childWord, uint256 index)
-    {
-        uint256 word = _vouchers[voucherId];
+    /// @dev Reverts unless the caller may split `amount` off piece `word` of a root with `terms`:
+    /// movable by the caller, before maturity, both parts at least the minimum denomination, the
+    /// child within the root's depth, and an index left for the child.
+    function _checkSplit(uint256 voucherId, uint256 word, uint256 terms, uint128 amount) private view {
         _checkMovable(voucherId, word);
-        _checkNotMatured(voucherId, r.maturity);
-        {
-            uint64 value = _value(word);
-            if (amount >= value) revert SplitExceedsValue(voucherId, amount, value);
-            // forge-lint: disable-next-line(unsafe-typecast) -- amount < value <= 2^64-1, checked above
-            uint64 remainder = value - uint64(amount);
-            uint64 minDenomination = r.minDenomination;
-            if (amount < minDenomination || remainder < minDenomination) {
-                revert SplitBelowMinimumDenomination(voucherId, amount, remainder, minDenomination);
-            }
-            parentWord = (word & ~_VALUE_MASK) | (uint256(remainder) << _VALUE_SHIFT);
+        _checkNotMatured(voucherId, terms);
+        uint64 value = _value(word);
+        if (amount >= value) revert SplitExceedsValue(voucherId, amount, value);
+        uint256 remainder;
+        uint256 tier;
+        unchecked {
+            // amount < value: no borrow; the tier field is 8 bits, so tier + 1 <= 256.
+            remainder = value - amount;
+            tier = _tier(word) + 1;
         }
-        uint256 tier = _tier(word) + 1;
-        if (tier > r.maxDepth) revert VoucherTierTooDeep(voucherId, tier, r.maxDepth);
-        index = uint256(r.pieceCount) + 1;
-        if (index >= _PIECES_PER_ROOT) revert RootPieceLimitReached(rootId, _PIECES_PER_ROOT - 1);
-        childWord = _pack(to, amount, tier, VoucherStatus.Active, voucherId - rootId);
+        uint64 minDenomination = _minDenomination(terms);
+        if (amount < minDenomination || remainder < minDenomination) {
+            // forge-lint: disable-next-line(unsafe-typecast) -- remainder < value <= 2^64-1
+            revert SplitBelowMinimumDenomination(voucherId, amount, uint128(remainder), minDenomination);
+        }
+        if (tier > _maxDepth(terms)) revert VoucherTierTooDeep(voucherId, tier, _maxDepth(terms));
+        if (_pieceCount(terms) + 1 >= _PIECES_PER_ROOT) {
+            revert RootPieceLimitReached(_rootOf(voucherId), _PIECES_PER_ROOT - 1);
+        }
     }
 
     /// @dev The terms of a discount accepted now by the caller; see {IReceivables-Discount}.
@@ -709,6 +789,8 @@ contract Receivables is IReceivables, Pausable {
         });
     }
 
+    // ------------------------------------------------------------ internals: effects
+
     /// @dev On payment: discharges a lien (returning the lienholder), or voids an open pledge
     /// request or discount offer (emitting its cancellation).
     function _discharge(uint256 rootId, uint256 voucherId, uint256 word) private returns (address lienholder) {
@@ -727,12 +809,13 @@ contract Receivables is IReceivables, Pausable {
         }
     }
 
-    // ------------------------------------------------------------ internals: packed voucher word
+    // ------------------------------------------------------------ internals: packed words
 
     function _rootOf(uint256 voucherId) private pure returns (uint256) {
         return voucherId - (voucherId % _PIECES_PER_ROOT);
     }
 
+    /// @dev Callers guarantee each field fits: value < 2^64, tier < 2^8, parentIndex < 2^20.
     function _pack(address holder, uint256 value, uint256 tier, VoucherStatus status, uint256 parentIndex)
         private
         pure
@@ -762,5 +845,29 @@ contract Receivables is IReceivables, Pausable {
 
     function _withStatus(uint256 word, VoucherStatus status) private pure returns (uint256) {
         return (word & ~_STATUS_MASK) | (uint256(status) << _STATUS_SHIFT);
+    }
+
+    function _maturity(uint256 terms) private pure returns (uint40) {
+        // forge-lint: disable-next-line(unsafe-typecast) -- extracting the low 40-bit field is the point
+        return uint40(terms);
+    }
+
+    function _minDenomination(uint256 terms) private pure returns (uint64) {
+        // forge-lint: disable-next-line(unsafe-typecast) -- extracting a 64-bit field is the point
+        return uint64(terms >> _MIN_DENOMINATION_SHIFT);
+    }
+
+    function _settled(uint256 terms) private pure returns (uint64) {
+        // forge-lint: disable-next-line(unsafe-typecast) -- extracting a 64-bit field is the point
+        return uint64(terms >> _SETTLED_SHIFT);
+    }
+
+    function _pieceCount(uint256 terms) private pure returns (uint256) {
+        return (terms >> _PIECE_COUNT_SHIFT) & type(uint32).max;
+    }
+
+    function _maxDepth(uint256 terms) private pure returns (uint8) {
+        // forge-lint: disable-next-line(unsafe-typecast) -- extracting an 8-bit field is the point
+        return uint8(terms >> _MAX_DEPTH_SHIFT);
     }
 }

@@ -125,8 +125,8 @@ interface IReceivables {
 
     // ---------------------------------------------------------------- errors
 
-    /// @notice the participant registry address must not be zero
-    error RegistryAddressZero();
+    /// @notice the participant registry {registry:address} is not a contract
+    error RegistryNotAContract(address registry);
     /// @notice {account:address} does not hold the consortium's default admin role and cannot pause or unpause receivables
     error CallerNotConsortiumAdmin(address account);
 
@@ -254,15 +254,12 @@ interface IReceivables {
         uint128 minDenomination,
         uint8 maxDepth
     );
-    /// @notice `amount` moved from piece `voucherId` (keeping the rest) into new piece `childId` held by `to`.
+    /// @notice `amount` moved from piece `voucherId` into new piece `childId` held by `to`; the
+    /// holder of `voucherId` (unchanged by a split) keeps the rest. The sender and the child's tier
+    /// (one more than `voucherId`'s) are known from earlier events and {voucher}; they are left out
+    /// here to keep a split within its gas budget.
     event VoucherSplit(
-        uint256 indexed rootId,
-        uint256 indexed voucherId,
-        address indexed to,
-        uint256 childId,
-        address from,
-        uint128 amount,
-        uint8 tier
+        uint256 indexed rootId, uint256 indexed voucherId, address indexed to, uint256 childId, uint128 amount
     );
     /// @notice A whole piece changed hands.
     event VoucherTransferred(
