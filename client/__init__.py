@@ -30,6 +30,7 @@ from client.errors import (
 )
 from client.participants import Member, Participants
 from client.receipts import DueDiligenceReport, LotView, Receipts, ReceiptView
+from client.receivables import Receivables, RootView, VoucherView
 
 __all__ = [
     "ChainUnavailable",
@@ -46,9 +47,12 @@ __all__ = [
     "MemberStatus",
     "ReceiptView",
     "Receipts",
+    "Receivables",
     "Role",
+    "RootView",
     "TransactionFailed",
     "TxResult",
+    "VoucherView",
 ]
 
 
@@ -71,6 +75,13 @@ class Ledgerhouse:
         self.receipts = Receipts(
             w3,
             manifest.address_of("WarehouseReceipts"),
+            self.participants,
+            self.signer,
+            from_block=manifest.deployment_block,
+        )
+        self.receivables = Receivables(
+            w3,
+            manifest.address_of("Receivables"),
             self.participants,
             self.signer,
             from_block=manifest.deployment_block,

@@ -113,6 +113,18 @@ class BelowWarehouseStandard(ContractRevert):
     template = 'warehouse {account:address} is below the admission standard: {yearsInOperation} years and {ratedCapacityTonnes} t rated capacity, the consortium requires {minYears} years and {minCapacityTonnes} t'
 
 
+class CallerNotConsortiumAdmin(ContractRevert):
+    """Solidity `CallerNotConsortiumAdmin(address)`."""
+
+    account: str
+
+    signature = 'CallerNotConsortiumAdmin(address)'
+    selector = '0x4dff9331'
+    arg_names = ('account',)
+    arg_types = ('address',)
+    template = "{account:address} does not hold the consortium's default admin role and cannot pause or unpause receivables"
+
+
 class CommodityMismatch(ContractRevert):
     """Solidity `CommodityMismatch(bytes32,bytes16,bytes16)`."""
 
@@ -125,6 +137,133 @@ class CommodityMismatch(ContractRevert):
     arg_names = ('lotId', 'attested', 'given')
     arg_types = ('bytes32', 'bytes16', 'bytes16')
     template = 'lot {lotId} was attested as {attested} but the receipt says {given}'
+
+
+class CreditLimitBelowOutstanding(ContractRevert):
+    """Solidity `CreditLimitBelowOutstanding(address,address,uint128,uint128)`."""
+
+    lender: str
+    core: str
+    limit: int
+    outstanding: int
+
+    signature = 'CreditLimitBelowOutstanding(address,address,uint128,uint128)'
+    selector = '0x152f535e'
+    arg_names = ('lender', 'core', 'limit', 'outstanding')
+    arg_types = ('address', 'address', 'uint128', 'uint128')
+    template = 'the credit line of {lender:address} for {core:address} cannot go below its outstanding {outstanding}: asked for limit {limit}'
+
+
+class CreditLimitExceeded(ContractRevert):
+    """Solidity `CreditLimitExceeded(address,address,uint128,uint128)`."""
+
+    lender: str
+    core: str
+    requested: int
+    available: int
+
+    signature = 'CreditLimitExceeded(address,address,uint128,uint128)'
+    selector = '0xdf60c81a'
+    arg_names = ('lender', 'core', 'requested', 'available')
+    arg_types = ('address', 'address', 'uint128', 'uint128')
+    template = 'the credit line of {lender:address} for {core:address} has only {available} available, {requested} was asked for'
+
+
+class CreditLineCurrencyLocked(ContractRevert):
+    """Solidity `CreditLineCurrencyLocked(address,address,bytes3,uint128)`."""
+
+    lender: str
+    core: str
+    currency: bytes
+    outstanding: int
+
+    signature = 'CreditLineCurrencyLocked(address,address,bytes3,uint128)'
+    selector = '0x82647680'
+    arg_names = ('lender', 'core', 'currency', 'outstanding')
+    arg_types = ('address', 'address', 'bytes3', 'uint128')
+    template = 'the credit line of {lender:address} for {core:address} still has {outstanding} outstanding in {currency}, so its currency cannot change'
+
+
+class CreditLineCurrencyMismatch(ContractRevert):
+    """Solidity `CreditLineCurrencyMismatch(address,address,bytes3,bytes3)`."""
+
+    lender: str
+    core: str
+    lineCurrency: bytes
+    currency: bytes
+
+    signature = 'CreditLineCurrencyMismatch(address,address,bytes3,bytes3)'
+    selector = '0xe1647de3'
+    arg_names = ('lender', 'core', 'lineCurrency', 'currency')
+    arg_types = ('address', 'address', 'bytes3', 'bytes3')
+    template = 'the credit line of {lender:address} for {core:address} is in {lineCurrency}, not {currency}'
+
+
+class CreditLineCurrencyMissing(ContractRevert):
+    """Solidity `CreditLineCurrencyMissing(address,address)`."""
+
+    lender: str
+    core: str
+
+    signature = 'CreditLineCurrencyMissing(address,address)'
+    selector = '0xa46ec95a'
+    arg_names = ('lender', 'core')
+    arg_types = ('address', 'address')
+    template = 'a credit line of {lender:address} for {core:address} needs a currency code'
+
+
+class CreditLineExpired(ContractRevert):
+    """Solidity `CreditLineExpired(address,address,uint64)`."""
+
+    lender: str
+    core: str
+    expiry: int
+
+    signature = 'CreditLineExpired(address,address,uint64)'
+    selector = '0xe2f1a555'
+    arg_names = ('lender', 'core', 'expiry')
+    arg_types = ('address', 'address', 'uint64')
+    template = 'the credit line of {lender:address} for {core:address} expired on {expiry:date}'
+
+
+class CreditLineExpiryNotInFuture(ContractRevert):
+    """Solidity `CreditLineExpiryNotInFuture(address,address,uint64)`."""
+
+    lender: str
+    core: str
+    expiry: int
+
+    signature = 'CreditLineExpiryNotInFuture(address,address,uint64)'
+    selector = '0xeff79580'
+    arg_names = ('lender', 'core', 'expiry')
+    arg_types = ('address', 'address', 'uint64')
+    template = 'credit line expiry {expiry:date} of {lender:address} for {core:address} is not in the future'
+
+
+class CreditLineNotFound(ContractRevert):
+    """Solidity `CreditLineNotFound(address,address)`."""
+
+    lender: str
+    core: str
+
+    signature = 'CreditLineNotFound(address,address)'
+    selector = '0x3058a4b5'
+    arg_names = ('lender', 'core')
+    arg_types = ('address', 'address')
+    template = '{lender:address} has granted {core:address} no credit line'
+
+
+class CreditLineNotOpen(ContractRevert):
+    """Solidity `CreditLineNotOpen(address,address)`."""
+
+    lender: str
+    core: str
+
+    signature = 'CreditLineNotOpen(address,address)'
+    selector = '0x5d524e56'
+    arg_names = ('lender', 'core')
+    arg_types = ('address', 'address')
+    template = 'the credit line of {lender:address} for {core:address} is closed'
 
 
 class DeliveryPending(ContractRevert):
@@ -153,6 +292,47 @@ class DeliveryQuantityInvalid(ContractRevert):
     template = 'delivery of {requested} from receipt {receiptId} holding {quantity} is not possible'
 
 
+class DiscountPriceMismatch(ContractRevert):
+    """Solidity `DiscountPriceMismatch(uint256,uint128,uint128)`."""
+
+    voucherId: int
+    price: int
+    offeredPrice: int
+
+    signature = 'DiscountPriceMismatch(uint256,uint128,uint128)'
+    selector = '0x1b9eb698'
+    arg_names = ('voucherId', 'price', 'offeredPrice')
+    arg_types = ('uint256', 'uint128', 'uint128')
+    template = 'voucher {voucherId} is offered at {offeredPrice}, not at {price}'
+
+
+class DiscountPriceOutOfRange(ContractRevert):
+    """Solidity `DiscountPriceOutOfRange(uint256,uint128,uint128)`."""
+
+    voucherId: int
+    price: int
+    value: int
+
+    signature = 'DiscountPriceOutOfRange(uint256,uint128,uint128)'
+    selector = '0x27c42387'
+    arg_names = ('voucherId', 'price', 'value')
+    arg_types = ('uint256', 'uint128', 'uint128')
+    template = 'discount price {price} for voucher {voucherId} must be above zero and at most its value {value}'
+
+
+class DocumentAlreadyFinanced(ContractRevert):
+    """Solidity `DocumentAlreadyFinanced(bytes32,uint256)`."""
+
+    document: bytes
+    voucherId: int
+
+    signature = 'DocumentAlreadyFinanced(bytes32,uint256)'
+    selector = '0x04faea5c'
+    arg_names = ('document', 'voucherId')
+    arg_types = ('bytes32', 'uint256')
+    template = 'trade document {document} already backs voucher {voucherId}'
+
+
 class EmptyName(ContractRevert):
     """Solidity `EmptyName(address)`."""
 
@@ -163,6 +343,26 @@ class EmptyName(ContractRevert):
     arg_names = ('account',)
     arg_types = ('address',)
     template = 'a member needs a display name ({account:address} has none)'
+
+
+class EnforcedPause(ContractRevert):
+    """Solidity `EnforcedPause()`."""
+
+    signature = 'EnforcedPause()'
+    selector = '0xd93c0665'
+    arg_names = ()
+    arg_types = ()
+    template = None
+
+
+class ExpectedPause(ContractRevert):
+    """Solidity `ExpectedPause()`."""
+
+    signature = 'ExpectedPause()'
+    selector = '0x8dfc202b'
+    arg_names = ()
+    arg_types = ()
+    template = None
 
 
 class InsufficientStockCover(ContractRevert):
@@ -345,6 +545,19 @@ class MemberSuspended(ContractRevert):
     template = '{account:address} is suspended since {since:date}'
 
 
+class MergeAcrossRoots(ContractRevert):
+    """Solidity `MergeAcrossRoots(uint256,uint256)`."""
+
+    voucherId: int
+    otherId: int
+
+    signature = 'MergeAcrossRoots(uint256,uint256)'
+    selector = '0x155579d9'
+    arg_names = ('voucherId', 'otherId')
+    arg_types = ('uint256', 'uint256')
+    template = 'vouchers {voucherId} and {otherId} belong to different roots and cannot be merged'
+
+
 class MergeMismatch(ContractRevert):
     """Solidity `MergeMismatch(uint256,uint256)`."""
 
@@ -356,6 +569,18 @@ class MergeMismatch(ContractRevert):
     arg_names = ('keptId', 'mergedId')
     arg_types = ('uint256', 'uint256')
     template = 'receipts {keptId} and {mergedId} are not of the same lot, owner and kind'
+
+
+class MergeWithItself(ContractRevert):
+    """Solidity `MergeWithItself(uint256)`."""
+
+    voucherId: int
+
+    signature = 'MergeWithItself(uint256)'
+    selector = '0x4d08d874'
+    arg_names = ('voucherId',)
+    arg_types = ('uint256',)
+    template = 'voucher {voucherId} cannot be merged with itself'
 
 
 class MissingLicence(ContractRevert):
@@ -382,6 +607,18 @@ class NoDeliveryRequested(ContractRevert):
     template = 'receipt {receiptId} has no delivery request'
 
 
+class NoDiscountOffer(ContractRevert):
+    """Solidity `NoDiscountOffer(uint256)`."""
+
+    voucherId: int
+
+    signature = 'NoDiscountOffer(uint256)'
+    selector = '0xc75a3b60'
+    arg_names = ('voucherId',)
+    arg_types = ('uint256',)
+    template = 'voucher {voucherId} is not offered for discount'
+
+
 class NotAMember(ContractRevert):
     """Solidity `NotAMember(address)`."""
 
@@ -404,6 +641,20 @@ class NotConsortiumAdmin(ContractRevert):
     arg_names = ('caller',)
     arg_types = ('address',)
     template = '{caller:address} is not the consortium admin'
+
+
+class NotDiscountOfferee(ContractRevert):
+    """Solidity `NotDiscountOfferee(uint256,address,address)`."""
+
+    voucherId: int
+    caller: str
+    lender: str
+
+    signature = 'NotDiscountOfferee(uint256,address,address)'
+    selector = '0x439622fc'
+    arg_names = ('voucherId', 'caller', 'lender')
+    arg_types = ('uint256', 'address', 'address')
+    template = 'voucher {voucherId} is offered to {lender:address}, not to {caller:address}'
 
 
 class NotInFuture(ContractRevert):
@@ -481,6 +732,76 @@ class NotReceiptOwner(ContractRevert):
     arg_names = ('receiptId', 'caller', 'owner')
     arg_types = ('uint256', 'address', 'address')
     template = '{caller:address} does not own receipt {receiptId}; {owner:address} does'
+
+
+class NotVoucherHolder(ContractRevert):
+    """Solidity `NotVoucherHolder(uint256,address,address)`."""
+
+    voucherId: int
+    caller: str
+    holder: str
+
+    signature = 'NotVoucherHolder(uint256,address,address)'
+    selector = '0x7cc4bf12'
+    arg_names = ('voucherId', 'caller', 'holder')
+    arg_types = ('uint256', 'address', 'address')
+    template = '{caller:address} does not hold voucher {voucherId}; {holder:address} does'
+
+
+class NotVoucherLienholder(ContractRevert):
+    """Solidity `NotVoucherLienholder(uint256,address,address)`."""
+
+    voucherId: int
+    caller: str
+    lienholder: str
+
+    signature = 'NotVoucherLienholder(uint256,address,address)'
+    selector = '0x674cc7c5'
+    arg_names = ('voucherId', 'caller', 'lienholder')
+    arg_types = ('uint256', 'address', 'address')
+    template = 'only the lienholder {lienholder:address} can release voucher {voucherId}, not {caller:address}'
+
+
+class NotVoucherObligor(ContractRevert):
+    """Solidity `NotVoucherObligor(uint256,address,address)`."""
+
+    rootId: int
+    caller: str
+    obligor: str
+
+    signature = 'NotVoucherObligor(uint256,address,address)'
+    selector = '0x8e62e3be'
+    arg_names = ('rootId', 'caller', 'obligor')
+    arg_types = ('uint256', 'address', 'address')
+    template = '{caller:address} is not the obligor {obligor:address} of root {rootId}'
+
+
+class NotVoucherPayer(ContractRevert):
+    """Solidity `NotVoucherPayer(uint256,address,address)`."""
+
+    rootId: int
+    caller: str
+    obligor: str
+
+    signature = 'NotVoucherPayer(uint256,address,address)'
+    selector = '0xb50d6033'
+    arg_names = ('rootId', 'caller', 'obligor')
+    arg_types = ('uint256', 'address', 'address')
+    template = '{caller:address} neither owes root {rootId} (obligor {obligor:address}) nor is its designated paying bank'
+
+
+class NotVoucherPledgee(ContractRevert):
+    """Solidity `NotVoucherPledgee(uint256,address,address)`."""
+
+    voucherId: int
+    caller: str
+    lender: str
+
+    signature = 'NotVoucherPledgee(uint256,address,address)'
+    selector = '0x5e75ce36'
+    arg_names = ('voucherId', 'caller', 'lender')
+    arg_types = ('uint256', 'address', 'address')
+    template = 'the pledge of voucher {voucherId} was requested from {lender:address}, not from {caller:address}'
 
 
 class PartialDeliveryOfSerializedReceipt(ContractRevert):
@@ -619,6 +940,92 @@ class ReceiptsPaused(ContractRevert):
     template = 'warehouse receipts are paused by the consortium admin'
 
 
+class RegistryNotAContract(ContractRevert):
+    """Solidity `RegistryNotAContract(address)`."""
+
+    registry: str
+
+    signature = 'RegistryNotAContract(address)'
+    selector = '0x1109dcb8'
+    arg_names = ('registry',)
+    arg_types = ('address',)
+    template = 'the participant registry {registry:address} is not a contract'
+
+
+class RootAlreadyFunded(ContractRevert):
+    """Solidity `RootAlreadyFunded(uint256)`."""
+
+    rootId: int
+
+    signature = 'RootAlreadyFunded(uint256)'
+    selector = '0x034a4c83'
+    arg_names = ('rootId',)
+    arg_types = ('uint256',)
+    template = 'root {rootId} is already funded: its pieces are redeemed, not settled one by one'
+
+
+class RootFullySettled(ContractRevert):
+    """Solidity `RootFullySettled(uint256)`."""
+
+    rootId: int
+
+    signature = 'RootFullySettled(uint256)'
+    selector = '0x7c710e16'
+    arg_names = ('rootId',)
+    arg_types = ('uint256',)
+    template = 'every piece of root {rootId} is already settled'
+
+
+class RootNotFound(ContractRevert):
+    """Solidity `RootNotFound(uint256)`."""
+
+    rootId: int
+
+    signature = 'RootNotFound(uint256)'
+    selector = '0x7a181d14'
+    arg_names = ('rootId',)
+    arg_types = ('uint256',)
+    template = 'there is no root voucher {rootId}'
+
+
+class RootNotFunded(ContractRevert):
+    """Solidity `RootNotFunded(uint256)`."""
+
+    rootId: int
+
+    signature = 'RootNotFunded(uint256)'
+    selector = '0xec2ba0d1'
+    arg_names = ('rootId',)
+    arg_types = ('uint256',)
+    template = 'root {rootId} is not funded yet, so its pieces cannot be redeemed'
+
+
+class RootNotMatured(ContractRevert):
+    """Solidity `RootNotMatured(uint256,uint64)`."""
+
+    rootId: int
+    maturity: int
+
+    signature = 'RootNotMatured(uint256,uint64)'
+    selector = '0x1355c862'
+    arg_names = ('rootId', 'maturity')
+    arg_types = ('uint256', 'uint64')
+    template = 'root {rootId} matures on {maturity:datetime} and cannot be funded before'
+
+
+class RootPieceLimitReached(ContractRevert):
+    """Solidity `RootPieceLimitReached(uint256,uint256)`."""
+
+    rootId: int
+    maxPieces: int
+
+    signature = 'RootPieceLimitReached(uint256,uint256)'
+    selector = '0x5100c42d'
+    arg_names = ('rootId', 'maxPieces')
+    arg_types = ('uint256', 'uint256')
+    template = 'root {rootId} already has the most pieces a root can have ({maxPieces})'
+
+
 class SafeCastOverflowedUintDowncast(ContractRevert):
     """Solidity `SafeCastOverflowedUintDowncast(uint8,uint256)`."""
 
@@ -645,6 +1052,21 @@ class SerialAlreadyReceipted(ContractRevert):
     template = 'item serial {serial} already backs lot {lotId}'
 
 
+class SplitBelowMinimumDenomination(ContractRevert):
+    """Solidity `SplitBelowMinimumDenomination(uint256,uint128,uint128,uint128)`."""
+
+    voucherId: int
+    amount: int
+    remainder: int
+    minDenomination: int
+
+    signature = 'SplitBelowMinimumDenomination(uint256,uint128,uint128,uint128)'
+    selector = '0x34178276'
+    arg_names = ('voucherId', 'amount', 'remainder', 'minDenomination')
+    arg_types = ('uint256', 'uint128', 'uint128', 'uint128')
+    template = 'splitting {amount} off voucher {voucherId} would leave {remainder}; both must be at least the minimum denomination {minDenomination}'
+
+
 class SplitDoesNotConserve(ContractRevert):
     """Solidity `SplitDoesNotConserve(uint256,uint64,uint64)`."""
 
@@ -657,6 +1079,20 @@ class SplitDoesNotConserve(ContractRevert):
     arg_names = ('receiptId', 'quantity', 'partsTotal')
     arg_types = ('uint256', 'uint64', 'uint64')
     template = 'the parts of receipt {receiptId} add up to {partsTotal}, not its quantity {quantity}'
+
+
+class SplitExceedsValue(ContractRevert):
+    """Solidity `SplitExceedsValue(uint256,uint128,uint128)`."""
+
+    voucherId: int
+    amount: int
+    value: int
+
+    signature = 'SplitExceedsValue(uint256,uint128,uint128)'
+    selector = '0x0ec89963'
+    arg_names = ('voucherId', 'amount', 'value')
+    arg_types = ('uint256', 'uint128', 'uint128')
+    template = 'voucher {voucherId} holds {value}: a split must move less than that (transfer moves all of it), not {amount}'
 
 
 class StocktakeTooOld(ContractRevert):
@@ -704,6 +1140,18 @@ class TooMany(ContractRevert):
     arg_names = ('count', 'max')
     arg_types = ('uint256', 'uint256')
     template = '{count} entries given, at most {max} allowed'
+
+
+class TradeDocumentMissing(ContractRevert):
+    """Solidity `TradeDocumentMissing(address)`."""
+
+    obligor: str
+
+    signature = 'TradeDocumentMissing(address)'
+    selector = '0xd3935b50'
+    arg_names = ('obligor',)
+    arg_types = ('address',)
+    template = 'a voucher issued by {obligor:address} must commit to its trade document'
 
 
 class TransferFromIncorrectOwner(ContractRevert):
@@ -775,6 +1223,239 @@ class ValidityNotInFuture(ContractRevert):
     template = 'KYC validity {validUntil:date} for {account:address} is not in the future'
 
 
+class VoucherAlreadyOverdue(ContractRevert):
+    """Solidity `VoucherAlreadyOverdue(uint256)`."""
+
+    voucherId: int
+
+    signature = 'VoucherAlreadyOverdue(uint256)'
+    selector = '0xbcc7b3ec'
+    arg_names = ('voucherId',)
+    arg_types = ('uint256',)
+    template = 'voucher {voucherId} is already marked overdue'
+
+
+class VoucherAlreadySettled(ContractRevert):
+    """Solidity `VoucherAlreadySettled(uint256)`."""
+
+    voucherId: int
+
+    signature = 'VoucherAlreadySettled(uint256)'
+    selector = '0x2f5c8606'
+    arg_names = ('voucherId',)
+    arg_types = ('uint256',)
+    template = 'voucher {voucherId} is already settled'
+
+
+class VoucherClosedByMerge(ContractRevert):
+    """Solidity `VoucherClosedByMerge(uint256)`."""
+
+    voucherId: int
+
+    signature = 'VoucherClosedByMerge(uint256)'
+    selector = '0x105e006a'
+    arg_names = ('voucherId',)
+    arg_types = ('uint256',)
+    template = 'voucher {voucherId} was merged into another piece and is closed'
+
+
+class VoucherFaceValueOutOfRange(ContractRevert):
+    """Solidity `VoucherFaceValueOutOfRange(uint128,uint128,uint128)`."""
+
+    faceValue: int
+    minDenomination: int
+    maxFaceValue: int
+
+    signature = 'VoucherFaceValueOutOfRange(uint128,uint128,uint128)'
+    selector = '0x3b87af67'
+    arg_names = ('faceValue', 'minDenomination', 'maxFaceValue')
+    arg_types = ('uint128', 'uint128', 'uint128')
+    template = 'face value {faceValue} must be at least the minimum denomination {minDenomination} (at least 1) and at most {maxFaceValue}'
+
+
+class VoucherGracePeriodRunning(ContractRevert):
+    """Solidity `VoucherGracePeriodRunning(uint256,uint64)`."""
+
+    voucherId: int
+    overdueFrom: int
+
+    signature = 'VoucherGracePeriodRunning(uint256,uint64)'
+    selector = '0x609d15fc'
+    arg_names = ('voucherId', 'overdueFrom')
+    arg_types = ('uint256', 'uint64')
+    template = 'voucher {voucherId} becomes overdue only after {overdueFrom:datetime}'
+
+
+class VoucherLoanMaturityNotInFuture(ContractRevert):
+    """Solidity `VoucherLoanMaturityNotInFuture(uint256,uint64)`."""
+
+    voucherId: int
+    loanMaturity: int
+
+    signature = 'VoucherLoanMaturityNotInFuture(uint256,uint64)'
+    selector = '0x7ba260a4'
+    arg_names = ('voucherId', 'loanMaturity')
+    arg_types = ('uint256', 'uint64')
+    template = 'loan maturity {loanMaturity:date} for the pledge of voucher {voucherId} is not in the future'
+
+
+class VoucherMatured(ContractRevert):
+    """Solidity `VoucherMatured(uint256,uint64)`."""
+
+    voucherId: int
+    maturity: int
+
+    signature = 'VoucherMatured(uint256,uint64)'
+    selector = '0xe55ee1d0'
+    arg_names = ('voucherId', 'maturity')
+    arg_types = ('uint256', 'uint64')
+    template = 'voucher {voucherId} matured on {maturity:datetime} and can no longer move'
+
+
+class VoucherMaturityNotInFuture(ContractRevert):
+    """Solidity `VoucherMaturityNotInFuture(uint64)`."""
+
+    maturity: int
+
+    signature = 'VoucherMaturityNotInFuture(uint64)'
+    selector = '0x18d2ccca'
+    arg_names = ('maturity',)
+    arg_types = ('uint64',)
+    template = 'voucher maturity {maturity:date} is not in the future'
+
+
+class VoucherNotFound(ContractRevert):
+    """Solidity `VoucherNotFound(uint256)`."""
+
+    voucherId: int
+
+    signature = 'VoucherNotFound(uint256)'
+    selector = '0x7ecba329'
+    arg_names = ('voucherId',)
+    arg_types = ('uint256',)
+    template = 'there is no voucher {voucherId}'
+
+
+class VoucherNotMatured(ContractRevert):
+    """Solidity `VoucherNotMatured(uint256,uint64)`."""
+
+    voucherId: int
+    maturity: int
+
+    signature = 'VoucherNotMatured(uint256,uint64)'
+    selector = '0x96a78338'
+    arg_names = ('voucherId', 'maturity')
+    arg_types = ('uint256', 'uint64')
+    template = 'voucher {voucherId} matures on {maturity:datetime} and cannot be paid before'
+
+
+class VoucherNotPledged(ContractRevert):
+    """Solidity `VoucherNotPledged(uint256)`."""
+
+    voucherId: int
+
+    signature = 'VoucherNotPledged(uint256)'
+    selector = '0x16e61e0f'
+    arg_names = ('voucherId',)
+    arg_types = ('uint256',)
+    template = 'voucher {voucherId} is not pledged'
+
+
+class VoucherOfferedForDiscount(ContractRevert):
+    """Solidity `VoucherOfferedForDiscount(uint256,address)`."""
+
+    voucherId: int
+    lender: str
+
+    signature = 'VoucherOfferedForDiscount(uint256,address)'
+    selector = '0x31660b69'
+    arg_names = ('voucherId', 'lender')
+    arg_types = ('uint256', 'address')
+    template = 'voucher {voucherId} is offered for discount to {lender:address}'
+
+
+class VoucherPledgeNotRequested(ContractRevert):
+    """Solidity `VoucherPledgeNotRequested(uint256)`."""
+
+    voucherId: int
+
+    signature = 'VoucherPledgeNotRequested(uint256)'
+    selector = '0xb2d8952b'
+    arg_names = ('voucherId',)
+    arg_types = ('uint256',)
+    template = 'voucher {voucherId} has no pending pledge request'
+
+
+class VoucherPledgeRequestPending(ContractRevert):
+    """Solidity `VoucherPledgeRequestPending(uint256,address)`."""
+
+    voucherId: int
+    lender: str
+
+    signature = 'VoucherPledgeRequestPending(uint256,address)'
+    selector = '0xc1d01fd3'
+    arg_names = ('voucherId', 'lender')
+    arg_types = ('uint256', 'address')
+    template = 'voucher {voucherId} has a pending pledge request to {lender:address}'
+
+
+class VoucherPledgeTermsMismatch(ContractRevert):
+    """Solidity `VoucherPledgeTermsMismatch(uint256,uint128,bytes32,uint128,bytes32)`."""
+
+    voucherId: int
+    securedAmount: int
+    loanRef: bytes
+    requestedAmount: int
+    requestedLoanRef: bytes
+
+    signature = 'VoucherPledgeTermsMismatch(uint256,uint128,bytes32,uint128,bytes32)'
+    selector = '0x821555e8'
+    arg_names = ('voucherId', 'securedAmount', 'loanRef', 'requestedAmount', 'requestedLoanRef')
+    arg_types = ('uint256', 'uint128', 'bytes32', 'uint128', 'bytes32')
+    template = 'the pledge request for voucher {voucherId} secures {requestedAmount} under loan {requestedLoanRef}, not {securedAmount} under {loanRef}'
+
+
+class VoucherPledged(ContractRevert):
+    """Solidity `VoucherPledged(uint256,address)`."""
+
+    voucherId: int
+    lienholder: str
+
+    signature = 'VoucherPledged(uint256,address)'
+    selector = '0x162a14bd'
+    arg_names = ('voucherId', 'lienholder')
+    arg_types = ('uint256', 'address')
+    template = 'voucher {voucherId} is pledged to {lienholder:address}'
+
+
+class VoucherSecuredAmountOutOfRange(ContractRevert):
+    """Solidity `VoucherSecuredAmountOutOfRange(uint256,uint128,uint128)`."""
+
+    voucherId: int
+    securedAmount: int
+    value: int
+
+    signature = 'VoucherSecuredAmountOutOfRange(uint256,uint128,uint128)'
+    selector = '0x238461f1'
+    arg_names = ('voucherId', 'securedAmount', 'value')
+    arg_types = ('uint256', 'uint128', 'uint128')
+    template = 'secured amount {securedAmount} for voucher {voucherId} must be above zero and at most its value {value}'
+
+
+class VoucherTierTooDeep(ContractRevert):
+    """Solidity `VoucherTierTooDeep(uint256,uint256,uint8)`."""
+
+    voucherId: int
+    tier: int
+    maxDepth: int
+
+    signature = 'VoucherTierTooDeep(uint256,uint256,uint8)'
+    selector = '0xd7d4b79c'
+    arg_names = ('voucherId', 'tier', 'maxDepth')
+    arg_types = ('uint256', 'uint256', 'uint8')
+    template = 'splitting voucher {voucherId} would create tier {tier}, deeper than its root allows ({maxDepth})'
+
+
 class WarehouseAdmissionRequired(ContractRevert):
     """Solidity `WarehouseAdmissionRequired(address)`."""
 
@@ -821,10 +1502,25 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0x619f3346': AlreadyAdmitted,
     '0x8f4eb604': BalanceQueryForZeroAddress,
     '0xf49b977f': BelowWarehouseStandard,
+    '0x4dff9331': CallerNotConsortiumAdmin,
     '0xcaa96dd1': CommodityMismatch,
+    '0x152f535e': CreditLimitBelowOutstanding,
+    '0xdf60c81a': CreditLimitExceeded,
+    '0x82647680': CreditLineCurrencyLocked,
+    '0xe1647de3': CreditLineCurrencyMismatch,
+    '0xa46ec95a': CreditLineCurrencyMissing,
+    '0xe2f1a555': CreditLineExpired,
+    '0xeff79580': CreditLineExpiryNotInFuture,
+    '0x3058a4b5': CreditLineNotFound,
+    '0x5d524e56': CreditLineNotOpen,
     '0xe47d88da': DeliveryPending,
     '0x8ecf73a4': DeliveryQuantityInvalid,
+    '0x1b9eb698': DiscountPriceMismatch,
+    '0x27c42387': DiscountPriceOutOfRange,
+    '0x04faea5c': DocumentAlreadyFinanced,
     '0x4017f32e': EmptyName,
+    '0xd93c0665': EnforcedPause,
+    '0x8dfc202b': ExpectedPause,
     '0x39774802': InsufficientStockCover,
     '0xffd6bea3': ItemsMismatch,
     '0xad8827da': ItemsNotSorted,
@@ -839,17 +1535,26 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0x00ec59ca': MemberNotSuspended,
     '0x6ea03077': MemberRevoked,
     '0x5ed1e15b': MemberSuspended,
+    '0x155579d9': MergeAcrossRoots,
     '0x159a7695': MergeMismatch,
+    '0x4d08d874': MergeWithItself,
     '0x041be6e7': MissingLicence,
     '0x671deb40': NoDeliveryRequested,
+    '0xc75a3b60': NoDiscountOffer,
     '0xc74f99ae': NotAMember,
     '0x6330676b': NotConsortiumAdmin,
+    '0x439622fc': NotDiscountOfferee,
     '0x62f8f24e': NotInFuture,
     '0xc142887c': NotIssuingWarehouse,
     '0xb3595e16': NotLienholder,
     '0x4b6e7f18': NotOwnerNorApproved,
     '0xf5d222f4': NotPledged,
     '0xbc062fdd': NotReceiptOwner,
+    '0x7cc4bf12': NotVoucherHolder,
+    '0x674cc7c5': NotVoucherLienholder,
+    '0x8e62e3be': NotVoucherObligor,
+    '0xb50d6033': NotVoucherPayer,
+    '0x5e75ce36': NotVoucherPledgee,
     '0x3aa8b50e': PartialDeliveryOfSerializedReceipt,
     '0xc281b035': PledgeNotRequested,
     '0xdcf7a5ce': PledgePending,
@@ -861,19 +1566,47 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0xf53bd0e3': ReceiptNotFrozen,
     '0xcbdb41e9': ReceiptPledged,
     '0xa84166c4': ReceiptsPaused,
+    '0x1109dcb8': RegistryNotAContract,
+    '0x034a4c83': RootAlreadyFunded,
+    '0x7c710e16': RootFullySettled,
+    '0x7a181d14': RootNotFound,
+    '0xec2ba0d1': RootNotFunded,
+    '0x1355c862': RootNotMatured,
+    '0x5100c42d': RootPieceLimitReached,
     '0x6dfcc650': SafeCastOverflowedUintDowncast,
     '0x3c6417b9': SerialAlreadyReceipted,
+    '0x34178276': SplitBelowMinimumDenomination,
     '0x0de43e54': SplitDoesNotConserve,
+    '0x0ec89963': SplitExceedsValue,
     '0xe0b35147': StocktakeTooOld,
     '0xc991cbb1': TokenAlreadyExists,
     '0xceea21b6': TokenDoesNotExist,
     '0xc3e33c99': TooMany,
+    '0xd3935b50': TradeDocumentMissing,
     '0xa1148100': TransferFromIncorrectOwner,
     '0xd1a57ed6': TransferToNonERC721ReceiverImplementer,
     '0xea553b34': TransferToZeroAddress,
     '0xd91b7519': UnitMismatch,
     '0xdb971f05': UnknownRole,
     '0x47f2d830': ValidityNotInFuture,
+    '0xbcc7b3ec': VoucherAlreadyOverdue,
+    '0x2f5c8606': VoucherAlreadySettled,
+    '0x105e006a': VoucherClosedByMerge,
+    '0x3b87af67': VoucherFaceValueOutOfRange,
+    '0x609d15fc': VoucherGracePeriodRunning,
+    '0x7ba260a4': VoucherLoanMaturityNotInFuture,
+    '0xe55ee1d0': VoucherMatured,
+    '0x18d2ccca': VoucherMaturityNotInFuture,
+    '0x7ecba329': VoucherNotFound,
+    '0x96a78338': VoucherNotMatured,
+    '0x16e61e0f': VoucherNotPledged,
+    '0x31660b69': VoucherOfferedForDiscount,
+    '0xb2d8952b': VoucherPledgeNotRequested,
+    '0xc1d01fd3': VoucherPledgeRequestPending,
+    '0x821555e8': VoucherPledgeTermsMismatch,
+    '0x162a14bd': VoucherPledged,
+    '0x238461f1': VoucherSecuredAmountOutOfRange,
+    '0xd7d4b79c': VoucherTierTooDeep,
     '0x59f96824': WarehouseAdmissionRequired,
     '0xf36c21de': WrongRole,
     '0xd92e233d': ZeroAddress,

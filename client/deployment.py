@@ -16,6 +16,8 @@ from client.errors import ConfigurationError, DeploymentNotFound
 
 MANIFEST_DIR_ENV = "LEDGERHOUSE_DEPLOYMENTS_DIR"
 DEFAULT_ADMIN_DELAY_S = 2 * 24 * 3600
+# Days an unpaid voucher piece may run past maturity before it can be flagged overdue.
+VOUCHER_GRACE_PERIOD_S = 3 * 24 * 3600
 
 
 class ContractRecord(BaseModel):
@@ -122,6 +124,8 @@ def _constructor_args(
     """Each contract's constructor arguments; later contracts take earlier contracts' addresses."""
     if name == "ParticipantRegistry":
         return (admin, admin_delay_s)
+    if name == "Receivables":
+        return (deployed["ParticipantRegistry"].address, VOUCHER_GRACE_PERIOD_S)
     return (deployed["ParticipantRegistry"].address,)
 
 

@@ -1,0 +1,503 @@
+"""Receivables: a core enterprise's payable vouchers, split down the supply chain tier by tier,
+discounted or pledged at banks, and settled at maturity.
+
+Money is `Decimal` in the currency's major unit (yuan) and integer minor units (fen) on chain.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import IntEnum
+from typing import Any
+
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError
+from web3.logs import DISCARD
+
+from client._encoding import (
+    commitment,
+    decode_code,
+    end_of_day,
+    from_base_units,
+    short_code,
+    timestamp,
+    to_base_units,
+)
+from client._types import Role
+from client.artifacts import load_artifact
+from client.chain import Signer, TxResult, checksum, decode_revert
+from client.errors import InvalidInput, MissingKey
+from client.participants import Participants
+
+MONEY_DECIMALS = 2
+LOG_CHUNK_BLOCKS = 5_000
+DEFAULT_MAX_DEPTH = 5
+
+
+class VoucherStatus(IntEnum):
+    NONE = 0
+    ACTIVE = 1
+    OFFERED_FOR_DISCOUNT = 2
+    PLEDGE_REQUESTED = 3
+    PLEDGED = 4
+    SETTLED = 5
+    MERGED = 6
+
+    @property
+    def label(self) -> str:
+        return self.name.lower().replace("_", "-")
+
+
+def money(amount: Decimal | int | str, *, what: str) -> int:
+    return to_base_units(amount, MONEY_DECIMALS, what=what)
+
+
+def as_money(minor: int) -> Decimal:
+    return from_base_units(minor, MONEY_DECIMALS)
+
+
+@dataclass(frozen=True)
+class VoucherView:
+    voucher_id: int
+    holder: str
+    value: Decimal
+    currency: str
+    root_id: int
+    parent_id: int | None
+    tier: int
+    status: VoucherStatus
+    overdue: bool
+    obligor: str
+    maturity: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "voucher_id": self.voucher_id,
+            "holder": self.holder,
+            "value": str(self.value),
+            "currency": self.currency,
+            "root_id": self.root_id,
+            "parent_id": self.parent_id,
+            "tier": self.tier,
+            "status": self.status.label,
+            "overdue": self.overdue,
+            "obligor": self.obligor,
+            "maturity": self.maturity.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class RootView:
+    root_id: int
+    obligor: str
+    lender: str
+    payer: str | None
+    currency: str
+    face_value: Decimal
+    settled: Decimal
+    outstanding: Decimal
+    issued_at: datetime
+    maturity: datetime
+    min_denomination: Decimal
+    max_depth: int
+    pieces: int
+    funded: bool
+    document: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "root_id": self.root_id,
+            "obligor": self.obligor,
+            "lender": self.lender,
+            "payer": self.payer,
+            "currency": self.currency,
+            "face_value": str(self.face_value),
+            "settled": str(self.settled),
+            "outstanding": str(self.outstanding),
+            "issued_at": self.issued_at.isoformat(),
+            "maturity": self.maturity.isoformat(),
+            "min_denomination": str(self.min_denomination),
+            "max_depth": self.max_depth,
+            "pieces": self.pieces,
+            "funded": self.funded,
+            "document": self.document,
+        }
+
+
+@dataclass(frozen=True)
+class CreditLineView:
+    lender: str
+    core: str
+    limit: Decimal
+    outstanding: Decimal
+    currency: str
+    expiry: datetime
+    open: bool
+
+    @property
+    def available(self) -> Decimal:
+        return self.limit - self.outstanding
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lender": self.lender,
+            "core": self.core,
+            "limit": str(self.limit),
+            "outstanding": str(self.outstanding),
+            "available": str(self.available),
+            "currency": self.currency,
+            "expiry": self.expiry.isoformat(),
+            "open": self.open,
+        }
+
+
+class Receivables:
+    """The receivables contract, for every role; writes need a signer."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        address: str,
+        participants: Participants,
+        signer: Signer | None = None,
+        *,
+        from_block: int = 0,
+    ) -> None:
+        self.w3 = w3
+        self.contract: Contract = w3.eth.contract(
+            address=Web3.to_checksum_address(address), abi=load_artifact("Receivables").abi
+        )
+        self.participants = participants
+        self._signer = signer
+        self._from_block = from_block
+
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            raise MissingKey()
+        return self._signer
+
+    def _send(self, call: ContractFunction) -> TxResult:
+        return self.signer.transact(call)
+
+    def events_in(self, tx: TxResult, name: str) -> list[Any]:
+        return list(getattr(self.contract.events, name)().process_receipt(tx.receipt, errors=DISCARD))
+
+    def _now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def _future(self, day: date, *, what: str) -> int:
+        ts = end_of_day(day)
+        if ts <= self._now():
+            raise InvalidInput(f"{what} {day.isoformat()} is in the past")
+        return ts
+
+    # ------------------------------------------------------------ lender
+
+    def set_credit_line(
+        self, core: str, *, limit: Decimal | int | str, currency: str, expires: date
+    ) -> TxResult:
+        """Grants (or changes) the calling lender's credit line to a core enterprise."""
+        core_address = checksum(core, what="core enterprise")
+        self.participants.require_active(core_address, Role.CORE_ENTERPRISE)
+        call = self.contract.functions.setCreditLine(
+            core_address,
+            money(limit, what="limit"),
+            short_code(currency.upper(), 3, what="currency"),
+            self._future(expires, what="credit line expiry"),
+        )
+        return self._send(call)
+
+    def close_credit_line(self, core: str) -> TxResult:
+        return self._send(self.contract.functions.closeCreditLine(checksum(core, what="core enterprise")))
+
+    def credit_line(self, lender: str, core: str) -> CreditLineView:
+        limit, outstanding, currency, expiry, is_open = self.contract.functions.creditLine(
+            checksum(lender, what="lender"), checksum(core, what="core enterprise")
+        ).call()
+        return CreditLineView(
+            lender=checksum(lender),
+            core=checksum(core),
+            limit=as_money(int(limit)),
+            outstanding=as_money(int(outstanding)),
+            currency=decode_code(currency),
+            expiry=timestamp(int(expiry)),
+            open=bool(is_open),
+        )
+
+    def credit_lines_of(self, core: str) -> list[CreditLineView]:
+        """Every lender's current line to `core`, found from the CreditLineSet events."""
+        core_topic = "0x" + bytes.fromhex(checksum(core)[2:]).rjust(32, b"\0").hex()
+        lenders = {
+            str(event["args"]["lender"]) for event in self._logs("CreditLineSet", [None, None, core_topic])
+        }
+        return [self.credit_line(lender, core) for lender in sorted(lenders)]
+
+    # ------------------------------------------------------------ core enterprise
+
+    def issue(
+        self,
+        to: str,
+        *,
+        amount: Decimal | int | str,
+        currency: str,
+        maturity: date,
+        document: bytes,
+        lender: str | None = None,
+        min_denomination: Decimal | int | str = "0.01",
+        max_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> tuple[TxResult, int]:
+        """Issues a voucher to a supplier, drawing on a lender's credit line; returns (tx, voucher id).
+
+        Without `lender`, the one open line in `currency` with room for `amount` is used.
+        """
+        holder = checksum(to, what="supplier")
+        face = money(amount, what="amount")
+        code = currency.upper()
+        if lender is None:
+            lender = self._pick_line(self.signer.address, face, code)
+        if not 1 <= max_depth <= 255:
+            raise InvalidInput(f"max tier depth {max_depth} must be between 1 and 255")
+        if len(document) != 32:
+            raise InvalidInput("the trade document commitment must be 32 bytes")
+        used_by = int(self.contract.functions.documentUsedBy(document).call())
+        if used_by:
+            from client._contract_errors import DocumentAlreadyFinanced
+
+            raise DocumentAlreadyFinanced(document, used_by, labels=self.signer.labels)
+        params = (
+            holder,
+            checksum(lender, what="lender"),
+            face,
+            short_code(code, 3, what="currency"),
+            self._future(maturity, what="maturity"),
+            document,
+            money(min_denomination, what="minimum denomination"),
+            max_depth,
+        )
+        tx = self._send(self.contract.functions.issue(params))
+        return tx, int(self.events_in(tx, "VoucherIssued")[0]["args"]["rootId"])
+
+    def _pick_line(self, core: str, face: int, currency: str) -> str:
+        lines = [
+            line
+            for line in self.credit_lines_of(core)
+            if line.open and line.currency == currency and line.available >= as_money(face)
+        ]
+        if len(lines) != 1:
+            found = "no" if not lines else f"{len(lines)}"
+            raise InvalidInput(
+                f"{found} open {currency} credit line(s) with room for {as_money(face)}: "
+                "name the lender with --lender"
+            )
+        return lines[0].lender
+
+    def designate_payer(self, root_id: int, payer: str | None) -> TxResult:
+        target = checksum(payer, what="payer") if payer else "0x" + "00" * 20
+        return self._send(self.contract.functions.designatePayer(root_id, target))
+
+    def settle(self, voucher_id: int, payment_ref: str) -> TxResult:
+        """Records payment of one piece at maturity (obligor or its paying bank)."""
+        return self._send(self.contract.functions.settle(voucher_id, commitment(payment_ref)))
+
+    def fund_root(self, root_id: int, payment_ref: str) -> TxResult:
+        """Records payment of a whole root at once; each piece is then redeemed individually."""
+        return self._send(self.contract.functions.fundRoot(root_id, commitment(payment_ref)))
+
+    # ------------------------------------------------------------ holder
+
+    def split(self, voucher_id: int, to: str, amount: Decimal | int | str) -> tuple[TxResult, int]:
+        """Moves `amount` into a new piece for `to`; returns (tx, new voucher id)."""
+        call = self.contract.functions.split(
+            voucher_id, checksum(to, what="recipient"), money(amount, what="amount")
+        )
+        tx = self._send(call)
+        return tx, int(self.events_in(tx, "VoucherSplit")[0]["args"]["childId"])
+
+    def transfer(self, voucher_id: int, to: str) -> TxResult:
+        return self._send(self.contract.functions.transfer(voucher_id, checksum(to, what="recipient")))
+
+    def merge(self, voucher_id: int, other_id: int) -> tuple[TxResult, int]:
+        tx = self._send(self.contract.functions.merge(voucher_id, other_id))
+        return tx, min(voucher_id, other_id)
+
+    def offer_discount(self, voucher_id: int, lender: str, price: Decimal | int | str) -> TxResult:
+        lender_address = checksum(lender, what="lender")
+        self.participants.require_active(lender_address, Role.LENDER)
+        return self._send(
+            self.contract.functions.offerDiscount(voucher_id, lender_address, money(price, what="price"))
+        )
+
+    def cancel_discount_offer(self, voucher_id: int) -> TxResult:
+        return self._send(self.contract.functions.cancelDiscountOffer(voucher_id))
+
+    def redeem(self, voucher_id: int) -> TxResult:
+        return self._send(self.contract.functions.redeem(voucher_id))
+
+    def mark_overdue(self, voucher_id: int) -> TxResult:
+        return self._send(self.contract.functions.markOverdue(voucher_id))
+
+    def request_pledge(
+        self, voucher_id: int, lender: str, *, amount: Decimal | int | str, maturity: date, loan_ref: str
+    ) -> TxResult:
+        call = self.contract.functions.requestPledge(
+            voucher_id,
+            checksum(lender, what="lender"),
+            money(amount, what="secured amount"),
+            commitment(loan_ref),
+            self._future(maturity, what="loan maturity"),
+        )
+        return self._send(call)
+
+    # ------------------------------------------------------------ lender side of discounts and pledges
+
+    def accept_discount(
+        self, voucher_id: int, payment_ref: str, price: Decimal | int | str | None = None
+    ) -> TxResult:
+        """Buys the offered piece at the offered price (or checks it equals `price`)."""
+        _, offered = self.contract.functions.discountOffer(voucher_id).call()
+        agreed = money(price, what="price") if price is not None else int(offered)
+        return self._send(self.contract.functions.acceptDiscount(voucher_id, agreed, commitment(payment_ref)))
+
+    def accept_pledge(self, voucher_id: int) -> TxResult:
+        """Accepts the pending pledge on its requested terms."""
+        _, secured, _, _, loan_ref = self.contract.functions.lien(voucher_id).call()
+        return self._send(self.contract.functions.acceptPledge(voucher_id, int(secured), bytes(loan_ref)))
+
+    def release_pledge(self, voucher_id: int) -> TxResult:
+        return self._send(self.contract.functions.releasePledge(voucher_id))
+
+    def discount(self, voucher_id: int) -> dict[str, Any]:
+        lender, seller, value, price, rate_bps, days, payment_ref = self.contract.functions.discount(
+            voucher_id
+        ).call()
+        return {
+            "lender": lender,
+            "seller": seller,
+            "value": str(as_money(int(value))),
+            "price": str(as_money(int(price))),
+            "rate_bps": int(rate_bps),
+            "days_to_maturity": int(days),
+            "payment_ref": "0x" + bytes(payment_ref).hex(),
+        }
+
+    # ------------------------------------------------------------ reads
+
+    def root(self, root_id: int) -> RootView:
+        try:
+            raw = self.contract.functions.root(root_id).call()
+        except ContractLogicError as exc:
+            raise decode_revert(exc.data) from None
+        (
+            obligor,
+            lender,
+            payer,
+            currency,
+            face,
+            settled,
+            outstanding,
+            issued_at,
+            maturity,
+            min_denom,
+            max_depth,
+            pieces,
+            funded,
+            document,
+        ) = raw
+        return RootView(
+            root_id=root_id,
+            obligor=obligor,
+            lender=lender,
+            payer=payer if int(payer, 16) else None,
+            currency=decode_code(currency),
+            face_value=as_money(int(face)),
+            settled=as_money(int(settled)),
+            outstanding=as_money(int(outstanding)),
+            issued_at=timestamp(int(issued_at)),
+            maturity=timestamp(int(maturity)),
+            min_denomination=as_money(int(min_denom)),
+            max_depth=int(max_depth),
+            pieces=int(pieces),
+            funded=bool(funded),
+            document="0x" + bytes(document).hex(),
+        )
+
+    def voucher(self, voucher_id: int, *, root: RootView | None = None) -> VoucherView:
+        try:
+            holder, value, root_id, parent_id, tier, status, overdue = self.contract.functions.voucher(
+                voucher_id
+            ).call()
+        except ContractLogicError as exc:
+            raise decode_revert(exc.data) from None
+        root = root or self.root(int(root_id))
+        return VoucherView(
+            voucher_id=voucher_id,
+            holder=holder,
+            value=as_money(int(value)),
+            currency=root.currency,
+            root_id=int(root_id),
+            parent_id=int(parent_id) or None,
+            tier=int(tier),
+            status=VoucherStatus(int(status)),
+            overdue=bool(overdue),
+            obligor=root.obligor,
+            maturity=root.maturity,
+        )
+
+    def tree(self, root_id: int) -> list[VoucherView]:
+        """Every piece of a root (root first, then in creation order), with its current state."""
+        root = self.root(root_id)
+        topic = "0x" + root_id.to_bytes(32, "big").hex()
+        ids = [root_id] + [int(e["args"]["childId"]) for e in self._logs("VoucherSplit", [None, topic])]
+        return [self.voucher(i, root=root) for i in ids]
+
+    def penetration(self, core: str) -> dict[str, Any]:
+        """How far a core enterprise's credit reaches: live value per tier and holder, over all its roots."""
+        core_address = checksum(core, what="core enterprise")
+        core_topic = "0x" + bytes.fromhex(core_address[2:]).rjust(32, b"\0").hex()
+        roots = [int(e["args"]["rootId"]) for e in self._logs("VoucherIssued", [None, None, core_topic])]
+        by_tier: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        currencies: set[str] = set()
+        total = Decimal(0)
+        for root_id in roots:
+            for piece in self.tree(root_id):
+                if piece.status in (VoucherStatus.SETTLED, VoucherStatus.MERGED) or piece.value == 0:
+                    continue
+                by_tier[piece.tier][piece.holder] += piece.value
+                currencies.add(piece.currency)
+                total += piece.value
+        return {
+            "core": core_address,
+            "roots": roots,
+            "currency": ",".join(sorted(currencies)),
+            "outstanding": str(total),
+            "tiers": {
+                str(tier): {holder: str(value) for holder, value in sorted(holders.items())}
+                for tier, holders in sorted(by_tier.items())
+            },
+        }
+
+    def _logs(self, event: str, topics: list[str | None]) -> list[Any]:
+        event_abi = getattr(self.contract.events, event)
+        signature = "0x" + bytes(Web3.keccak(text=_event_signature(event_abi().abi))).hex()
+        query = [signature, *topics[1:]]
+        latest = self.w3.eth.block_number
+        found = []
+        start = self._from_block
+        while start <= latest:
+            end = min(start + LOG_CHUNK_BLOCKS - 1, latest)
+            for log in self.w3.eth.get_logs(
+                {"address": self.contract.address, "fromBlock": start, "toBlock": end, "topics": query}
+            ):
+                found.append(event_abi().process_log(log))
+            start = end + 1
+        return found
+
+
+def _event_signature(abi: Any) -> str:
+    return f"{abi['name']}({','.join(str(i['type']) for i in abi['inputs'])})"
