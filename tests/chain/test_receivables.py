@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from web3 import Web3
@@ -35,7 +36,7 @@ def open_line(as_: AsFactory, limit: str = "5000000.00") -> None:
     as_("bank1").receivables.set_credit_line(addr("core1"), limit=limit, currency="CNY", expires=LINE_EXPIRY)
 
 
-def issue(as_: AsFactory, invoice: str = "INV-2026-0001", amount: str = "1000000.00", **kw: object) -> int:
+def issue(as_: AsFactory, invoice: str = "INV-2026-0001", amount: str = "1000000.00", **kw: Any) -> int:
     _, voucher_id = as_("core1").receivables.issue(
         addr("supplier1"),
         amount=amount,
