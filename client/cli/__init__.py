@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from client.cli import admin, bank, devnet, inspector, receipt, regulator, warehouse
+from client.cli import admin, bank, devnet, inspector, receipt, receivable, regulator, warehouse
 from client.cli._context import CliContext, stderr
 from client.cli.deploy import deploy_command
 from client.errors import LedgerhouseError
@@ -60,6 +60,7 @@ app.add_typer(inspector.app, name="inspector")
 app.add_typer(warehouse.app, name="warehouse")
 app.add_typer(receipt.app, name="receipt")
 app.add_typer(bank.app, name="bank")
+app.add_typer(receivable.app, name="receivable")
 app.add_typer(regulator.app, name="regulator")
 app.command("deploy")(deploy_command)
 

@@ -94,3 +94,54 @@ def foreclose(
         {"receipt_id": rid, "to": to, "tx_hash": result.tx_hash},
         f"receipt {rid} foreclosed — tx {result.tx_hash}",
     )
+
+
+@app.command("accept-discount")
+def accept_discount(
+    ctx: typer.Context,
+    voucher: Annotated[str, typer.Argument(help="Voucher id offered to you")],
+    payment_ref: Annotated[
+        str, typer.Option("--payment-ref", help="Reference of your payment to the seller")
+    ] = "",
+    price: Annotated[
+        str | None, typer.Option("--price", help="Price you agree to (default: the offer)")
+    ] = None,
+) -> None:
+    """Buy a voucher piece offered to you at a discount: you become its holder."""
+    c = cli(ctx)
+    vid = receipt_id(voucher)
+    receivables = c.ledgerhouse(signer=True).receivables
+    result = receivables.accept_discount(vid, payment_ref or f"discount:{vid}", price)
+    terms = receivables.discount(vid)
+    c.emit(
+        {"voucher_id": vid, "discount": terms, "tx_hash": result.tx_hash},
+        f"bought voucher {vid} ({terms['value']}) for {terms['price']}: "
+        f"{terms['rate_bps'] / 100:.2f}% a year, {terms['days_to_maturity']} days to maturity "
+        f"— tx {result.tx_hash}",
+    )
+
+
+@app.command("accept-voucher-pledge")
+def accept_voucher_pledge(
+    ctx: typer.Context, voucher: Annotated[str, typer.Argument(help="Voucher id")]
+) -> None:
+    """Accept a pending pledge of a voucher piece on its requested terms."""
+    c = cli(ctx)
+    vid = receipt_id(voucher)
+    result = c.ledgerhouse(signer=True).receivables.accept_pledge(vid)
+    c.emit(
+        {"voucher_id": vid, "tx_hash": result.tx_hash},
+        f"lien on voucher {vid} is active — tx {result.tx_hash}",
+    )
+
+
+@app.command("release-voucher")
+def release_voucher(ctx: typer.Context, voucher: Annotated[str, typer.Argument(help="Voucher id")]) -> None:
+    """Release your lien on a voucher piece."""
+    c = cli(ctx)
+    vid = receipt_id(voucher)
+    result = c.ledgerhouse(signer=True).receivables.release_pledge(vid)
+    c.emit(
+        {"voucher_id": vid, "tx_hash": result.tx_hash},
+        f"lien on voucher {vid} released — tx {result.tx_hash}",
+    )

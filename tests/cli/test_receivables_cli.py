@@ -1,0 +1,219 @@
+"""`ledgerhouse receivable …` and `bank accept-discount` end to end against anvil."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from client.cli import main
+from client.devnet import dev_account
+from tests.conftest import increase_time
+
+pytestmark = pytest.mark.usefixtures("devnet_env")
+MATURITY = (datetime.now(UTC) + timedelta(days=120)).date().isoformat()
+EXPIRES = (datetime.now(UTC) + timedelta(days=365)).date().isoformat()
+
+
+def addr(name: str) -> str:
+    return dev_account(name).address
+
+
+def ok(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+    code = main(["--json", *argv])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, ""), err
+    return dict(json.loads(out))
+
+
+def fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1, err
+    return err.strip()
+
+
+def test_voucher_down_three_tiers_discounted_and_settled(
+    w3: Web3, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    invoice = tmp_path / "invoice-2026-118.pdf"
+    invoice.write_bytes(b"%PDF invoice 2026-118 for 1,000,000.00 CNY")
+    line = ok(
+        capsys,
+        "--as",
+        "bank1",
+        "receivable",
+        "credit-line",
+        "--core",
+        addr("core1"),
+        "--limit",
+        "20000000.00",
+        "--currency",
+        "CNY",
+        "--expires",
+        EXPIRES,
+    )
+    assert line["credit_line"]["available"] == "20000000.00"
+    issued = ok(
+        capsys,
+        "--as",
+        "core1",
+        "receivable",
+        "issue",
+        "--to",
+        addr("supplier1"),
+        "--amount",
+        "1000000.00",
+        "--currency",
+        "CNY",
+        "--maturity",
+        MATURITY,
+        "--invoice",
+        str(invoice),
+    )
+    root = str(issued["voucher_id"])
+    err = fails(
+        capsys,
+        "--as",
+        "core1",
+        "receivable",
+        "issue",
+        "--to",
+        addr("supplier2"),
+        "--amount",
+        "5.00",
+        "--maturity",
+        MATURITY,
+        "--invoice",
+        str(invoice),
+    )
+    assert err.startswith("DocumentAlreadyFinanced:") and f"voucher {root}" in err
+
+    tier2 = str(
+        ok(
+            capsys,
+            "--as",
+            "supplier1",
+            "receivable",
+            "split",
+            root,
+            "--to",
+            addr("supplier2"),
+            "--amount",
+            "300000.00",
+        )["voucher_id"]
+    )
+    tier3 = str(
+        ok(
+            capsys,
+            "--as",
+            "supplier2",
+            "receivable",
+            "split",
+            tier2,
+            "--to",
+            addr("supplier3"),
+            "--amount",
+            "100000.00",
+        )["voucher_id"]
+    )
+    ok(
+        capsys,
+        "--as",
+        "supplier3",
+        "receivable",
+        "discount",
+        tier3,
+        "--lender",
+        addr("bank2"),
+        "--price",
+        "98000.00",
+    )
+    bought = ok(capsys, "--as", "bank2", "bank", "accept-discount", tier3, "--payment-ref", "BANK2-TT-0091")
+    assert bought["discount"]["price"] == "98000.00" and bought["discount"]["rate_bps"] > 0
+
+    pieces = ok(capsys, "receivable", "tree", root)["pieces"]
+    assert [(p["tier"], p["value"]) for p in pieces] == [(0, "700000.00"), (1, "200000.00"), (2, "100000.00")]
+    reach = ok(capsys, "receivable", "penetration", "--core", addr("core1"))
+    assert reach["tiers"]["2"] == {addr("bank2"): "100000.00"}
+
+    err = fails(capsys, "--as", "core1", "receivable", "settle", root, "--payment-ref", "EARLY")
+    assert err.startswith("VoucherNotMatured:")
+    increase_time(w3, 121 * 86_400)
+    for piece in (root, tier2, tier3):
+        ok(capsys, "--as", "core1", "receivable", "settle", piece, "--payment-ref", f"CORE1-{piece}")
+    shown = ok(capsys, "receivable", "show", root)
+    assert shown["root"]["settled"] == "1000000.00" and shown["root"]["outstanding"] == "0.00"
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            [
+                "--as",
+                "core1",
+                "receivable",
+                "issue",
+                "--to",
+                addr("supplier1"),
+                "--amount",
+                "1.00",
+                "--maturity",
+                MATURITY,
+            ],
+            "InvalidInput: give exactly one of --invoice FILE or --invoice-id ID",
+        ),
+        (
+            [
+                "--as",
+                "core1",
+                "receivable",
+                "issue",
+                "--to",
+                addr("supplier1"),
+                "--amount",
+                "1.001",
+                "--maturity",
+                MATURITY,
+                "--invoice-id",
+                "X",
+                "--lender",
+                addr("bank1"),
+            ],
+            "InvalidInput: amount 1.001 has more than 2 decimal places",
+        ),
+        (
+            ["--as", "supplier1", "receivable", "split", "x1", "--to", addr("supplier2"), "--amount", "1"],
+            "InvalidInput: voucher id 'x1' must be a positive whole number",
+        ),
+        (
+            [
+                "--as",
+                "core1",
+                "receivable",
+                "issue",
+                "--to",
+                addr("supplier1"),
+                "--amount",
+                "1.00",
+                "--maturity",
+                MATURITY,
+                "--invoice-id",
+                "X",
+            ],
+            "InvalidInput: no open CNY credit line(s) with room for 1.00: name the lender with --lender",
+        ),
+    ],
+)
+def test_bad_input_is_one_line(
+    w3: Web3, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    block = w3.eth.block_number
+    assert fails(capsys, *argv) == expected
+    assert w3.eth.block_number == block
