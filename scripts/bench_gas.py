@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,12 @@ TARGETS = {
     "pledge request (first on receipt)": 60_000,
     "pledge request + accept (first)": 90_000,
     "pledge release": 38_000,
+    "voucher split": 70_000,
+    "voucher settle, root of 1 piece": 45_000,
+    "voucher settle, root of 100 pieces": 45_000,
+    "voucher settle, root of 5,000 pieces": 45_000,
+    "voucher redeem, funded root of 100 pieces": 45_000,
+    "voucher redeem, funded root of 5,000 pieces": 45_000,
 }
 
 
@@ -141,7 +148,59 @@ def run() -> list[dict[str, Any]]:
         record("delivery confirm (whole receipt, burn)", warehouse.confirm_delivery(parts[1]))
         owner.request_delivery(parts[0], "100")
         record("delivery confirm (partial)", warehouse.confirm_delivery(parts[0]))
+        run_receivables(as_, addr, record, w3)
     return rows
+
+
+def run_receivables(
+    as_: Callable[[str], Ledgerhouse], addr: Callable[[str], str], record: Callable[..., int], w3: Web3
+) -> None:
+    from client._encoding import commitment
+
+    maturity = (datetime.now(UTC) + timedelta(days=180)).date()
+    lender, core = as_("bank1").receivables, as_("core1").receivables
+    record(
+        "credit line",
+        lender.set_credit_line(
+            addr("core1"), limit="100000000", currency="CNY", expires=maturity + timedelta(days=30)
+        ),
+    )
+    roots = {}
+    for n in (1, 100, 5000):
+        tx, roots[n] = core.issue(
+            addr("supplier1"),
+            amount="100000.00",
+            currency="CNY",
+            maturity=maturity,
+            document=commitment(f"INV-{n}"),
+        )
+        record(f"voucher issue{' (first root)' if n == 1 else ''}", tx)
+    holder = as_("supplier1").receivables
+    split_tx, child = holder.split(roots[1], addr("supplier2"), "400.00")
+    record("voucher split", split_tx)
+    record("voucher transfer (whole piece)", as_("supplier2").receivables.transfer(child, addr("supplier3")))
+    offer = as_("supplier3").receivables.offer_discount(child, addr("bank2"), "390.00")
+    accept = as_("bank2").receivables.accept_discount(child, payment_ref="PAY-1")
+    record("voucher discount offer", offer)
+    record("voucher discount accept", accept)
+    pieces: dict[int, list[int]] = {1: [roots[1]]}
+    split = holder.contract.functions.split
+    for n in (100, 5000):
+        calls = [split(roots[n], addr("supplier2"), 1000) for _ in range(n - 1)]
+        pieces[n] = []
+        for start in range(0, len(calls), 500):
+            for result in holder.signer.wait_many(
+                holder.signer.submit_many(calls[start : start + 500], gas=120_000)
+            ):
+                pieces[n].append(int(holder.events_in(result, "VoucherSplit")[0]["args"]["childId"]))
+    w3.provider.make_request("evm_increaseTime", [181 * 86_400])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    for n in (1, 100, 5000):
+        plural = "s" if n > 1 else ""
+        record(f"voucher settle, root of {n:,} piece{plural}", core.settle(pieces[n][-1], f"PAY-{n}"))
+    for n in (100, 5000):  # the root-at-once path: fund once, then each piece is redeemed
+        record(f"root funded once ({n:,} pieces)", core.fund_root(roots[n], f"FUND-{n}"))
+        record(f"voucher redeem, funded root of {n:,} pieces", holder.redeem(pieces[n][0]))
 
 
 def main() -> int:
