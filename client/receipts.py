@@ -14,12 +14,10 @@ from enum import IntEnum
 from typing import Any
 
 from hexbytes import HexBytes
-from web3 import Web3
-from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError
-from web3.logs import DISCARD
 
+from client._contract import ChainEvent, ContractClient, topic_of
 from client._encoding import (
     commitment,
     decode_code,
@@ -30,13 +28,10 @@ from client._encoding import (
     to_base_units,
 )
 from client._types import Role
-from client.artifacts import load_artifact
-from client.chain import Signer, TxResult, checksum, decode_revert
-from client.errors import InvalidInput, LedgerhouseError, MissingKey
-from client.participants import Participants
+from client.chain import TxResult, checksum, decode_revert
+from client.errors import InvalidInput, LedgerhouseError
 
 MONEY_DECIMALS = 2  # CNY, USD, EUR: minor units are cents/fen
-LOG_CHUNK_BLOCKS = 5_000  # Besu and most providers cap eth_getLogs ranges
 # Gas limit for a bulk (non-serialized) mint when pipelining without per-call estimation: the
 # heaviest case (new holder, first receipt ever) measures ~100k, so 150k leaves a wide margin.
 BULK_MINT_GAS = 150_000
@@ -131,26 +126,6 @@ class ReceiptView:
 
 
 @dataclass(frozen=True)
-class ChainEvent:
-    """One event from the chain, decoded."""
-
-    name: str
-    block_number: int
-    tx_hash: str
-    log_index: int
-    args: dict[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "event": self.name,
-            "block": self.block_number,
-            "tx_hash": self.tx_hash,
-            "log_index": self.log_index,
-            "args": {k: _jsonable(v) for k, v in self.args.items()},
-        }
-
-
-@dataclass(frozen=True)
 class MintResult:
     receipt_id: int
     tx: TxResult
@@ -209,58 +184,10 @@ class DueDiligenceReport:
         }
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes | HexBytes):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-class Receipts:
+class Receipts(ContractClient):
     """The warehouse-receipt contract, for every role; writes need a signer."""
 
-    def __init__(
-        self,
-        w3: Web3,
-        address: str,
-        participants: Participants,
-        signer: Signer | None = None,
-        *,
-        from_block: int = 0,
-    ) -> None:
-        self.w3 = w3
-        self.contract: Contract = w3.eth.contract(
-            address=Web3.to_checksum_address(address), abi=load_artifact("WarehouseReceipts").abi
-        )
-        self.participants = participants
-        self._signer = signer
-        self._from_block = from_block
-        self._events_by_topic = {
-            "0x" + bytes(Web3.keccak(text=_signature(item))).hex(): item["name"]
-            for item in load_artifact("WarehouseReceipts").abi
-            if item["type"] == "event"
-        }
-
-    # ------------------------------------------------------------ helpers
-
-    @property
-    def signer(self) -> Signer:
-        if self._signer is None:
-            raise MissingKey()
-        return self._signer
-
-    def _send(self, call: ContractFunction) -> TxResult:
-        return self.signer.transact(call)
-
-    def events_in(self, receipt: Any, name: str) -> list[Any]:
-        """The `name` events of this contract in a transaction receipt (other logs are skipped)."""
-        if isinstance(receipt, TxResult):
-            receipt = receipt.receipt
-        return list(getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD))
-
-    def _now(self) -> int:
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+    ARTIFACT = "WarehouseReceipts"
 
     def _lot_raw(self, lot: str) -> Any:
         return self.contract.functions.lot(commitment(lot)).call()
@@ -512,9 +439,9 @@ class Receipts:
 
     def history(self, receipt_id: int, *, follow_parents: bool = True) -> list[ChainEvent]:
         """Every event of the receipt, oldest first; a part of a split starts with its parent's history."""
-        topic = "0x" + receipt_id.to_bytes(32, "big").hex()
-        own = self._logs([None, topic]) + self._logs([None, None, None, topic])  # ids, and Transfer's tokenId
-        merged = self._logs([None, None, topic])  # ReceiptsMerged(keptId, mergedId, ...)
+        topic = topic_of(receipt_id)
+        own = self.logs([None, topic]) + self.logs([None, None, None, topic])  # ids, and Transfer's tokenId
+        merged = self.logs([None, None, topic])  # ReceiptsMerged(keptId, mergedId, ...)
         events = sorted(
             {
                 (e.block_number, e.log_index): e
@@ -544,9 +471,9 @@ class Receipts:
 
     def live_receipts(self, lot: str) -> list[int]:
         """Ids of the lot's live receipts, ascending: candidates from the events, confirmed on chain."""
-        lot_topic = "0x" + commitment(lot).hex()
+        lot_topic = topic_of(commitment(lot))
         candidates: set[int] = set()
-        for event in self._logs([None, None, lot_topic]):
+        for event in self.logs([None, None, lot_topic]):
             if event.name == "ReceiptMinted":
                 candidates.add(int(event.args["receiptId"]))
             elif event.name == "ReceiptSplit":
@@ -562,40 +489,6 @@ class Receipts:
             if bytes(raw[2]) == lot_id:
                 live.append(receipt_id)
         return live
-
-    def _logs(self, topics: list[str | None]) -> list[ChainEvent]:
-        latest = self.w3.eth.block_number
-        found: list[ChainEvent] = []
-        start = self._from_block
-        while start <= latest:
-            end = min(start + LOG_CHUNK_BLOCKS - 1, latest)
-            logs = self.w3.eth.get_logs(
-                {
-                    "address": self.contract.address,
-                    "fromBlock": start,
-                    "toBlock": end,
-                    "topics": topics,
-                }
-            )
-            for log in logs:
-                name = self._events_by_topic.get("0x" + bytes(log["topics"][0]).hex())
-                if name is None:
-                    continue
-                decoded = getattr(self.contract.events, name)().process_log(log)
-                found.append(
-                    ChainEvent(
-                        name=name,
-                        block_number=int(log["blockNumber"]),
-                        tx_hash="0x" + bytes(log["transactionHash"]).hex(),
-                        log_index=int(log["logIndex"]),
-                        args=dict(decoded["args"]),
-                    )
-                )
-            start = end + 1
-        return found
-
-    def _labels(self) -> dict[str, str]:
-        return dict(self._signer.labels) if self._signer else {}
 
     # ------------------------------------------------------------ due diligence
 
@@ -665,12 +558,3 @@ def _reason(reason: str) -> str:
     if not reason.strip():
         raise InvalidInput("a reason is required for the record")
     return reason.strip()
-
-
-def _signature(item: dict[str, Any]) -> str:
-    def kind(i: dict[str, Any]) -> str:
-        if i["type"].startswith("tuple"):
-            return "(" + ",".join(kind(c) for c in i["components"]) + ")" + str(i["type"])[5:]
-        return str(i["type"])
-
-    return f"{item['name']}({','.join(kind(i) for i in item['inputs'])})"

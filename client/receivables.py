@@ -13,12 +13,9 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
-from web3 import Web3
-from web3.contract import Contract
-from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError
-from web3.logs import DISCARD
 
+from client._contract import ContractClient, topic_of
 from client._encoding import (
     commitment,
     decode_code,
@@ -29,13 +26,10 @@ from client._encoding import (
     to_base_units,
 )
 from client._types import Role
-from client.artifacts import load_artifact
-from client.chain import Signer, TxResult, checksum, decode_revert
-from client.errors import InvalidInput, MissingKey
-from client.participants import Participants
+from client.chain import TxResult, checksum, decode_revert
+from client.errors import InvalidInput
 
 MONEY_DECIMALS = 2
-LOG_CHUNK_BLOCKS = 5_000
 DEFAULT_MAX_DEPTH = 5
 
 
@@ -156,40 +150,10 @@ class CreditLineView:
         }
 
 
-class Receivables:
+class Receivables(ContractClient):
     """The receivables contract, for every role; writes need a signer."""
 
-    def __init__(
-        self,
-        w3: Web3,
-        address: str,
-        participants: Participants,
-        signer: Signer | None = None,
-        *,
-        from_block: int = 0,
-    ) -> None:
-        self.w3 = w3
-        self.contract: Contract = w3.eth.contract(
-            address=Web3.to_checksum_address(address), abi=load_artifact("Receivables").abi
-        )
-        self.participants = participants
-        self._signer = signer
-        self._from_block = from_block
-
-    @property
-    def signer(self) -> Signer:
-        if self._signer is None:
-            raise MissingKey()
-        return self._signer
-
-    def _send(self, call: ContractFunction) -> TxResult:
-        return self.signer.transact(call)
-
-    def events_in(self, tx: TxResult, name: str) -> list[Any]:
-        return list(getattr(self.contract.events, name)().process_receipt(tx.receipt, errors=DISCARD))
-
-    def _now(self) -> int:
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+    ARTIFACT = "Receivables"
 
     def _future(self, day: date, *, what: str) -> int:
         ts = end_of_day(day)
@@ -232,10 +196,8 @@ class Receivables:
 
     def credit_lines_of(self, core: str) -> list[CreditLineView]:
         """Every lender's current line to `core`, found from the CreditLineSet events."""
-        core_topic = "0x" + bytes.fromhex(checksum(core)[2:]).rjust(32, b"\0").hex()
-        lenders = {
-            str(event["args"]["lender"]) for event in self._logs("CreditLineSet", [None, None, core_topic])
-        }
+        found = self.logs([None, None, topic_of(checksum(core))], event="CreditLineSet")
+        lenders = {str(e.args["lender"]) for e in found}
         return [self.credit_line(lender, core) for lender in sorted(lenders)]
 
     # ------------------------------------------------------------ core enterprise
@@ -452,15 +414,15 @@ class Receivables:
     def tree(self, root_id: int) -> list[VoucherView]:
         """Every piece of a root (root first, then in creation order), with its current state."""
         root = self.root(root_id)
-        topic = "0x" + root_id.to_bytes(32, "big").hex()
-        ids = [root_id] + [int(e["args"]["childId"]) for e in self._logs("VoucherSplit", [None, topic])]
+        splits = self.logs([None, topic_of(root_id)], event="VoucherSplit")
+        ids = [root_id] + [int(e.args["childId"]) for e in splits]
         return [self.voucher(i, root=root) for i in ids]
 
     def penetration(self, core: str) -> dict[str, Any]:
         """How far a core enterprise's credit reaches: live value per tier and holder, over all its roots."""
         core_address = checksum(core, what="core enterprise")
-        core_topic = "0x" + bytes.fromhex(core_address[2:]).rjust(32, b"\0").hex()
-        roots = [int(e["args"]["rootId"]) for e in self._logs("VoucherIssued", [None, None, core_topic])]
+        issued = self.logs([None, None, topic_of(core_address)], event="VoucherIssued")
+        roots = [int(e.args["rootId"]) for e in issued]
         by_tier: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         currencies: set[str] = set()
         total = Decimal(0)
@@ -481,23 +443,3 @@ class Receivables:
                 for tier, holders in sorted(by_tier.items())
             },
         }
-
-    def _logs(self, event: str, topics: list[str | None]) -> list[Any]:
-        event_abi = getattr(self.contract.events, event)
-        signature = "0x" + bytes(Web3.keccak(text=_event_signature(event_abi().abi))).hex()
-        query = [signature, *topics[1:]]
-        latest = self.w3.eth.block_number
-        found = []
-        start = self._from_block
-        while start <= latest:
-            end = min(start + LOG_CHUNK_BLOCKS - 1, latest)
-            for log in self.w3.eth.get_logs(
-                {"address": self.contract.address, "fromBlock": start, "toBlock": end, "topics": query}
-            ):
-                found.append(event_abi().process_log(log))
-            start = end + 1
-        return found
-
-
-def _event_signature(abi: Any) -> str:
-    return f"{abi['name']}({','.join(str(i['type']) for i in abi['inputs'])})"

@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from client import Ledgerhouse
+from client._contract import topic_of
 from client._encoding import commitment, end_of_day, to_base_units
 from client.chain import checksum
 from client.cli._args import details_commitment, file_hash, optional_day, read_file, read_items, receipt_id
@@ -183,9 +184,9 @@ def _validate(lh: Ledgerhouse, path: Path, rows: list[_Row]) -> tuple[list[tuple
 
 def _already_minted(lh: Ledgerhouse, row: _Row, base: int) -> bool:
     """A re-run of the same file: this lot's live receipt came from this very row (same terms)."""
-    topic = "0x" + commitment(row.lot).hex()
-    for event in lh.receipts._logs([None, None, topic]):
-        if event.name == "ReceiptMinted" and (
+    minted = lh.receipts.logs([None, None, topic_of(commitment(row.lot))], event="ReceiptMinted")
+    for event in minted:
+        if (
             bytes(event.args["details"]) == row.details
             and int(event.args["quantity"]) == base
             and event.args["owner"] == checksum(row.to)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,30 +9,10 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from client.cli import main
-from client.devnet import dev_account
+from tests.cli.helpers import addr, fails, ok
 
 pytestmark = pytest.mark.usefixtures("devnet_env")
 MATURITY = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
-
-
-def addr(name: str) -> str:
-    return dev_account(name).address
-
-
-def ok(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
-    code = main(["--json", *argv])
-    out, err = capsys.readouterr()
-    assert (code, err) == (0, ""), err
-    return dict(json.loads(out))
-
-
-def fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert code == 1 and out == "", (code, out)
-    assert err.count("\n") == 1, err
-    return err.strip()
 
 
 def stocktake(

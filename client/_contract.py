@@ -1,0 +1,141 @@
+"""What every contract client of the SDK shares: its signer, sending, and reading its events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.logs import DISCARD
+
+from client.artifacts import load_artifact
+from client.chain import Signer, TxResult
+from client.errors import MissingKey
+from client.participants import Participants
+
+LOG_CHUNK_BLOCKS = 5_000  # Besu and most providers cap eth_getLogs ranges
+
+
+@dataclass(frozen=True)
+class ChainEvent:
+    """One event from the chain, decoded."""
+
+    name: str
+    block_number: int
+    tx_hash: str
+    log_index: int
+    args: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event": self.name,
+            "block": self.block_number,
+            "tx_hash": self.tx_hash,
+            "log_index": self.log_index,
+            "args": {k: _jsonable(v) for k, v in self.args.items()},
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes | HexBytes):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def event_signature(item: dict[str, Any]) -> str:
+    def kind(i: dict[str, Any]) -> str:
+        if str(i["type"]).startswith("tuple"):
+            return "(" + ",".join(kind(c) for c in i["components"]) + ")" + str(i["type"])[5:]
+        return str(i["type"])
+
+    return f"{item['name']}({','.join(kind(i) for i in item['inputs'])})"
+
+
+def topic_of(value: int | str | bytes) -> str:
+    """A 32-byte log topic for an id, an address or a bytes32."""
+    if isinstance(value, int):
+        return "0x" + value.to_bytes(32, "big").hex()
+    if isinstance(value, str):
+        return "0x" + bytes.fromhex(value[2:]).rjust(32, b"\0").hex()
+    return "0x" + value.rjust(32, b"\0").hex()
+
+
+class ContractClient:
+    """A Ledgerhouse contract seen through the SDK; writes need a signer."""
+
+    ARTIFACT: ClassVar[str]
+
+    def __init__(
+        self,
+        w3: Web3,
+        address: str,
+        participants: Participants,
+        signer: Signer | None = None,
+        *,
+        from_block: int = 0,
+    ) -> None:
+        abi = load_artifact(self.ARTIFACT).abi
+        self.w3 = w3
+        self.contract: Contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
+        self.participants = participants
+        self._signer = signer
+        self._from_block = from_block
+        self._events_by_topic = {
+            "0x" + bytes(Web3.keccak(text=event_signature(item))).hex(): str(item["name"])
+            for item in abi
+            if item["type"] == "event"
+        }
+        self._topic_by_event = {name: topic for topic, name in self._events_by_topic.items()}
+
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            raise MissingKey()
+        return self._signer
+
+    def _send(self, call: ContractFunction) -> TxResult:
+        return self.signer.transact(call)
+
+    def _labels(self) -> dict[str, str]:
+        return dict(self._signer.labels) if self._signer else {}
+
+    def _now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def events_in(self, receipt: Any, name: str) -> list[Any]:
+        """The `name` events of this contract in a transaction receipt (other logs are skipped)."""
+        if isinstance(receipt, TxResult):
+            receipt = receipt.receipt
+        return list(getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD))
+
+    def logs(self, topics: list[str | None], *, event: str | None = None) -> list[ChainEvent]:
+        """This contract's events matching `topics` (position 0 = `event` if named), oldest first."""
+        query = [self._topic_by_event[event], *topics[1:]] if event else topics
+        latest = self.w3.eth.block_number
+        found: list[ChainEvent] = []
+        start = self._from_block
+        while start <= latest:
+            end = min(start + LOG_CHUNK_BLOCKS - 1, latest)
+            for log in self.w3.eth.get_logs(
+                {"address": self.contract.address, "fromBlock": start, "toBlock": end, "topics": query}
+            ):
+                name = self._events_by_topic.get("0x" + bytes(log["topics"][0]).hex())
+                if name is None:
+                    continue
+                decoded = getattr(self.contract.events, name)().process_log(log)
+                found.append(
+                    ChainEvent(
+                        name=name,
+                        block_number=int(log["blockNumber"]),
+                        tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+                        log_index=int(log["logIndex"]),
+                        args=dict(decoded["args"]),
+                    )
+                )
+            start = end + 1
+        return found
