@@ -2405,7 +2405,7 @@ contract WarehouseReceiptsTest is ReceiptsFixture {
         uint64 common = maskA & maskB;
         if (common != 0) {
             uint256 first = 0;
-            while (uint256(common) & (1 << first) == 0) ++first;
+            while ((uint256(common) >> first) & 1 == 0) ++first;
             vm.expectRevert(
                 abi.encodeWithSelector(IWarehouseReceipts.SerialAlreadyReceipted.selector, _serial(first), LOT)
             );
@@ -2421,7 +2421,7 @@ contract WarehouseReceiptsTest is ReceiptsFixture {
             vm.assertEq(wr.serialLot(b[i]), LOT2);
         }
         for (uint256 i = 0; i < a.length; ++i) {
-            if (uint256(maskB) & (1 << (uint256(a[i]) & 63)) == 0) {
+            if ((uint256(maskB) >> (uint256(a[i]) & 63)) & 1 == 0) {
                 vm.assertEq(wr.serialLot(a[i]), common == 0 ? LOT : bytes32(0));
             }
         }
@@ -2514,12 +2514,12 @@ contract WarehouseReceiptsTest is ReceiptsFixture {
     function _fromMask(uint64 mask) internal pure returns (bytes32[] memory items) {
         uint256 n = 0;
         for (uint256 b = 0; b < 64; ++b) {
-            if (uint256(mask) & (1 << b) != 0) ++n;
+            if ((uint256(mask) >> b) & 1 != 0) ++n;
         }
         items = new bytes32[](n);
         uint256 j = 0;
         for (uint256 b = 0; b < 64; ++b) {
-            if (uint256(mask) & (1 << b) != 0) items[j++] = _serial(b);
+            if ((uint256(mask) >> b) & 1 != 0) items[j++] = _serial(b);
         }
     }
 }
