@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IWarehouseReceipts} from "../../contracts/interfaces/IWarehouseReceipts.sol";
+import {ReceiptsHandler} from "./handlers/ReceiptsHandler.sol";
+import {ReceiptsFixture} from "./utils/ReceiptsFixture.sol";
+
+/// @notice Whatever sequence of stocktakes, mints, endorsements, splits, merges, pledges, releases,
+/// foreclosures, deliveries, freezes, suspensions and waiting the handler throws at the contract,
+/// stock cover, quantity conservation, one-lot-one-receipt, one-serial-one-lot and the lien rules hold.
+/// The handler wraps every contract action in try/catch and reads only receipts its ghost books
+/// say are live, so a handler revert means the books and the contract disagree: it fails the run.
+contract WarehouseReceiptsInvariantTest is ReceiptsFixture {
+    ReceiptsHandler internal handler;
+
+    function setUp() public override {
+        super.setUp();
+        handler = new ReceiptsHandler(
+            wr,
+            registry,
+            admin,
+            inspector,
+            regulator,
+            [warehouse, warehouse2],
+            [lender, lender2],
+            [supplier, supplier2, core, lender, lender2, outsider]
+        );
+        // A one-day foreclosure grace lets runs of 100 calls reach foreclosures often enough.
+        vm.prank(admin);
+        wr.setParameters(30 days, 1 days);
+        targetContract(address(handler));
+    }
+
+    struct Live {
+        uint256 id;
+        bytes32 lotId;
+        IWarehouseReceipts.Receipt r;
+    }
+
+    function _liveReceipts() internal view returns (Live[] memory live) {
+        uint256 n = handler.liveCount();
+        live = new Live[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 id = handler.liveAt(i);
+            live[i] = Live(id, handler.lotOf(id), wr.receipt(id)); // reverts if the ghost has a dead id
+        }
+    }
+
+    /// For every lot: what is receipted is covered by what is attested unless the lot is frozen (or
+    /// a regulator lifted its shortfall freeze without a count); it equals the sum of the lot's live
+    /// receipts and what was minted less what was delivered; the live count is exact and at most 256.
+    /// forge-config: default.invariant.fail-on-revert = true
+    function invariant_lotCoverAndQuantityConservation() public view {
+        Live[] memory live = _liveReceipts();
+        uint256 totalReceipted = 0;
+        for (uint256 i = 0; i < handler.LOTS(); ++i) {
+            bytes32 lotId = handler.lotAt(i);
+            IWarehouseReceipts.Lot memory l = wr.lot(lotId);
+            if (!l.frozen && !handler.regulatorOverride(lotId)) {
+                vm.assertLe(l.receipted, l.attested, "receipted above attested on an unfrozen lot");
+            }
+            uint256 sum = 0;
+            uint256 count = 0;
+            for (uint256 k = 0; k < live.length; ++k) {
+                if (live[k].lotId == lotId) {
+                    sum += live[k].r.quantity;
+                    ++count;
+                }
+            }
+            vm.assertEq(l.receipted, sum, "receipted != sum of live receipts");
+            vm.assertEq(l.liveReceipts, count, "live receipt count");
+            vm.assertLe(l.liveReceipts, 256, "more than 256 live receipts");
+            vm.assertEq(l.receipted, handler.minted(lotId) - handler.delivered(lotId), "minted - delivered");
+            totalReceipted += l.receipted;
+        }
+        vm.assertEq(totalReceipted, handler.totalMinted() - handler.totalDelivered(), "global conservation");
+    }
+
+    /// One lot, one receipt: all live receipts of a lot descend from a single mint. One serial, one
+    /// lot: no serial is listed by two live receipts, and the contract's serial book agrees.
+    /// forge-config: default.invariant.fail-on-revert = true
+    function invariant_oneLiveReceiptFamilyPerLotAndSerial() public view {
+        Live[] memory live = _liveReceipts();
+        for (uint256 i = 0; i < live.length; ++i) {
+            vm.assertEq(live[i].r.lotId, live[i].lotId, "receipt lot");
+            for (uint256 k = i + 1; k < live.length; ++k) {
+                if (live[k].lotId == live[i].lotId) {
+                    vm.assertEq(
+                        handler.familyOf(live[k].id), handler.familyOf(live[i].id), "two receipt families on one lot"
+                    );
+                }
+            }
+            bytes32[] memory items = handler.itemsOf(live[i].id);
+            vm.assertEq(live[i].r.serialized, items.length != 0, "serialized flag");
+            vm.assertEq(
+                wr.itemsRoot(live[i].id),
+                items.length == 0 ? bytes32(0) : keccak256(abi.encodePacked(items)),
+                "item list commitment"
+            );
+        }
+        for (uint256 s = 0; s < handler.SERIALS(); ++s) {
+            bytes32 serial = handler.serialAt(s);
+            bytes32 backing = bytes32(0);
+            uint256 holders = 0;
+            for (uint256 i = 0; i < live.length; ++i) {
+                bytes32[] memory items = handler.itemsOf(live[i].id);
+                for (uint256 j = 0; j < items.length; ++j) {
+                    if (items[j] == serial) {
+                        ++holders;
+                        backing = live[i].lotId;
+                    }
+                }
+            }
+            vm.assertLe(holders, 1, "a serial backs two live receipts");
+            vm.assertEq(wr.serialLot(serial), backing, "serial book");
+        }
+    }
+
+    /// One lien per receipt, and it pins the owner: a receipt is pledge-locked exactly while a lien
+    /// is requested or active, and its owner is the one who pledged it (only foreclosure moves it).
+    /// forge-config: default.invariant.fail-on-revert = true
+    function invariant_liensLockTheReceiptAndItsOwner() public view {
+        Live[] memory live = _liveReceipts();
+        for (uint256 i = 0; i < live.length; ++i) {
+            IWarehouseReceipts.Lien memory l = wr.lien(live[i].id);
+            bool locked = l.state != IWarehouseReceipts.LienState.None;
+            vm.assertEq(live[i].r.pledgeLocked, locked, "pledge lock without lien, or lien without lock");
+            if (locked) vm.assertEq(live[i].r.owner, handler.ownerAtLock(live[i].id), "pledged receipt moved");
+            vm.assertEq(live[i].r.deliveryRequested, wr.deliveryRequest(live[i].id) != 0, "delivery request");
+        }
+    }
+
+    /// Nothing the rules forbid ever went through: a second receipt family on a live lot, a serial on
+    /// two receipts, a pledged or frozen receipt moving, a release or acceptance by the wrong bank, an
+    /// early foreclosure, a split or merge that lost quantity, a shortfall alert missing a lender.
+    /// forge-config: default.invariant.fail-on-revert = true
+    function invariant_nothingForbiddenSucceeded() public view {
+        if (handler.violationCount() != 0) vm.assertTrue(false, handler.violations(0));
+    }
+}
