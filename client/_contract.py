@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from eth_abi.abi import decode as abi_decode
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.logs import DISCARD
+from web3.types import RPCEndpoint
 
+from client import errors
 from client.artifacts import load_artifact
-from client.chain import Signer, TxResult
+from client.chain import Signer, TxResult, calldata, decode_revert
 from client.errors import MissingKey
 from client.participants import Participants
 
@@ -47,13 +50,14 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def event_signature(item: dict[str, Any]) -> str:
-    def kind(i: dict[str, Any]) -> str:
-        if str(i["type"]).startswith("tuple"):
-            return "(" + ",".join(kind(c) for c in i["components"]) + ")" + str(i["type"])[5:]
-        return str(i["type"])
+def _abi_type(item: dict[str, Any]) -> str:
+    if str(item["type"]).startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + str(item["type"])[5:]
+    return str(item["type"])
 
-    return f"{item['name']}({','.join(kind(i) for i in item['inputs'])})"
+
+def event_signature(item: dict[str, Any]) -> str:
+    return f"{item['name']}({','.join(_abi_type(i) for i in item['inputs'])})"
 
 
 def topic_of(value: int | str | bytes) -> str:
@@ -106,6 +110,27 @@ class ContractClient:
 
     def _now(self) -> int:
         return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def call_many(self, calls: list[ContractFunction], *, chunk: int = 500) -> list[tuple[Any, ...]]:
+        """Runs read-only calls as JSON-RPC batches of eth_call; returns each call's decoded outputs."""
+        decoded: list[tuple[Any, ...]] = []
+        for start in range(0, len(calls), chunk):
+            part = calls[start : start + chunk]
+            requests = [
+                (RPCEndpoint("eth_call"), [{"to": call.address, "data": calldata(call)}, "latest"])
+                for call in part
+            ]
+            responses = self.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
+            if not isinstance(responses, list):
+                raise errors.ChainUnavailable(f"the node refused a batch of reads: {responses.get('error')}")
+            for call, response in zip(
+                part, sorted(responses, key=lambda r: int(r.get("id", 0))), strict=True
+            ):
+                if response.get("error"):
+                    raise decode_revert(response["error"].get("data"), self._labels())
+                types = [_abi_type(dict(o)) for o in call.abi.get("outputs", [])]
+                decoded.append(tuple(abi_decode(types, bytes.fromhex(str(response["result"])[2:]))))
+        return decoded
 
     def events_in(self, receipt: Any, name: str) -> list[Any]:
         """The `name` events of this contract in a transaction receipt (other logs are skipped)."""

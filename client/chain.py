@@ -175,7 +175,7 @@ class Signer:
 
     def simulate(self, call: ContractFunction) -> int:
         """Estimates gas for `call` from this key; raises the decoded revert if it would fail."""
-        return self._estimate(call.address, _calldata(call))
+        return self._estimate(call.address, calldata(call))
 
     def _estimate(self, to: ChecksumAddress | None, data: HexStr) -> int:
         params: TxParams = {"from": self.address, "data": data}
@@ -191,7 +191,7 @@ class Signer:
     def submit(self, call: ContractFunction, *, gas: int | None = None) -> PendingTx:
         """Simulates, signs and sends `call`; returns without waiting for it to be mined."""
         return self._submit_data(
-            call.address, _calldata(call), gas=gas or self._with_margin(self.simulate(call))
+            call.address, calldata(call), gas=gas or self._with_margin(self.simulate(call))
         )
 
     def submit_deployment(self, data: HexStr) -> PendingTx:
@@ -267,7 +267,7 @@ class Signer:
         """
         if not calls:
             return []
-        datas = [_calldata(call) for call in calls]
+        datas = [calldata(call) for call in calls]
         if gas is None:
             requests = [
                 # Against "latest": estimating against "pending" makes the node replay its whole
@@ -413,7 +413,8 @@ def _int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
-def _calldata(call: ContractFunction) -> HexStr:
+def calldata(call: ContractFunction) -> HexStr:
+    """The ABI-encoded call data of a bound contract call."""
     if not call.kwargs:
         try:
             return fast_calldata(call)

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ERC721} from "solady/src/tokens/ERC721.sol";
+import {Multicallable} from "solady/src/utils/Multicallable.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IWarehouseReceipts} from "./interfaces/IWarehouseReceipts.sol";
 import {ReceiptData} from "./libraries/ReceiptData.sol";
@@ -12,7 +13,9 @@ import {ReceiptData} from "./libraries/ReceiptData.sol";
 /// @dev Built on Solady's ERC-721, whose ownership slot carries 96 bits beside the owner: quantity,
 /// expiry, lot and status flags live there (see {ReceiptData}), so minting writes two new slots
 /// (ownership, balance) and a transfer checks pledge, freeze and delivery locks without an extra read.
-contract WarehouseReceipts is IWarehouseReceipts, ERC721 {
+/// Solady's {Multicallable} lets a warehouse mint a batch of receipts in one transaction (each call
+/// keeps the caller and every check; one failure reverts the batch).
+contract WarehouseReceipts is IWarehouseReceipts, ERC721, Multicallable {
     using ReceiptData for uint96;
 
     /// @inheritdoc IWarehouseReceipts

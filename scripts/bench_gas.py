@@ -114,6 +114,20 @@ def run() -> list[dict[str, Any]]:
             result = warehouse.mint(addr(to), lot, commodity="AL-A00", quantity="500")
             return result.receipt_id, result.tx
 
+        batch_lots = [f"BENCH-BATCH-{i}" for i in range(10)]
+        for lot in batch_lots:
+            inspector.stocktake(addr("warehouse1"), lot, commodity="AL-A00", quantity="1000", unit="t")
+        from client.chain import calldata
+
+        bundle = [
+            bytes.fromhex(
+                calldata(warehouse.mint_call(addr("supplier3"), lot, commodity="AL-A00", quantity="5"))[2:]
+            )
+            for lot in batch_lots
+        ]
+        batch = warehouse.signer.transact(warehouse.contract.functions.multicall(bundle))
+        record("receipt mint in a batch of 10 (per receipt)", batch.gas_used // 10)
+
         first, tx = mint(lots[0], "supplier1")
         record("receipt mint (new holder, all checks)", tx, oz_mint)
         second, tx = mint(lots[1], "supplier1")

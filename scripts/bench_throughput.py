@@ -1,6 +1,6 @@
 """Throughput benchmark: confirmed receipt mints per second against anvil.
 
-    .venv/bin/python scripts/bench_throughput.py [--receipts 8000] [--block-time 0.5]
+    .venv/bin/python scripts/bench_throughput.py [--receipts 12000] [--block-time 0.5]
 
 In the same run: one transaction at a time (the baseline); the SDK's pipelined submission
 (consecutive nonces, batched JSON-RPC) with every call simulated first, and with the bulk-mint gas
@@ -38,7 +38,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--receipts", type=int, default=8000, help="receipts minted pipelined (half each way)"
+        "--receipts", type=int, default=12000, help="receipts minted pipelined (a third each way)"
     )
     parser.add_argument("--sequential", type=int, default=20, help="receipts minted one at a time")
     parser.add_argument("--csv-rows", type=int, default=500, help="rows minted through mint-batch")
@@ -56,7 +56,8 @@ def main() -> int:
         warehouse_lh = Ledgerhouse(w3, manifest, account=dev_account("warehouse1"))
         warehouse = warehouse_lh.receipts
         holder = dev_account("supplier1").address
-        total = args.sequential + args.receipts + args.csv_rows
+        per_way = args.receipts // 3
+        total = args.sequential + 3 * per_way + args.csv_rows
         lots = [f"TP-LOT-{i:06d}" for i in range(total)]
 
         with console.status(f"attesting {total} lots (setup, not timed)…"):
@@ -69,18 +70,16 @@ def main() -> int:
             for start in range(0, len(calls), BATCH):
                 inspector.signer.wait_many(inspector.signer.submit_many(calls[start : start + BATCH]))
 
-        seq_lots, pipe_lots, csv_lots = (
-            lots[: args.sequential],
-            lots[args.sequential : args.sequential + args.receipts],
-            lots[args.sequential + args.receipts :],
-        )
+        seq_lots, pipe_lots = lots[: args.sequential], lots[args.sequential : args.sequential + 2 * per_way]
+        multi_lots = lots[args.sequential + 2 * per_way : args.sequential + 3 * per_way]
+        csv_lots = lots[args.sequential + 3 * per_way :]
 
         started = time.perf_counter()
         for lot in seq_lots:
             warehouse.mint(holder, lot, commodity="CU", quantity=5, decimals=3)
         rows.append(("one transaction at a time (baseline)", len(seq_lots), time.perf_counter() - started))
 
-        half = len(pipe_lots) // 2
+        half = per_way
         for name, group, gas in (
             ("SDK pipelined, each call simulated", pipe_lots[:half], None),
             ("SDK pipelined, bulk-mint gas profile", pipe_lots[half:], BULK_MINT_GAS),
@@ -95,6 +94,13 @@ def main() -> int:
             results = warehouse.signer.wait_many(pendings)
             minted = sum(len(warehouse.minted_ids(r)) for r in results)
             rows.append((name, minted, time.perf_counter() - started))
+
+        started = time.perf_counter()
+        calls = [
+            warehouse.mint_call(holder, lot, commodity="CU", quantity=5, decimals=3) for lot in multi_lots
+        ]
+        minted = len(warehouse.mint_many(calls))
+        rows.append(("SDK mint_many: 10 per multicall, pipelined", minted, time.perf_counter() - started))
 
         csv_file = Path(tmp) / "batch.csv"
         csv_file.write_text(

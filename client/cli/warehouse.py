@@ -18,13 +18,15 @@ from client.chain import checksum
 from client.cli._args import details_commitment, file_hash, optional_day, read_file, read_items, receipt_id
 from client.cli._context import cli, stderr
 from client.errors import InvalidInput, LedgerhouseError
-from client.receipts import BULK_MINT_GAS
+from client.receipts import BULK_MINT_GAS, PIPELINE_DEPTH, RECEIPTS_PER_TX
 
 app = typer.Typer(
     help="Warehouse: mint receipts for attested goods and release goods on delivery.", no_args_is_help=True
 )
 
-BATCH_SIZE = 100
+# Bulk receipts go out RECEIPTS_PER_TX to a transaction (one multicall), PIPELINE_DEPTH transactions
+# to a JSON-RPC batch. Every row was checked against the chain first, so bulk mints carry a known gas
+# profile instead of a second simulation each; serialized mints (gas grows with items) are estimated.
 
 
 def _check_unit(lh: Ledgerhouse, lot: str, unit: str) -> None:
@@ -135,6 +137,7 @@ def _validate(lh: Ledgerhouse, path: Path, rows: list[_Row]) -> tuple[list[tuple
     seen: dict[str, int] = {}
     calls: list[tuple[_Row, Any]] = []
     done: list[_Row] = []
+    lots = dict(zip([row.lot for row in rows], lh.receipts.lots([row.lot for row in rows]), strict=True))
     for row in rows:
         where = f"{path} line {row.line}"
         try:
@@ -142,7 +145,9 @@ def _validate(lh: Ledgerhouse, path: Path, rows: list[_Row]) -> tuple[list[tuple
                 raise InvalidInput(f"lot {row.lot!r} is also on line {seen[row.lot]}: one lot, one receipt")
             seen[row.lot] = row.line
             checksum(row.to, what="'to'")
-            lot = lh.receipts.attested_lot(row.lot)
+            lot = lots[row.lot]
+            if lot.lot_id == "0x" + "00" * 32:
+                raise InvalidInput(f"lot {row.lot!r} has never been attested by an inspector")
             if lot.warehouse != warehouse:
                 raise InvalidInput(f"lot {row.lot!r} is held at {lot.warehouse}, not at this warehouse")
             if lot.unit != row.unit:
@@ -195,6 +200,22 @@ def _already_minted(lh: Ledgerhouse, row: _Row, base: int) -> bool:
     return False
 
 
+def _bundle(lh: Ledgerhouse, calls: list[tuple[_Row, Any]]) -> list[tuple[list[_Row], Any, int | None]]:
+    """Groups validated mints into transactions: bulk rows several to a multicall, serialized alone."""
+    bulk = [(row, call) for row, call in calls if not row.items]
+    bundles = lh.receipts.bundle([call for _, call in bulk], RECEIPTS_PER_TX)
+    transactions: list[tuple[list[_Row], Any, int | None]] = [
+        (
+            [row for row, _ in bulk[k * RECEIPTS_PER_TX : (k + 1) * RECEIPTS_PER_TX]],
+            bundle,
+            BULK_MINT_GAS * RECEIPTS_PER_TX,
+        )
+        for k, bundle in enumerate(bundles)
+    ]
+    transactions += [([row], call, None) for row, call in calls if row.items]
+    return transactions
+
+
 @app.command("mint-batch")
 def mint_batch(
     ctx: typer.Context,
@@ -203,7 +224,7 @@ def mint_batch(
         typer.Argument(help="CSV with columns to,lot,commodity,quantity,unit[,grade,location,expires,items]"),
     ],
 ) -> None:
-    """Mint every row of a CSV file: all rows are checked first, then minted in pipelined batches.
+    """Mint every row of a CSV file: all rows are checked first, then minted several to a transaction.
 
     Re-running the same file mints nothing twice: rows whose receipt already exists are skipped.
     """
@@ -223,27 +244,29 @@ def mint_batch(
         sending = progress.add_task("sent", total=len(calls))
         confirming = progress.add_task("confirmed", total=len(calls))
         signer = lh.receipts.signer
-        # Submit every batch before waiting: the node mines while we sign and send the next one.
+        transactions = _bundle(lh, calls)
+        # Send every transaction before waiting for any: the node mines while we sign the rest.
         pending = []
-        for start in range(0, len(calls), BATCH_SIZE):
-            chunk = calls[start : start + BATCH_SIZE]
-            # Every row was checked against the chain above, so bulk mints go out with a known gas
-            # profile instead of a second simulation each; serialized mints are still estimated.
-            gas = None if any(row.items for row, _ in chunk) else BULK_MINT_GAS
-            pending.append((chunk, signer.submit_many([call for _, call in chunk], gas=gas)))
-            progress.advance(sending, len(chunk))
-        for chunk, sent in pending:
-            results = signer.wait_many(sent)
-            for (row, _), result in zip(chunk, results, strict=True):
-                minted.append(
-                    {
-                        "line": row.line,
-                        "lot": row.lot,
-                        "receipt_id": lh.receipts.minted_ids(result)[0],
-                        "tx_hash": result.tx_hash,
-                    }
-                )
-            progress.advance(confirming, len(chunk))
+        for start in range(0, len(transactions), PIPELINE_DEPTH):
+            group = transactions[start : start + PIPELINE_DEPTH]
+            limits = [gas for _, _, gas in group]
+            gas = None if None in limits else max(g for g in limits if g is not None)
+            sent = signer.submit_many([call for _, call, _ in group], gas=gas)
+            pending.append((group, sent))
+            progress.advance(sending, sum(len(rows) for rows, _, _ in group))
+        for group, sent in pending:
+            for (rows, _, _), result in zip(group, signer.wait_many(sent), strict=True):
+                ids = lh.receipts.minted_ids(result)
+                for row, receipt_id in zip(rows, ids, strict=True):
+                    minted.append(
+                        {
+                            "line": row.line,
+                            "lot": row.lot,
+                            "receipt_id": receipt_id,
+                            "tx_hash": result.tx_hash,
+                        }
+                    )
+                progress.advance(confirming, len(rows))
     c.emit(
         {"minted": minted, "skipped": [{"line": r.line, "lot": r.lot} for r in done]},
         f"minted {len(minted)} receipt(s) from {file}; {len(done)} row(s) already minted, skipped",

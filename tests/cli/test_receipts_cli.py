@@ -260,5 +260,6 @@ def test_mint_batch_validates_everything_first_and_never_mints_twice(
 
     first = ok(capsys, "--as", "warehouse1", "warehouse", "mint-batch", str(good))
     assert [m["line"] for m in first["minted"]] == [2, 3, 4]
+    assert len({m["tx_hash"] for m in first["minted"]}) == 1, "bulk rows go several to a transaction"
     again = ok(capsys, "--as", "warehouse1", "warehouse", "mint-batch", str(good))
     assert again["minted"] == [] and len(again["skipped"]) == 3

@@ -401,6 +401,48 @@ contract WarehouseReceiptsTest is ReceiptsFixture {
         vm.assertEq(wr.itemsRoot(id), bytes32(0));
     }
 
+    function test_multicall_mintsSeveralReceiptsInOneTransaction() public {
+        _attest(LOT, 1000);
+        _attest(LOT2, 2000);
+        bytes[] memory calls = new bytes[](2);
+        calls[0] = abi.encodeCall(wr.mint, (supplier, LOT, AL, 1000, 0, DETAILS));
+        calls[1] = abi.encodeCall(wr.mint, (supplier2, LOT2, AL, 2000, 0, DETAILS));
+        vm.prank(warehouse);
+        bytes[] memory results = wr.multicall(calls);
+        (uint256 first) = abi.decode(results[0], (uint256));
+        (uint256 second) = abi.decode(results[1], (uint256));
+        vm.assertEq(wr.ownerOf(first), supplier);
+        vm.assertEq(wr.ownerOf(second), supplier2);
+        vm.assertEq(second, first + 1);
+    }
+
+    function test_RevertWhen_multicallHasOneBadMint() public {
+        _attest(LOT, 1000);
+        bytes[] memory calls = new bytes[](2);
+        calls[0] = abi.encodeCall(wr.mint, (supplier, LOT, AL, 1000, 0, DETAILS));
+        calls[1] = abi.encodeCall(wr.mint, (supplier, LOT2, AL, 1, 0, DETAILS)); // never attested
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.LotNotAttested.selector, LOT2));
+        vm.prank(warehouse);
+        wr.multicall(calls);
+        vm.assertEq(wr.lot(LOT).receipted, 0, "the whole batch reverts");
+    }
+
+    function test_RevertWhen_multicallMintsAsNonWarehouse() public {
+        _attest(LOT, 1000);
+        bytes[] memory calls = new bytes[](1);
+        calls[0] = abi.encodeCall(wr.mint, (supplier, LOT, AL, 1000, 0, DETAILS));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IParticipantRegistry.WrongRole.selector,
+                supplier,
+                uint8(IParticipantRegistry.Role.Supplier),
+                uint8(IParticipantRegistry.Role.Warehouse)
+            )
+        );
+        vm.prank(supplier); // delegatecall keeps the real caller: no privilege through the batch
+        wr.multicall(calls);
+    }
+
     function test_mint_idsCountUpAcrossLots() public {
         _attest(LOT, Q);
         _attestAt(warehouse2, LOT2, CU, 5);
