@@ -403,6 +403,10 @@ class Receipts(ContractClient):
     def unfreeze(self, receipt_id: int, reason: str) -> TxResult:
         return self._send(self.contract.functions.unfreezeReceipt(receipt_id, _reason(reason)))
 
+    def set_paused(self, paused: bool) -> TxResult:
+        """Stops (or resumes) every state change of the receipts contract (consortium admin)."""
+        return self._send(self.contract.functions.setPaused(paused))
+
     def unfreeze_lot(self, lot: str) -> TxResult:
         return self._send(self.contract.functions.unfreezeLot(commitment(lot)))
 

@@ -304,6 +304,10 @@ class Receivables(ContractClient):
     def mark_overdue(self, voucher_id: int) -> TxResult:
         return self._send(self.contract.functions.markOverdue(voucher_id))
 
+    def set_paused(self, paused: bool) -> TxResult:
+        """Stops (or resumes) every state change of the receivables contract (consortium admin)."""
+        return self._send(self.contract.functions.pause() if paused else self.contract.functions.unpause())
+
     def request_pledge(
         self, voucher_id: int, lender: str, *, amount: Decimal | int | str, maturity: date, loan_ref: str
     ) -> TxResult:

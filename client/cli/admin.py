@@ -173,3 +173,26 @@ def list_members(ctx: typer.Context) -> None:
             m.valid_until.date().isoformat(),
         )
     stdout.print(table)
+
+
+def _set_paused(ctx: typer.Context, paused: bool) -> None:
+    c = cli(ctx)
+    lh = c.ledgerhouse(signer=True)
+    results = {"receipts": lh.receipts.set_paused(paused), "receivables": lh.receivables.set_paused(paused)}
+    word = "paused" if paused else "resumed"
+    c.emit(
+        {"paused": paused, "tx_hashes": {name: r.tx_hash for name, r in results.items()}},
+        f"every state change of receipts and receivables {word}",
+    )
+
+
+@app.command()
+def pause(ctx: typer.Context) -> None:
+    """Emergency stop: no state change on receipts or receivables until unpaused (reads still work)."""
+    _set_paused(ctx, True)
+
+
+@app.command()
+def unpause(ctx: typer.Context) -> None:
+    """Lift the emergency stop."""
+    _set_paused(ctx, False)

@@ -277,3 +277,12 @@ def redeem(ctx: typer.Context, voucher: Annotated[str, typer.Argument(help="Vouc
     vid = _voucher(voucher)
     result = c.ledgerhouse(signer=True).receivables.redeem(vid)
     c.emit({"voucher_id": vid, "redeemed": True, "tx_hash": result.tx_hash}, f"voucher {vid} redeemed")
+
+
+@app.command("mark-overdue")
+def mark_overdue(ctx: typer.Context, voucher: Annotated[str, typer.Argument(help="Voucher id")]) -> None:
+    """Flag an unpaid piece overdue once maturity plus the grace period has passed (anyone may)."""
+    c = cli(ctx)
+    vid = _voucher(voucher)
+    result = c.ledgerhouse(signer=True).receivables.mark_overdue(vid)
+    c.emit({"voucher_id": vid, "overdue": True, "tx_hash": result.tx_hash}, f"voucher {vid} is overdue")

@@ -263,3 +263,63 @@ def test_mint_batch_validates_everything_first_and_never_mints_twice(
     assert len({m["tx_hash"] for m in first["minted"]}) == 1, "bulk rows go several to a transaction"
     again = ok(capsys, "--as", "warehouse1", "warehouse", "mint-batch", str(good))
     assert again["minted"] == [] and len(again["skipped"]) == 3
+
+
+def test_admin_pause_stops_every_state_change_and_reads_still_work(
+    w3: Web3, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stocktake(capsys, "PAUSE-LOT", "10")
+    err = fails(capsys, "--as", "bank1", "admin", "pause")
+    assert err == "NotConsortiumAdmin: 0x15d3…6A65 (bank1) is not the consortium admin"
+    ok(capsys, "--as", "admin", "admin", "pause")
+    err = fails(
+        capsys,
+        "--as",
+        "warehouse1",
+        "warehouse",
+        "mint",
+        "--to",
+        addr("supplier1"),
+        "--lot",
+        "PAUSE-LOT",
+        "--commodity",
+        "STEEL-HRC",
+        "--quantity",
+        "10",
+        "--unit",
+        "t",
+    )
+    assert err == "ReceiptsPaused: warehouse receipts are paused by the consortium admin"
+    err = fails(
+        capsys,
+        "--as",
+        "bank1",
+        "receivable",
+        "credit-line",
+        "--core",
+        addr("core1"),
+        "--limit",
+        "1",
+        "--expires",
+        "2030-01-01",
+    )
+    assert err == "EnforcedPause: the contract is paused by the consortium admin"
+    assert ok(capsys, "admin", "list")["members"]  # reads still work
+    ok(capsys, "--as", "admin", "admin", "unpause")
+    ok(
+        capsys,
+        "--as",
+        "warehouse1",
+        "warehouse",
+        "mint",
+        "--to",
+        addr("supplier1"),
+        "--lot",
+        "PAUSE-LOT",
+        "--commodity",
+        "STEEL-HRC",
+        "--quantity",
+        "10",
+        "--unit",
+        "t",
+    )

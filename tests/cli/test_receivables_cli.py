@@ -122,7 +122,9 @@ def test_voucher_down_three_tiers_discounted_and_settled(
 
     err = fails(capsys, "--as", "core1", "receivable", "settle", root, "--payment-ref", "EARLY")
     assert err.startswith("VoucherNotMatured:")
-    increase_time(w3, 121 * 86_400)
+    increase_time(w3, 125 * 86_400)  # past maturity and the 3-day grace period
+    assert ok(capsys, "--as", "auditor1", "receivable", "mark-overdue", tier2)["overdue"] is True
+    assert ok(capsys, "receivable", "show", tier2)["voucher"]["overdue"] is True
     for piece in (root, tier2, tier3):
         ok(capsys, "--as", "core1", "receivable", "settle", piece, "--payment-ref", f"CORE1-{piece}")
     shown = ok(capsys, "receivable", "show", root)
