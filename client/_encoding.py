@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 
 from eth_utils.crypto import keccak
 
@@ -77,3 +79,21 @@ def from_base_units(amount: int, decimals: int) -> Decimal:
 
 def timestamp(value: int) -> datetime:
     return datetime.fromtimestamp(value, UTC)
+
+
+def json_value(value: object) -> object:
+    """A view as JSON: dataclasses by field, Decimal as a string (never a float), enums by label."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: json_value(getattr(value, f.name)) for f in fields(value) if f.repr}
+    if isinstance(value, Enum):
+        label = getattr(value, "label", None)
+        return label if isinstance(label, str) else value.name.lower()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return value

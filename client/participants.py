@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from eth_utils.crypto import keccak
 from web3 import Web3
@@ -12,7 +12,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError
 
-from client._encoding import commitment, end_of_day, timestamp
+from client._encoding import commitment, end_of_day, json_value, timestamp
 from client._types import MemberStatus, Role
 from client.artifacts import load_artifact
 from client.chain import Signer, TxResult, checksum, decode_revert
@@ -44,24 +44,7 @@ class Member:
     warehouse: WarehouseAdmission | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "address": self.address,
-            "role": self.role.label,
-            "status": self.status.label,
-            "active": self.active,
-            "name": self.name,
-            "entity_id": self.entity_id,
-            "admitted_at": self.admitted_at.isoformat(),
-            "valid_until": self.valid_until.isoformat(),
-            "status_changed_at": self.status_changed_at.isoformat(),
-        }
-        if self.warehouse is not None:
-            data["warehouse"] = {
-                "licence_commitment": self.warehouse.licence_commitment,
-                "years_in_operation": self.warehouse.years_in_operation,
-                "rated_capacity_tonnes": self.warehouse.rated_capacity_tonnes,
-            }
-        return data
+        return cast(dict[str, Any], json_value(self))
 
 
 class Participants:

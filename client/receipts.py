@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import IntEnum
-from typing import Any
+from typing import Any, cast
 
 from hexbytes import HexBytes
 from web3 import Web3
@@ -25,6 +25,7 @@ from client._encoding import (
     decode_code,
     end_of_day,
     from_base_units,
+    json_value,
     short_code,
     timestamp,
     to_base_units,
@@ -61,18 +62,7 @@ class LotView:
     live_receipts: int
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "lot_id": self.lot_id,
-            "warehouse": self.warehouse,
-            "commodity": self.commodity,
-            "unit": self.unit,
-            "decimals": self.decimals,
-            "attested": str(self.attested),
-            "receipted": str(self.receipted),
-            "last_stocktake_at": self.last_stocktake_at.isoformat(),
-            "frozen": self.frozen,
-            "live_receipts": self.live_receipts,
-        }
+        return cast(dict[str, Any], json_value(self))
 
 
 @dataclass(frozen=True)
@@ -86,15 +76,7 @@ class LienView:
     loan_ref: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "state": self.state.name.lower(),
-            "lender": self.lender,
-            "loan_maturity": self.loan_maturity.isoformat() if self.loan_maturity else None,
-            "request_seq": self.request_seq,
-            "secured_amount": str(self.secured_amount) if self.secured_amount is not None else None,
-            "currency": self.currency,
-            "loan_ref": self.loan_ref,
-        }
+        return cast(dict[str, Any], json_value(self))
 
 
 @dataclass(frozen=True)
@@ -113,20 +95,7 @@ class ReceiptView:
     serialized: bool
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "receipt_id": self.receipt_id,
-            "owner": self.owner,
-            "warehouse": self.warehouse,
-            "lot_id": self.lot_id,
-            "commodity": self.commodity,
-            "quantity": str(self.quantity),
-            "unit": self.unit,
-            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
-            "pledge_locked": self.pledge_locked,
-            "frozen": self.frozen,
-            "delivery_requested": self.delivery_requested,
-            "serialized": self.serialized,
-        }
+        return cast(dict[str, Any], json_value(self))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import IntEnum
-from typing import Any
+from typing import Any, cast
 
 from web3.exceptions import ContractLogicError
 
@@ -21,6 +21,7 @@ from client._encoding import (
     decode_code,
     end_of_day,
     from_base_units,
+    json_value,
     short_code,
     timestamp,
     to_base_units,
@@ -70,19 +71,7 @@ class VoucherView:
     maturity: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "voucher_id": self.voucher_id,
-            "holder": self.holder,
-            "value": str(self.value),
-            "currency": self.currency,
-            "root_id": self.root_id,
-            "parent_id": self.parent_id,
-            "tier": self.tier,
-            "status": self.status.label,
-            "overdue": self.overdue,
-            "obligor": self.obligor,
-            "maturity": self.maturity.isoformat(),
-        }
+        return cast(dict[str, Any], json_value(self))
 
 
 @dataclass(frozen=True)
@@ -104,23 +93,7 @@ class RootView:
     document: str
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "root_id": self.root_id,
-            "obligor": self.obligor,
-            "lender": self.lender,
-            "payer": self.payer,
-            "currency": self.currency,
-            "face_value": str(self.face_value),
-            "settled": str(self.settled),
-            "outstanding": str(self.outstanding),
-            "issued_at": self.issued_at.isoformat(),
-            "maturity": self.maturity.isoformat(),
-            "min_denomination": str(self.min_denomination),
-            "max_depth": self.max_depth,
-            "pieces": self.pieces,
-            "funded": self.funded,
-            "document": self.document,
-        }
+        return cast(dict[str, Any], json_value(self))
 
 
 @dataclass(frozen=True)
@@ -138,16 +111,7 @@ class CreditLineView:
         return self.limit - self.outstanding
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "lender": self.lender,
-            "core": self.core,
-            "limit": str(self.limit),
-            "outstanding": str(self.outstanding),
-            "available": str(self.available),
-            "currency": self.currency,
-            "expiry": self.expiry.isoformat(),
-            "open": self.open,
-        }
+        return {**cast(dict[str, Any], json_value(self)), "available": str(self.available)}
 
 
 class Receivables(ContractClient):
