@@ -377,7 +377,7 @@ class InsufficientStockCover(ContractRevert):
     selector = '0x39774802'
     arg_names = ('lotId', 'attested', 'receipted', 'requested')
     arg_types = ('bytes32', 'uint64', 'uint64', 'uint64')
-    template = 'lot {lotId} has {attested} units attested and {receipted} receipted: {requested} more are not covered'
+    template = 'lot {lotId} has {attested} base units attested and {receipted} receipted: {requested} more are not covered'
 
 
 class ItemsMismatch(ContractRevert):
@@ -440,7 +440,7 @@ class LotAlreadyReceipted(ContractRevert):
     selector = '0x4e31030d'
     arg_names = ('lotId', 'receipted')
     arg_types = ('bytes32', 'uint64')
-    template = 'lot {lotId} already backs a live receipt for {receipted} units: one lot, one receipt'
+    template = 'lot {lotId} already backs a live receipt for {receipted} base units: one lot, one receipt'
 
 
 class LotAtOtherWarehouse(ContractRevert):

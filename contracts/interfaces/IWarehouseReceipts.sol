@@ -75,9 +75,9 @@ interface IWarehouseReceipts {
     error LotAtOtherWarehouse(bytes32 lotId, address warehouse);
     /// @notice the last stocktake of lot {lotId} was on {lastStocktakeAt:datetime}, older than the {maxAgeSeconds} s allowed
     error StocktakeTooOld(bytes32 lotId, uint64 lastStocktakeAt, uint64 maxAgeSeconds);
-    /// @notice lot {lotId} has {attested} units attested and {receipted} receipted: {requested} more are not covered
+    /// @notice lot {lotId} has {attested} base units attested and {receipted} receipted: {requested} more are not covered
     error InsufficientStockCover(bytes32 lotId, uint64 attested, uint64 receipted, uint64 requested);
-    /// @notice lot {lotId} already backs a live receipt for {receipted} units: one lot, one receipt
+    /// @notice lot {lotId} already backs a live receipt for {receipted} base units: one lot, one receipt
     error LotAlreadyReceipted(bytes32 lotId, uint64 receipted);
     /// @notice lot {lotId} was attested as {attested} but the receipt says {given}
     error CommodityMismatch(bytes32 lotId, bytes16 attested, bytes16 given);

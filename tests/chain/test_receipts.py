@@ -59,7 +59,7 @@ def test_qingdao_pattern_second_and_third_receipt_on_the_same_metal_are_refused(
     attest(as_)
     first = mint(as_)
     assert as_("bank1").receipts.receipt(first).quantity == Decimal("300.000")
-    with pytest.raises(LotAlreadyReceipted, match=r"already backs a live receipt for 300000 units"):
+    with pytest.raises(LotAlreadyReceipted, match=r"already backs a live receipt for 300000 base units"):
         mint(as_, quantity="100.000")
     with pytest.raises(LotAtOtherWarehouse) as elsewhere:
         as_("warehouse2").receipts.mint(
