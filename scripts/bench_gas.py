@@ -121,7 +121,7 @@ def run() -> list[dict[str, Any]]:
 
         bundle = [
             bytes.fromhex(
-                calldata(warehouse.mint_call(addr("supplier3"), lot, commodity="AL-A00", quantity="5"))[2:]
+                calldata(warehouse.mint_call(addr("auditor1"), lot, commodity="AL-A00", quantity="5"))[2:]
             )
             for lot in batch_lots
         ]
