@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, ClassVar
 
 from eth_abi.abi import decode as abi_decode
@@ -14,9 +15,10 @@ from web3.logs import DISCARD
 from web3.types import RPCEndpoint
 
 from client import errors
+from client._encoding import end_of_day
 from client.artifacts import load_artifact
 from client.chain import Signer, TxResult, calldata, decode_revert
-from client.errors import MissingKey
+from client.errors import InvalidInput, MissingKey
 from client.participants import Participants
 
 LOG_CHUNK_BLOCKS = 5_000  # Besu and most providers cap eth_getLogs ranges
@@ -110,6 +112,13 @@ class ContractClient:
 
     def _now(self) -> int:
         return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def _future_day(self, day: date, *, what: str) -> int:
+        """The last second of `day` (UTC), or InvalidInput if that is not after the chain's time."""
+        ts = end_of_day(day)
+        if ts <= self._now():
+            raise InvalidInput(f"{what} {day.isoformat()} is in the past")
+        return ts
 
     def call_many(self, calls: list[ContractFunction], *, chunk: int = 500) -> list[tuple[Any, ...]]:
         """Runs read-only calls as JSON-RPC batches of eth_call; returns each call's decoded outputs."""

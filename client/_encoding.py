@@ -77,6 +77,18 @@ def from_base_units(amount: int, decimals: int) -> Decimal:
     return Decimal(amount).scaleb(-decimals)
 
 
+MONEY_DECIMALS = 2  # CNY, USD, EUR: minor units are fen / cents
+
+
+def money(amount: Decimal | int | str, *, what: str) -> int:
+    """A money amount in major units (e.g. "1500000.00") as integer minor units."""
+    return to_base_units(amount, MONEY_DECIMALS, what=what)
+
+
+def as_money(minor: int) -> Decimal:
+    return from_base_units(minor, MONEY_DECIMALS)
+
+
 def timestamp(value: int) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 

@@ -21,11 +21,12 @@ from web3.exceptions import ContractLogicError
 
 from client._contract import ChainEvent, ContractClient, topic_of
 from client._encoding import (
+    as_money,
     commitment,
     decode_code,
-    end_of_day,
     from_base_units,
     json_value,
+    money,
     short_code,
     timestamp,
     to_base_units,
@@ -34,7 +35,6 @@ from client._types import Role
 from client.chain import TxResult, calldata, checksum, decode_revert
 from client.errors import InvalidInput, LedgerhouseError
 
-MONEY_DECIMALS = 2  # CNY, USD, EUR: minor units are cents/fen
 # Gas limit for a bulk (non-serialized) mint when pipelining without per-call estimation: the
 # heaviest case (new holder, first receipt ever) measures ~100k, so 150k leaves a wide margin.
 BULK_MINT_GAS = 150_000
@@ -228,11 +228,7 @@ class Receipts(ContractClient):
         """The validated mint call; `details` is the commitment to grade, location and documents."""
         lot_decimals = self._decimals_of(lot) if decimals is None else decimals
         base = to_base_units(quantity, lot_decimals, what="quantity")
-        expires_at = 0
-        if expires is not None:
-            expires_at = end_of_day(expires)
-            if expires_at <= self._now():
-                raise InvalidInput(f"expiry date {expires.isoformat()} is in the past")
+        expires_at = self._future_day(expires, what="expiry date") if expires is not None else 0
         args = (
             checksum(to, what="recipient"),
             commitment(lot),
@@ -332,13 +328,11 @@ class Receipts(ContractClient):
         """Asks `lender` to accept a pledge; returns the request number the lender accepts."""
         lender_address = checksum(lender, what="lender")
         self.participants.require_active(lender_address, Role.LENDER)
-        maturity_ts = end_of_day(maturity)
-        if maturity_ts <= self._now():
-            raise InvalidInput(f"loan maturity {maturity.isoformat()} is in the past")
+        maturity_ts = self._future_day(maturity, what="loan maturity")
         call = self.contract.functions.requestPledge(
             receipt_id,
             lender_address,
-            to_base_units(amount, MONEY_DECIMALS, what="amount"),
+            money(amount, what="amount"),
             short_code(currency.upper(), 3, what="currency"),
             commitment(loan_ref) if loan_ref else b"\0" * 32,
             maturity_ts,
@@ -446,7 +440,7 @@ class Receipts(ContractClient):
         for event in self.history(receipt_id, follow_parents=False):
             if event.name == "PledgeRequested" and int(event.args["requestSeq"]) == seq:
                 return {
-                    "secured_amount": from_base_units(int(event.args["securedAmount"]), MONEY_DECIMALS),
+                    "secured_amount": as_money(int(event.args["securedAmount"])),
                     "currency": decode_code(event.args["currency"]),
                     "loan_ref": "0x" + bytes(event.args["loanRef"]).hex(),
                 }

@@ -17,20 +17,18 @@ from web3.exceptions import ContractLogicError
 
 from client._contract import ContractClient, topic_of
 from client._encoding import (
+    as_money,
     commitment,
     decode_code,
-    end_of_day,
-    from_base_units,
     json_value,
+    money,
     short_code,
     timestamp,
-    to_base_units,
 )
 from client._types import Role
 from client.chain import TxResult, checksum, decode_revert
 from client.errors import InvalidInput
 
-MONEY_DECIMALS = 2
 DEFAULT_MAX_DEPTH = 5
 
 
@@ -46,14 +44,6 @@ class VoucherStatus(IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower().replace("_", "-")
-
-
-def money(amount: Decimal | int | str, *, what: str) -> int:
-    return to_base_units(amount, MONEY_DECIMALS, what=what)
-
-
-def as_money(minor: int) -> Decimal:
-    return from_base_units(minor, MONEY_DECIMALS)
 
 
 @dataclass(frozen=True)
@@ -119,12 +109,6 @@ class Receivables(ContractClient):
 
     ARTIFACT = "Receivables"
 
-    def _future(self, day: date, *, what: str) -> int:
-        ts = end_of_day(day)
-        if ts <= self._now():
-            raise InvalidInput(f"{what} {day.isoformat()} is in the past")
-        return ts
-
     # ------------------------------------------------------------ lender
 
     def set_credit_line(
@@ -137,7 +121,7 @@ class Receivables(ContractClient):
             core_address,
             money(limit, what="limit"),
             short_code(currency.upper(), 3, what="currency"),
-            self._future(expires, what="credit line expiry"),
+            self._future_day(expires, what="credit line expiry"),
         )
         return self._send(call)
 
@@ -201,7 +185,7 @@ class Receivables(ContractClient):
             checksum(lender, what="lender"),
             face,
             short_code(code, 3, what="currency"),
-            self._future(maturity, what="maturity"),
+            self._future_day(maturity, what="maturity"),
             document,
             money(min_denomination, what="minimum denomination"),
             max_depth,
@@ -280,7 +264,7 @@ class Receivables(ContractClient):
             checksum(lender, what="lender"),
             money(amount, what="secured amount"),
             commitment(loan_ref),
-            self._future(maturity, what="loan maturity"),
+            self._future_day(maturity, what="loan maturity"),
         )
         return self._send(call)
 
