@@ -1,0 +1,279 @@
+"""The registry's tables. Everything but `documents` and `signin_challenges` is derived from the
+chain and can be rebuilt from it; amounts that can exceed 2^63 are kept as exact decimal text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ADDRESS = String(42)
+BYTES32 = String(66)
+
+
+class Amount(TypeDecorator[int]):
+    """A uint128 as an exact integer: NUMERIC(39) on PostgreSQL, decimal text on SQLite (whose
+    numbers are 64-bit at most)."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import NUMERIC
+
+            return dialect.type_descriptor(NUMERIC(39, 0))
+        return dialect.type_descriptor(String(40))
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return value if dialect.name == "postgresql" else str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
+        return None if value is None else int(value)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class IndexerCursor(Base):
+    """Where the indexer stands: the last block whose events are all in the database."""
+
+    __tablename__ = "indexer_cursor"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    registry_address: Mapped[str] = mapped_column(ADDRESS)
+    receipts_address: Mapped[str] = mapped_column(ADDRESS)
+    receivables_address: Mapped[str] = mapped_column(ADDRESS)
+    deployment_block: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[str] = mapped_column(BYTES32)
+    events_indexed: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class IndexedBlock(Base):
+    """Hashes of recently indexed blocks, to find the common ancestor after a reorganisation."""
+
+    __tablename__ = "indexed_blocks"
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(BYTES32)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChainEventRow(Base):
+    """Every Ledgerhouse event, decoded, tagged with the ids that history queries filter on."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(Integer)
+    block_time: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(BYTES32)
+    contract: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    receipt_id: Mapped[int | None] = mapped_column(BigInteger)
+    lot_id: Mapped[str | None] = mapped_column(BYTES32)
+    root_id: Mapped[int | None] = mapped_column(BigInteger)
+    voucher_id: Mapped[int | None] = mapped_column(BigInteger)
+    account: Mapped[str | None] = mapped_column(ADDRESS)
+    args: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index("ix_events_block_log", "block_number", "log_index", unique=True),
+        Index("ix_events_receipt", "receipt_id"),
+        Index("ix_events_lot", "lot_id"),
+        Index("ix_events_voucher", "voucher_id"),
+        Index("ix_events_root", "root_id"),
+        Index("ix_events_account", "account"),
+    )
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+    address: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    role: Mapped[str] = mapped_column(String(24))
+    entity_id: Mapped[str] = mapped_column(BYTES32)
+    name: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    valid_until: Mapped[int] = mapped_column(BigInteger)
+    admitted_at: Mapped[int] = mapped_column(BigInteger)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Lot(Base):
+    """A lot of goods: attested by the last stocktake, receipted by its live receipts."""
+
+    __tablename__ = "lots"
+    lot_id: Mapped[str] = mapped_column(BYTES32, primary_key=True)
+    warehouse: Mapped[str] = mapped_column(ADDRESS, index=True)
+    commodity: Mapped[str] = mapped_column(String(16), index=True)
+    unit: Mapped[str] = mapped_column(String(8))
+    decimals: Mapped[int] = mapped_column(Integer)
+    attested: Mapped[int] = mapped_column(BigInteger)
+    receipted: Mapped[int] = mapped_column(BigInteger, default=0)
+    live_receipts: Mapped[int] = mapped_column(Integer, default=0)
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_stocktake_at: Mapped[int] = mapped_column(BigInteger)
+    last_shortfall: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Stocktake(Base):
+    __tablename__ = "stocktakes"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    lot_id: Mapped[str] = mapped_column(BYTES32, index=True)
+    warehouse: Mapped[str] = mapped_column(ADDRESS)
+    inspector: Mapped[str] = mapped_column(ADDRESS)
+    attested: Mapped[int] = mapped_column(BigInteger)
+    receipted: Mapped[int] = mapped_column(BigInteger)
+    shortfall: Mapped[int] = mapped_column(BigInteger, default=0)
+    evidence: Mapped[str] = mapped_column(BYTES32, index=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    block_time: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(BYTES32)
+
+
+class Receipt(Base):
+    """A warehouse receipt as it stands now; `status` is live, delivered or merged."""
+
+    __tablename__ = "receipts"
+    receipt_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    lot_id: Mapped[str] = mapped_column(BYTES32, index=True)
+    warehouse: Mapped[str] = mapped_column(ADDRESS, index=True)
+    commodity: Mapped[str] = mapped_column(String(16), index=True)
+    owner: Mapped[str] = mapped_column(ADDRESS, index=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    details: Mapped[str] = mapped_column(BYTES32, index=True)
+    items_root: Mapped[str] = mapped_column(BYTES32)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    parent_id: Mapped[int | None] = mapped_column(BigInteger)
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    delivery_requested: Mapped[int] = mapped_column(BigInteger, default=0)
+    lender: Mapped[str | None] = mapped_column(ADDRESS, index=True)
+    secured_amount: Mapped[int | None] = mapped_column(Amount)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    loan_ref: Mapped[str | None] = mapped_column(BYTES32)
+    loan_maturity: Mapped[int | None] = mapped_column(BigInteger)
+    pledged_at: Mapped[int | None] = mapped_column(BigInteger)
+    requested_lender: Mapped[str | None] = mapped_column(ADDRESS)
+    request_seq: Mapped[int | None] = mapped_column(BigInteger)
+    request_amount: Mapped[int | None] = mapped_column(Amount)
+    request_currency: Mapped[str | None] = mapped_column(String(3))
+    request_loan_ref: Mapped[str | None] = mapped_column(BYTES32)
+    request_maturity: Mapped[int | None] = mapped_column(BigInteger)
+    minted_at: Mapped[int] = mapped_column(BigInteger)
+    minted_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class CreditLine(Base):
+    __tablename__ = "credit_lines"
+    lender: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    core: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    limit: Mapped[int] = mapped_column(Amount)
+    outstanding: Mapped[int] = mapped_column(Amount, default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    expiry: Mapped[int] = mapped_column(BigInteger)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class VoucherRoot(Base):
+    """A core enterprise's payable as issued: the terms every piece of its tree shares."""
+
+    __tablename__ = "voucher_roots"
+    root_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    obligor: Mapped[str] = mapped_column(ADDRESS, index=True)
+    payer: Mapped[str] = mapped_column(ADDRESS)
+    lender: Mapped[str] = mapped_column(ADDRESS)
+    face_value: Mapped[int] = mapped_column(Amount)
+    currency: Mapped[str] = mapped_column(String(3))
+    maturity: Mapped[int] = mapped_column(BigInteger, index=True)
+    document: Mapped[str] = mapped_column(BYTES32, index=True)
+    min_denomination: Mapped[int] = mapped_column(Amount)
+    max_depth: Mapped[int] = mapped_column(Integer)
+    funded: Mapped[int] = mapped_column(Amount, default=0)
+    issued_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Voucher(Base):
+    """One piece of a root; `status` mirrors the contract's (active, pledged, settled, merged, ...)."""
+
+    __tablename__ = "vouchers"
+    voucher_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    parent_id: Mapped[int | None] = mapped_column(BigInteger)
+    tier: Mapped[int] = mapped_column(Integer)
+    holder: Mapped[str] = mapped_column(ADDRESS, index=True)
+    value: Mapped[int] = mapped_column(Amount)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    lienholder: Mapped[str | None] = mapped_column(ADDRESS, index=True)
+    secured_amount: Mapped[int | None] = mapped_column(Amount)
+    loan_ref: Mapped[str | None] = mapped_column(BYTES32)
+    loan_maturity: Mapped[int | None] = mapped_column(BigInteger)
+    offered_to: Mapped[str | None] = mapped_column(ADDRESS)
+    offer_price: Mapped[int | None] = mapped_column(Amount)
+    discounted_by: Mapped[str | None] = mapped_column(ADDRESS, index=True)
+    discount_seller: Mapped[str | None] = mapped_column(ADDRESS, index=True)
+    discount_price: Mapped[int | None] = mapped_column(Amount)
+    discount_rate_bps: Mapped[int | None] = mapped_column(Integer)
+    settled_value: Mapped[int] = mapped_column(Amount, default=0)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Journal(Base):
+    """Row images from before each change in the reorg window, so a reorganisation can be undone."""
+
+    __tablename__ = "journal"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    table_name: Mapped[str] = mapped_column(String(32))
+    key: Mapped[dict[str, Any]] = mapped_column(JSON)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Document(Base):
+    """A file behind an on-chain commitment, stored on disk under its sha256."""
+
+    __tablename__ = "documents"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    commitment: Mapped[str] = mapped_column(BYTES32, index=True)
+    subject: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(80))
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(128))
+    filename: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[str] = mapped_column(ADDRESS)
+    uploaded_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class SigninChallenge(Base):
+    """A sign-in nonce handed out and not yet used; each is good once, until it expires."""
+
+    __tablename__ = "signin_challenges"
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    address: Mapped[str] = mapped_column(ADDRESS)
+    issued_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# Tables rebuilt from the chain; a re-index empties exactly these.
+CHAIN_DERIVED = (
+    IndexedBlock,
+    ChainEventRow,
+    Participant,
+    Lot,
+    Stocktake,
+    Receipt,
+    CreditLine,
+    VoucherRoot,
+    Voucher,
+    Journal,
+)
+# Append-only tables keyed by block: undone by deleting rows above the common ancestor.
+APPEND_ONLY = (IndexedBlock, ChainEventRow, Stocktake)

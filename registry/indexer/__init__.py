@@ -1,0 +1,1 @@
+"""The chain indexer: follows Ledgerhouse events into the registry database."""
