@@ -15,6 +15,7 @@ import typer
 from client.cli import admin, bank, devnet, inspector, receipt, receivable, regulator, warehouse
 from client.cli._context import CliContext, stderr
 from client.cli.deploy import deploy_command
+from client.cli.serve import serve_command
 from client.errors import LedgerhouseError
 
 app = typer.Typer(
@@ -63,6 +64,7 @@ app.add_typer(bank.app, name="bank")
 app.add_typer(receivable.app, name="receivable")
 app.add_typer(regulator.app, name="regulator")
 app.command("deploy")(deploy_command)
+app.command("serve")(serve_command)
 
 
 # Global options and whether they take a value. Users write them before or after the command

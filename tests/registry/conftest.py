@@ -4,19 +4,32 @@ LEDGERHOUSE_TEST_POSTGRES_URL names a reachable server; an indexer on the sessio
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
+from client import Ledgerhouse
+from client.chain import connect
 from client.deployment import Manifest
+from client.devnet import Anvil, dev_account, dev_labels
+from client.registry_api import RegistryApi
 from registry.db.session import make_engine, migrate, session_factory
 from registry.indexer.runner import Indexer
+from registry.main import create_app
+from registry.settings import Settings
+from tests.registry.scenario import History, build_history
 
 POSTGRES_URL = os.environ.get("LEDGERHOUSE_TEST_POSTGRES_URL")
 
@@ -53,11 +66,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_server: str 
         yield f"sqlite:///{tmp_path / 'registry.db'}"
         return
     assert postgres_server is not None
-    engine = create_engine(postgres_server)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    _reset_postgres(postgres_server)
     yield postgres_server
 
 
@@ -79,3 +88,106 @@ def indexer(w3: Web3, manifest: Manifest, sessions: sessionmaker[Session]) -> In
     indexer = Indexer(w3, manifest, sessions, reorg_window=64, chunk_blocks=50)
     indexer.ensure_cursor()
     return indexer
+
+
+# ---------------------------------------------------------------- a running registry service
+
+
+@dataclass
+class RunningRegistry:
+    url: str
+    settings: Settings
+    w3: Web3
+    history: History
+
+    def api(self, name: str | None = None) -> RegistryApi:
+        return RegistryApi(self.url, account=dev_account(name) if name else None)
+
+    def signed_in(self, name: str) -> RegistryApi:
+        api = self.api(name)
+        api.sign_in()
+        return api
+
+    def wait_indexed(self, block: int | None = None, timeout: float = 30.0) -> None:
+        target = self.w3.eth.block_number if block is None else block
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.api().health()["indexed_block"] >= target:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the registry did not index up to block {target} in {timeout} s")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_registry(settings: Settings) -> Iterator[str]:
+    """uvicorn on a loopback port in a thread: real HTTP, the real app, stopped at exit."""
+    port = int(settings.public_url.rsplit(":", 1)[1])
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the registry service did not start")
+        time.sleep(0.02)
+    try:
+        yield settings.public_url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module", params=_backends())
+def registry_service(
+    request: pytest.FixtureRequest,
+    anvil: Anvil,
+    manifest: Manifest,
+    manifest_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_server: str | None,
+) -> Iterator[RunningRegistry]:
+    """The scripted history on the chain (rolled back after the module) and a registry indexing it."""
+    w3 = connect(anvil.rpc_url)
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+
+    def as_(name: str) -> Ledgerhouse:
+        return Ledgerhouse(w3, manifest, account=dev_account(name), labels=dev_labels())
+
+    history = build_history(w3, as_)
+    data_dir = tmp_path_factory.mktemp("registry")
+    db = None
+    if request.param == "postgresql":
+        assert postgres_server is not None
+        _reset_postgres(postgres_server)
+        db = postgres_server
+    port = _free_port()
+    settings = Settings(
+        rpc_url=anvil.rpc_url,
+        deployment=manifest_dir / f"{manifest.chain_id}.json",
+        data_dir=data_dir,
+        db_url=db,
+        poll_interval_s=0.05,
+        public_url=f"http://127.0.0.1:{port}",
+    )
+    with running_registry(settings) as url:
+        service = RunningRegistry(url=url, settings=settings, w3=w3, history=history)
+        service.wait_indexed()
+        yield service
+    reverted = w3.provider.make_request("evm_revert", [snapshot])["result"]  # type: ignore[arg-type]
+    assert reverted
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()

@@ -38,6 +38,7 @@ def build_history(w3: Web3, as_: AsFactory) -> History:
     split down three tiers, discounted, pledged and settled."""
     h = History()
     in_90_days = (datetime.now(UTC) + timedelta(days=90)).date()
+    in_60_days = (datetime.now(UTC) + timedelta(days=60)).date()
     inspector = as_("inspector1").receipts
     inspector.stocktake(
         addr("warehouse1"),
@@ -64,6 +65,7 @@ def build_history(w3: Web3, as_: AsFactory) -> History:
         commodity="AL-A00",
         quantity="300.000",
         details=file_commitment(RECEIPT_DETAILS),
+        expires=in_60_days,
     ).receipt_id
     steel = wh2.mint(addr("supplier2"), STEEL_LOT, commodity="HRC-Q235", quantity="120.000").receipt_id
     h.receipts.update(alu=alu, steel=steel)
@@ -90,7 +92,7 @@ def build_history(w3: Web3, as_: AsFactory) -> History:
     regulator.freeze(parts[1], "court order 2026-SH-118")
     regulator.unfreeze(parts[1], "order lifted")
     h.blocks["before_shortfall"] = w3.eth.block_number
-    # The stocktake finds 250 t where 260 t are receipted: the lot freezes and bank1 is named.
+    # The stocktake finds 250 t where 280 t are receipted: the lot freezes and bank1 is named.
     inspector.stocktake(
         addr("warehouse1"),
         ALU_LOT,

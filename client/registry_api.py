@@ -1,0 +1,148 @@
+"""The registry service seen from the SDK: signs in with the participant's own key (EIP-4361) and
+reads the index, the alerts and the documents over HTTP.
+
+    api = RegistryApi("http://127.0.0.1:8000", account=my_key)
+    api.sign_in()
+    api.exposure("0x...")            # every lien of a borrower across all banks
+    api.upload_document("receipt", 42, Path("inspection.pdf"))
+
+Problems the service reports (RFC 9457) raise `RegistryRequestFailed` with the problem's type,
+status and detail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import requests
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
+
+from client.errors import ChainUnavailable, LedgerhouseError, MissingKey
+
+
+class RegistryRequestFailed(LedgerhouseError):
+    """The registry answered with a problem document."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        self.status = status
+        self.problem = problem
+        self.type = str(problem.get("type", ""))
+        super().__init__(f"registry {status} {problem.get('title', '')}: {problem.get('detail', '')}")
+
+
+class RegistryApi:
+    def __init__(self, base_url: str, *, account: LocalAccount | None = None, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.account = account
+        self.timeout = timeout
+        self.token: str | None = None
+        self._http = requests.Session()
+
+    # ------------------------------------------------------------ transport
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            response = self._http.request(
+                method, self.base_url + path, headers=headers, timeout=self.timeout, **kwargs
+            )
+        except requests.RequestException as exc:
+            raise ChainUnavailable(f"the registry at {self.base_url} cannot be reached: {exc}") from None
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"title": response.reason, "detail": response.text[:200]}
+            raise RegistryRequestFailed(response.status_code, problem)
+        return response
+
+    def get(self, path: str, **params: Any) -> Any:
+        clean = {k: v for k, v in params.items() if v is not None}
+        return self.request("GET", path, params=clean).json()
+
+    # ------------------------------------------------------------ sign-in
+
+    def sign_in(self) -> dict[str, Any]:
+        """Signs the registry's EIP-4361 challenge with this participant's key; keeps the token."""
+        if self.account is None:
+            raise MissingKey()
+        challenge = self.request("POST", "/auth/challenge", json={"address": self.account.address}).json()
+        signed = self.account.sign_message(encode_defunct(text=challenge["message"]))
+        session: dict[str, Any] = self.request(
+            "POST",
+            "/auth/session",
+            json={"message": challenge["message"], "signature": "0x" + bytes(signed.signature).hex()},
+        ).json()
+        self.token = session["token"]
+        return session
+
+    # ------------------------------------------------------------ reads
+
+    def health(self) -> dict[str, Any]:
+        return dict(self.get("/health"))
+
+    def receipts(self, **filters: Any) -> list[dict[str, Any]]:
+        """Every receipt matching the filters (owner, warehouse, commodity, lot, status, lender)."""
+        return self._all_pages("/receipts", **filters)
+
+    def receipt(self, receipt_id: int) -> dict[str, Any]:
+        return dict(self.get(f"/receipts/{receipt_id}"))
+
+    def receipt_history(self, receipt_id: int) -> list[dict[str, Any]]:
+        return list(self.get(f"/receipts/{receipt_id}/history"))
+
+    def lots(self, **filters: Any) -> list[dict[str, Any]]:
+        return self._all_pages("/lots", **filters)
+
+    def lot(self, lot: str) -> dict[str, Any]:
+        return dict(self.get(f"/lots/{lot}"))
+
+    def vouchers(self, **filters: Any) -> list[dict[str, Any]]:
+        return self._all_pages("/vouchers", **filters)
+
+    def voucher_tree(self, voucher_id: int) -> dict[str, Any]:
+        return dict(self.get(f"/vouchers/{voucher_id}/tree"))
+
+    def penetration(self, core: str) -> dict[str, Any]:
+        return dict(self.get(f"/cores/{core}/penetration"))
+
+    def alerts(self, expiring_within_days: int = 30) -> list[dict[str, Any]]:
+        return list(self.get("/alerts", expiring_within_days=expiring_within_days))
+
+    def liens(self, lender: str) -> list[dict[str, Any]]:
+        return self._all_pages(f"/liens/{lender}")
+
+    def exposure(self, borrower: str) -> dict[str, Any]:
+        return dict(self.get(f"/exposure/{borrower}"))
+
+    def participants(self, **filters: Any) -> list[dict[str, Any]]:
+        return list(self.get("/participants", **filters))
+
+    # ------------------------------------------------------------ documents
+
+    def upload_document(self, subject: str, subject_id: int | str, path: Path) -> dict[str, Any]:
+        with path.open("rb") as handle:
+            response = self.request(
+                "POST",
+                "/documents",
+                data={"subject": subject, "subject_id": str(subject_id)},
+                files={"file": (path.name, handle)},
+            )
+        return dict(response.json())
+
+    def download_document(self, sha256: str) -> bytes:
+        return self.request("GET", f"/documents/{sha256}").content
+
+    def _all_pages(self, path: str, **filters: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        after = None
+        while True:
+            page = self.get(path, after=after, limit=500, **filters)
+            items.extend(page["items"])
+            after = page.get("next_after")
+            if after is None:
+                return items

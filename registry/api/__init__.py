@@ -1,0 +1,1 @@
+"""HTTP layer: routes translate requests into service calls and results into response models."""

@@ -1,0 +1,80 @@
+"""What routes receive: a database session, the signed-in participant, normalised identifiers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from eth_utils.address import to_checksum_address
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from client import Ledgerhouse
+from client._encoding import commitment
+from registry.errors import AuthenticationRequired, Forbidden
+from registry.indexer.runner import Indexer
+from registry.services.documents import DocumentStore
+from registry.services.signin import SessionClaims, SignIn
+from registry.settings import Settings
+
+ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
+
+
+@dataclass
+class Registry:
+    """Everything a request may need, made once at start-up."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    ledgerhouse: Ledgerhouse
+    signin: SignIn
+    store: DocumentStore
+    indexer: Indexer
+
+
+def registry(request: Request) -> Registry:
+    state: Registry = request.app.state.registry
+    return state
+
+
+def db(request: Request) -> Iterator[Session]:
+    with registry(request).sessions() as session:
+        yield session
+
+
+def write_db(request: Request) -> Iterator[Session]:
+    with registry(request).sessions.begin() as session:
+        yield session
+
+
+def participant(
+    request: Request,
+    session: Annotated[Session, Depends(db)],
+    authorization: Annotated[str | None, Header(description="Bearer TOKEN from POST /auth/session")] = None,
+) -> SessionClaims:
+    if not authorization:
+        raise AuthenticationRequired(
+            "this view needs a session: POST /auth/challenge, sign, POST /auth/session"
+        )
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthenticationRequired("send the session as 'Authorization: Bearer TOKEN'")
+    return registry(request).signin.authenticate(session, token.strip())
+
+
+def require(claims: SessionClaims, *, roles: tuple[str, ...] = (), addresses: tuple[str, ...] = ()) -> None:
+    """Allows the listed roles and addresses; anyone else gets 403 naming who may."""
+    if claims.role in roles or claims.address in addresses:
+        return
+    allowed = ", ".join([*roles, *addresses])
+    raise Forbidden(f"{claims.address} ({claims.role}) may not see this; allowed: {allowed}")
+
+
+def address(value: str) -> str:
+    return to_checksum_address(value)
+
+
+def lot_id(value: str) -> str:
+    """A lot's on-chain id from either its 0x-hex id or the goods' identity text (commitment)."""
+    return "0x" + commitment(value).hex()

@@ -1,0 +1,35 @@
+"""Sign-In with Ethereum: challenge, then a short-lived session token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
+
+from registry.api.deps import registry, write_db
+from registry.api.schemas import ChallengeIn, ChallengeOut, SessionIn, SessionOut
+from registry.services._format import when
+
+router = APIRouter(prefix="/auth", tags=["sign-in"])
+
+
+@router.post("/challenge", operation_id="createChallenge", response_model=ChallengeOut)
+def challenge(
+    request: Request, body: ChallengeIn, session: Annotated[Session, Depends(write_db)]
+) -> ChallengeOut:
+    """An EIP-4361 message for the participant to sign with its own key (personal_sign)."""
+    message, nonce, expires_at = registry(request).signin.challenge(session, body.address)
+    return ChallengeOut(message=message, nonce=nonce, expires_at=when(expires_at))
+
+
+@router.post("/session", operation_id="createSession", response_model=SessionOut)
+def create_session(
+    request: Request, body: SessionIn, session: Annotated[Session, Depends(write_db)]
+) -> SessionOut:
+    """Exchanges a signed challenge for a bearer token; the chain must list the signer as active."""
+    state = registry(request)
+    token, claims = state.signin.verify(session, body.message, body.signature, state.ledgerhouse.participants)
+    return SessionOut(
+        token=token, address=claims.address, role=claims.role, expires_at=when(claims.expires_at)
+    )

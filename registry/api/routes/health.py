@@ -1,0 +1,49 @@
+"""Liveness with indexer lag, and Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from registry.api.deps import db, registry
+from registry.api.schemas import HealthOut
+from registry.db.models import IndexerCursor
+from registry.observability import METRICS
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health", operation_id="health", response_model=HealthOut)
+def health(request: Request, response: Response, session: Annotated[Session, Depends(db)]) -> HealthOut:
+    """The service, its database and how many blocks the index lags behind the chain head."""
+    state = registry(request)
+    session.execute(text("SELECT 1"))
+    cursor = session.get(IndexerCursor, 1)
+    indexed = cursor.block_number if cursor else -1
+    try:
+        head: int | None = int(state.ledgerhouse.w3.eth.block_number)
+    except Exception:
+        head = None
+    lag = None if head is None else max(0, head - indexed)
+    status = "ok" if head is not None else "chain-unreachable"
+    if head is None:
+        response.status_code = 503
+    return HealthOut(
+        status=status,
+        chain_id=state.ledgerhouse.chain_id,
+        chain_head=head,
+        indexed_block=indexed,
+        lag_blocks=lag,
+        events_indexed=cursor.events_indexed if cursor else 0,
+        database="ok",
+    )
+
+
+@router.get("/metrics", operation_id="metrics", response_class=Response)
+def metrics() -> Response:
+    """Prometheus text format: events indexed, lag, request latency."""
+    return Response(generate_latest(METRICS), media_type=CONTENT_TYPE_LATEST)

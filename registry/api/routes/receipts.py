@@ -1,0 +1,58 @@
+"""Warehouse receipts: public registry facts (who holds what, pledged or not)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy.orm import Session
+
+from registry.api.deps import ADDRESS_PATTERN, address, db, lot_id
+from registry.api.schemas import EventOut, Page, ReceiptOut
+from registry.services import receipts as service
+
+router = APIRouter(prefix="/receipts", tags=["receipts"])
+
+ReceiptStatus = Literal["live", "delivered", "merged", "pledged", "frozen"]
+MAX_ID = 2**63 - 1
+
+
+@router.get("", operation_id="listReceipts", response_model=Page[ReceiptOut])
+def list_receipts(
+    session: Annotated[Session, Depends(db)],
+    owner: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
+    warehouse: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
+    commodity: Annotated[str | None, Query(min_length=1, max_length=16)] = None,
+    lot: Annotated[str | None, Query(min_length=1, max_length=128, description="lot id or identity")] = None,
+    status: Annotated[ReceiptStatus | None, Query()] = None,
+    lender: Annotated[str | None, Query(pattern=ADDRESS_PATTERN, description="lienholder")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="next_after of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[ReceiptOut]:
+    filters = service.ReceiptFilter(
+        owner=address(owner) if owner else None,
+        warehouse=address(warehouse) if warehouse else None,
+        commodity=commodity,
+        lot=lot_id(lot) if lot else None,
+        status=status,
+        lender=address(lender) if lender else None,
+    )
+    items, next_after = service.list_receipts(session, filters, after=after, limit=limit)
+    return Page[ReceiptOut](items=items, next_after=next_after)
+
+
+@router.get("/{receipt_id}", operation_id="getReceipt", response_model=ReceiptOut)
+def get_receipt(
+    session: Annotated[Session, Depends(db)], receipt_id: Annotated[int, Path(ge=0, le=MAX_ID)]
+) -> ReceiptOut:
+    return service.get_receipt(session, receipt_id)
+
+
+@router.get("/{receipt_id}/history", operation_id="getReceiptHistory", response_model=list[EventOut])
+def receipt_history(
+    session: Annotated[Session, Depends(db)], receipt_id: Annotated[int, Path(ge=0, le=MAX_ID)]
+) -> list[EventOut]:
+    """Every event of the receipt, oldest first; a split part includes its parent's life up to the split."""
+    return service.receipt_history(session, receipt_id)

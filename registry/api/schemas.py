@@ -1,0 +1,222 @@
+"""Response and request models at the API edge (separate from the ORM tables).
+
+Quantities and money travel as decimal strings ("300.000", "1000000.00") so no JSON reader rounds
+them; base units are given beside them where a program wants exact integers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_after: int | str | None = Field(
+        None, description="Pass as `after` for the next page; null on the last"
+    )
+
+
+class ParticipantOut(BaseModel):
+    address: str
+    role: str
+    name: str
+    entity_id: str
+    status: str
+    kyc_valid_until: datetime
+    admitted_at: datetime
+    status_reason: str | None = None
+
+
+class LienOut(BaseModel):
+    lender: str
+    secured_amount: str
+    currency: str
+    loan_ref: str
+    loan_maturity: datetime
+    pledged_at: datetime
+
+
+class PledgeRequestOut(BaseModel):
+    lender: str
+    request_seq: int
+    secured_amount: str
+    currency: str
+    loan_maturity: datetime
+
+
+class ReceiptOut(BaseModel):
+    receipt_id: int
+    status: str = Field(description="live, delivered or merged")
+    owner: str
+    warehouse: str
+    lot_id: str
+    commodity: str
+    unit: str
+    quantity: str
+    quantity_base_units: int
+    expires_at: datetime | None
+    details: str
+    frozen: bool = Field(description="frozen by a regulator or through a stock shortfall of its lot")
+    delivery_requested: str | None
+    parent_id: int | None
+    lien: LienOut | None
+    pledge_request: PledgeRequestOut | None
+    minted_at: datetime
+
+
+class EventOut(BaseModel):
+    event: str
+    contract: str
+    block: int
+    log_index: int
+    time: datetime
+    tx_hash: str
+    args: dict[str, object]
+
+
+class StocktakeOut(BaseModel):
+    inspector: str
+    attested: str
+    receipted: str
+    shortfall: str
+    evidence: str
+    block: int
+    time: datetime
+    tx_hash: str
+
+
+class LotOut(BaseModel):
+    lot_id: str
+    warehouse: str
+    commodity: str
+    unit: str
+    decimals: int
+    attested: str
+    receipted: str
+    uncovered: str = Field(description="receipted minus attested, if positive: goods missing behind receipts")
+    live_receipts: int
+    frozen: bool
+    last_stocktake_at: datetime
+
+
+class LotDetailOut(LotOut):
+    stocktakes: list[StocktakeOut]
+
+
+class AlertOut(BaseModel):
+    kind: str = Field(description="shortfall, overdue or expiring")
+    subject: str
+    detail: str
+    parties: list[str]
+    since: datetime | None = None
+
+
+class VoucherOut(BaseModel):
+    voucher_id: int
+    root_id: int
+    parent_id: int | None
+    tier: int
+    holder: str
+    value: str
+    currency: str
+    status: str
+    overdue: bool
+    obligor: str
+    maturity: datetime
+    lienholder: str | None
+    secured_amount: str | None
+    discounted_by: str | None
+    discount_price: str | None
+    discount_rate_bps: int | None
+
+
+class RootOut(BaseModel):
+    root_id: int
+    obligor: str
+    payer: str
+    lender: str
+    face_value: str
+    currency: str
+    maturity: datetime
+    document: str
+    funded: str
+    settled: str
+    outstanding: str
+    pieces: list[VoucherOut]
+    closes: bool = Field(description="live value plus paid value equals the face value")
+
+
+class PenetrationOut(BaseModel):
+    core: str
+    roots: list[int]
+    outstanding: dict[str, str] = Field(description="live value per currency")
+    tiers: dict[str, dict[str, str]] = Field(description="tier -> holder -> live value")
+    suppliers_reached: int
+    deepest_tier: int
+
+
+class ExposureItemOut(BaseModel):
+    kind: str = Field(description="receipt-lien, voucher-pledge or voucher-discount")
+    subject_id: int
+    lender: str
+    amount: str
+    currency: str
+    maturity: datetime | None
+
+
+class ExposureOut(BaseModel):
+    borrower: str
+    items: list[ExposureItemOut]
+    totals: dict[str, dict[str, str]] = Field(description="lender -> currency -> amount")
+
+
+class HealthOut(BaseModel):
+    status: str
+    chain_id: int
+    chain_head: int | None
+    indexed_block: int
+    lag_blocks: int | None
+    events_indexed: int
+    database: str
+
+
+class ChallengeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="the participant's address")
+
+
+class ChallengeOut(BaseModel):
+    message: str = Field(description="EIP-4361 text to sign with personal_sign (EIP-191)")
+    nonce: str
+    expires_at: datetime
+
+
+class SessionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message: str = Field(min_length=1, max_length=4096)
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+
+
+class SessionOut(BaseModel):
+    token: str
+    token_type: str = "Bearer"  # noqa: S105 -- the scheme name, not a secret
+    address: str
+    role: str
+    expires_at: datetime
+
+
+class DocumentOut(BaseModel):
+    sha256: str
+    commitment: str
+    subject: str
+    subject_id: str
+    size: int
+    content_type: str
+    filename: str
+    uploaded_by: str
+    uploaded_at: datetime

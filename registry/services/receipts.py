@@ -1,0 +1,212 @@
+"""Receipts, lots and their histories, from the index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from registry.api.schemas import (
+    EventOut,
+    LienOut,
+    LotDetailOut,
+    LotOut,
+    PledgeRequestOut,
+    ReceiptOut,
+    StocktakeOut,
+)
+from registry.db.models import ChainEventRow, Lot, Receipt, Stocktake
+from registry.errors import NotFound
+from registry.services._format import money, quantity, when
+
+
+@dataclass(frozen=True)
+class ReceiptFilter:
+    owner: str | None = None
+    warehouse: str | None = None
+    commodity: str | None = None
+    lot: str | None = None
+    status: str | None = None
+    lender: str | None = None
+
+
+def receipt_out(r: Receipt, lot: Lot) -> ReceiptOut:
+    lien = None
+    if r.lender is not None:
+        lien = LienOut(
+            lender=r.lender,
+            secured_amount=money(r.secured_amount or 0),
+            currency=r.currency or "",
+            loan_ref=r.loan_ref or "",
+            loan_maturity=when(r.loan_maturity or 0),
+            pledged_at=when(r.pledged_at or 0),
+        )
+    request = None
+    if r.requested_lender is not None:
+        request = PledgeRequestOut(
+            lender=r.requested_lender,
+            request_seq=r.request_seq or 0,
+            secured_amount=money(r.request_amount or 0),
+            currency=r.request_currency or "",
+            loan_maturity=when(r.request_maturity or 0),
+        )
+    return ReceiptOut(
+        receipt_id=r.receipt_id,
+        status=r.status,
+        owner=r.owner,
+        warehouse=r.warehouse,
+        lot_id=r.lot_id,
+        commodity=r.commodity,
+        unit=lot.unit,
+        quantity=quantity(r.quantity, lot.decimals),
+        quantity_base_units=r.quantity,
+        expires_at=when(r.expires_at) if r.expires_at else None,
+        details=r.details,
+        frozen=r.frozen or lot.frozen,
+        delivery_requested=quantity(r.delivery_requested, lot.decimals) if r.delivery_requested else None,
+        parent_id=r.parent_id,
+        lien=lien,
+        pledge_request=request,
+        minted_at=when(r.minted_at),
+    )
+
+
+def _filtered(f: ReceiptFilter) -> Select[Receipt, Lot]:
+    query = select(Receipt, Lot).join(Lot, Lot.lot_id == Receipt.lot_id)
+    if f.owner:
+        query = query.where(Receipt.owner == f.owner)
+    if f.warehouse:
+        query = query.where(Receipt.warehouse == f.warehouse)
+    if f.commodity:
+        query = query.where(Receipt.commodity == f.commodity)
+    if f.lot:
+        query = query.where(Receipt.lot_id == f.lot)
+    if f.status == "pledged":
+        query = query.where(Receipt.lender.is_not(None))
+    elif f.status == "frozen":
+        query = query.where(or_(Receipt.frozen.is_(True), Lot.frozen.is_(True)))
+    elif f.status:
+        query = query.where(Receipt.status == f.status)
+    if f.lender:
+        query = query.where(Receipt.lender == f.lender)
+    return query
+
+
+def list_receipts(
+    session: Session, f: ReceiptFilter, *, after: int | None, limit: int
+) -> tuple[list[ReceiptOut], int | None]:
+    query = _filtered(f)
+    if after is not None:
+        query = query.where(Receipt.receipt_id > after)
+    rows = session.execute(query.order_by(Receipt.receipt_id).limit(limit + 1)).all()
+    items = [receipt_out(r, lot) for r, lot in rows[:limit]]
+    return items, (items[-1].receipt_id if len(rows) > limit else None)
+
+
+def get_receipt(session: Session, receipt_id: int) -> ReceiptOut:
+    row = session.execute(_filtered(ReceiptFilter()).where(Receipt.receipt_id == receipt_id)).first()
+    if row is None:
+        raise NotFound(f"receipt {receipt_id} is not in the registry", receipt_id=receipt_id)
+    return receipt_out(row[0], row[1])
+
+
+def event_out(e: ChainEventRow) -> EventOut:
+    return EventOut(
+        event=e.name,
+        contract=e.contract,
+        block=e.block_number,
+        log_index=e.log_index,
+        time=when(e.block_time),
+        tx_hash=e.tx_hash,
+        args=e.args,
+    )
+
+
+def receipt_history(session: Session, receipt_id: int) -> list[EventOut]:
+    """Every event of the receipt, and of the receipts it was split from up to each split."""
+    receipt = session.get(Receipt, receipt_id)
+    if receipt is None:
+        raise NotFound(f"receipt {receipt_id} is not in the registry", receipt_id=receipt_id)
+    conditions = [ChainEventRow.receipt_id == receipt_id]
+    child_minted_block = receipt.minted_block
+    parent_id = receipt.parent_id
+    while parent_id is not None:
+        # A split part shares its parent's life up to (and including) the split.
+        conditions.append(
+            and_(ChainEventRow.receipt_id == parent_id, ChainEventRow.block_number <= child_minted_block)
+        )
+        parent = session.get(Receipt, parent_id)
+        if parent is None:
+            break
+        child_minted_block, parent_id = parent.minted_block, parent.parent_id
+    events = session.scalars(
+        select(ChainEventRow)
+        .where(or_(*conditions))
+        .order_by(ChainEventRow.block_number, ChainEventRow.log_index)
+    ).all()
+    return [event_out(e) for e in events]
+
+
+def lot_out(lot: Lot) -> LotOut:
+    return LotOut(
+        lot_id=lot.lot_id,
+        warehouse=lot.warehouse,
+        commodity=lot.commodity,
+        unit=lot.unit,
+        decimals=lot.decimals,
+        attested=quantity(lot.attested, lot.decimals),
+        receipted=quantity(lot.receipted, lot.decimals),
+        uncovered=quantity(max(0, lot.receipted - lot.attested), lot.decimals),
+        live_receipts=lot.live_receipts,
+        frozen=lot.frozen,
+        last_stocktake_at=when(lot.last_stocktake_at),
+    )
+
+
+def list_lots(
+    session: Session,
+    *,
+    warehouse: str | None,
+    commodity: str | None,
+    frozen: bool | None,
+    after: str | None,
+    limit: int,
+) -> tuple[list[LotOut], str | None]:
+    query = select(Lot)
+    if warehouse:
+        query = query.where(Lot.warehouse == warehouse)
+    if commodity:
+        query = query.where(Lot.commodity == commodity)
+    if frozen is not None:
+        query = query.where(Lot.frozen.is_(frozen))
+    if after:
+        query = query.where(Lot.lot_id > after)
+    lots = session.scalars(query.order_by(Lot.lot_id).limit(limit + 1)).all()
+    items = [lot_out(lot) for lot in lots[:limit]]
+    return items, (items[-1].lot_id if len(lots) > limit else None)
+
+
+def get_lot(session: Session, lot_id: str) -> LotDetailOut:
+    lot = session.get(Lot, lot_id)
+    if lot is None:
+        raise NotFound(f"lot {lot_id} has never been attested", lot_id=lot_id)
+    stocktakes = session.scalars(
+        select(Stocktake).where(Stocktake.lot_id == lot_id).order_by(Stocktake.block_number, Stocktake.id)
+    ).all()
+    return LotDetailOut(
+        **lot_out(lot).model_dump(),
+        stocktakes=[
+            StocktakeOut(
+                inspector=s.inspector,
+                attested=quantity(s.attested, lot.decimals),
+                receipted=quantity(s.receipted, lot.decimals),
+                shortfall=quantity(s.shortfall, lot.decimals),
+                evidence=s.evidence,
+                block=s.block_number,
+                time=when(s.block_time),
+                tx_hash=s.tx_hash,
+            )
+            for s in stocktakes
+        ],
+    )
