@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from client.cli import admin, bank, devnet, inspector, receipt, receivable, regulator, warehouse
+from client.cli import admin, audit, bank, devnet, inspector, receipt, receivable, regulator, warehouse
 from client.cli._context import CliContext, stderr
 from client.cli.deploy import deploy_command
 from client.cli.serve import serve_command
@@ -63,6 +63,7 @@ app.add_typer(receipt.app, name="receipt")
 app.add_typer(bank.app, name="bank")
 app.add_typer(receivable.app, name="receivable")
 app.add_typer(regulator.app, name="regulator")
+app.add_typer(audit.app, name="audit")
 app.command("deploy")(deploy_command)
 app.command("serve")(serve_command)
 
