@@ -53,6 +53,9 @@ class IndexerCursor(Base):
     block_number: Mapped[int] = mapped_column(BigInteger)
     block_hash: Mapped[str] = mapped_column(BYTES32)
     events_indexed: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Every block from here up has its changes in the journal, so a rollback may stop at any
+    # stored block from journal_from - 1 up; below it only a full re-index is safe.
+    journal_from: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class IndexedBlock(Base):

@@ -130,6 +130,7 @@ class Indexer:
                     block_number=start,
                     block_hash=header.hash,
                     events_indexed=0,
+                    journal_from=start + 1,
                 )
                 session.add(cursor)
                 session.add(IndexedBlock(number=start, hash=header.hash, timestamp=header.timestamp))
@@ -192,7 +193,10 @@ class Indexer:
     def _write(
         self, events: list[DecodedEvent], headers: dict[int, Header], start: int, end: int, head: int
     ) -> None:
+        """Applies a chunk's events and moves the cursor, in one transaction. Blocks inside the reorg
+        window are flushed one at a time under their own number, so the journal can undo each."""
         window_floor = head - self.reorg_window
+        unjournaled = -1  # the newest block of this chunk whose changes were not journaled
         with self.sessions.begin() as session:
             enable_journal(session)
             projector = Projector(session)
@@ -200,9 +204,12 @@ class Indexer:
             for event in events:
                 if event.block_number != current_block:
                     if current_block > window_floor:
-                        session.flush()  # journals the finished block under its own number
+                        session.flush()
                     current_block = event.block_number
-                    session.info[JOURNAL_BLOCK] = current_block if current_block > window_floor else None
+                    journaled = current_block > window_floor
+                    session.info[JOURNAL_BLOCK] = current_block if journaled else None
+                    if not journaled:
+                        unjournaled = current_block
                 projector.apply(event, headers[event.block_number].timestamp)
             if current_block > window_floor:
                 session.flush()
@@ -217,8 +224,11 @@ class Indexer:
             cursor.block_number = end
             cursor.block_hash = headers[end].hash
             cursor.events_indexed += len(events)
+            cursor.journal_from = max(cursor.journal_from, unjournaled + 1)
             if self._steps % 50 == 0:
+                # Journal below the window is never needed again; dropping it moves journal_from up.
                 session.execute(delete(Journal).where(Journal.block_number <= window_floor))
+                cursor.journal_from = max(cursor.journal_from, window_floor + 1)
                 session.execute(
                     delete(IndexedBlock).where(IndexedBlock.number < window_floor, IndexedBlock.number != end)
                 )
@@ -231,10 +241,17 @@ class Indexer:
     # ------------------------------------------------------------ reorganisations
 
     def roll_back(self) -> int:
-        """Undoes every block above the newest stored block the chain still has; re-indexes from
-        the deployment block if none is left (a reorganisation deeper than the window)."""
+        """Undoes every block above the newest stored block the chain still has, provided everything
+        above it is journaled; otherwise re-indexes from the deployment block."""
         with self.sessions() as session:
-            stored = session.scalars(select(IndexedBlock).order_by(IndexedBlock.number.desc())).all()
+            cursor_row = session.get(IndexerCursor, 1)
+            assert cursor_row is not None
+            journal_from = cursor_row.journal_from
+            stored = session.scalars(
+                select(IndexedBlock)
+                .where(IndexedBlock.number >= journal_from - 1)
+                .order_by(IndexedBlock.number.desc())
+            ).all()
             known = [(b.number, b.hash) for b in stored]
         head = int(self._rpc("eth_blockNumber", []), 16)
         candidates = [(n, h) for n, h in known if n <= head]
@@ -253,6 +270,7 @@ class Indexer:
                 header = self._headers([start])[start]
                 session.add(IndexedBlock(number=start, hash=header.hash, timestamp=header.timestamp))
                 cursor.block_number, cursor.block_hash, cursor.events_indexed = start, header.hash, 0
+                cursor.journal_from = start + 1
             else:
                 removed = undo_above(session, ancestor[0])
                 log.warning(

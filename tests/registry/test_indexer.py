@@ -3,63 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from client import Ledgerhouse
-from client._encoding import as_money
-from registry.db.models import ChainEventRow, Lot, Receipt, Voucher
+from registry.db.models import ChainEventRow
 from registry.indexer.runner import Indexer
-from tests.registry.scenario import build_history
+from tests.registry.mirror import assert_mirrors_chain, chain_events
+from tests.registry.scenario import addr, build_history
 
 AsFactory = Callable[[str], Ledgerhouse]
-
-
-def chain_events(w3: Web3, lh: Ledgerhouse) -> list[tuple[int, int]]:
-    logs = w3.eth.get_logs(
-        {
-            "fromBlock": lh.manifest.deployment_block,
-            "toBlock": "latest",
-            "address": [Web3.to_checksum_address(c.address) for c in lh.manifest.contracts.values()],
-        }
-    )
-    return sorted((int(log["blockNumber"]), int(log["logIndex"])) for log in logs)
-
-
-def assert_mirrors_chain(w3: Web3, sessions: sessionmaker[Session], lh: Ledgerhouse) -> None:
-    """Every event once, and every receipt, lot and voucher as the chain has it now."""
-    with sessions() as session:
-        rows = session.execute(select(ChainEventRow.block_number, ChainEventRow.log_index)).all()
-        assert sorted((r[0], r[1]) for r in rows) == chain_events(w3, lh)
-        for receipt in session.scalars(select(Receipt)):
-            if receipt.status != "live":
-                continue
-            view = lh.receipts.receipt(receipt.receipt_id)
-            lien = lh.receipts.lien(receipt.receipt_id)
-            lot = session.get(Lot, receipt.lot_id)
-            assert lot is not None
-            # The chain's view counts a frozen lot as freezing its receipts.
-            assert (receipt.owner, receipt.frozen or lot.frozen) == (view.owner, view.frozen), (
-                receipt.receipt_id
-            )
-            assert Decimal(receipt.quantity).scaleb(-lot.decimals) == view.quantity
-            assert receipt.lender == (lien.lender if lien.state == 2 else None)
-        for lot in session.scalars(select(Lot)):
-            lot_view = lh.receipts.lot(lot.lot_id)
-            assert (lot.warehouse, lot.frozen, lot.live_receipts) == (
-                lot_view.warehouse,
-                lot_view.frozen,
-                lot_view.live_receipts,
-            )
-            assert Decimal(lot.attested).scaleb(-lot.decimals) == lot_view.attested
-            assert Decimal(lot.receipted).scaleb(-lot.decimals) == lot_view.receipted
-        for voucher in session.scalars(select(Voucher)):
-            v = lh.receivables.voucher(voucher.voucher_id)
-            assert (voucher.holder, voucher.tier, voucher.status) == (v.holder, v.tier, v.status.label)
-            assert as_money(voucher.value) == v.value, voucher.voucher_id
 
 
 def test_backfill_mirrors_the_chain(
@@ -72,3 +28,53 @@ def test_backfill_mirrors_the_chain(
     assert indexer.catch_up() == 0  # nothing twice
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(ChainEventRow)) == indexed
+
+
+def _snapshot(w3: Web3) -> str:
+    return str(w3.provider.make_request("evm_snapshot", [])["result"])  # type: ignore[arg-type]
+
+
+def _revert(w3: Web3, snapshot: str) -> None:
+    assert w3.provider.make_request("evm_revert", [snapshot])["result"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("depth", "window"), [(1, 64), (3, 64), (3, 2)], ids=["depth1", "depth3", "deeper-than-window"]
+)
+def test_reorganisation_is_rolled_back_to_the_common_ancestor(
+    w3: Web3, as_: AsFactory, indexer: Indexer, sessions: sessionmaker[Session], depth: int, window: int
+) -> None:
+    indexer.reorg_window = window
+    h = build_history(w3, as_)
+    indexer.catch_up()
+    ancestor = w3.eth.block_number
+    fork = _snapshot(w3)
+    # The branch that will be orphaned: a freeze, a settlement, a suspension (the vouchers have
+    # matured and the aluminium lot is frozen, so these are what the participants can still do).
+    orphaned = [
+        lambda: as_("regulator1").receipts.freeze(h.receipts["steel"], "orphaned order"),
+        lambda: as_("core1").receivables.settle(h.vouchers["root"], "PAY-ORPHANED"),
+        lambda: as_("admin").participants.suspend(addr("supplier2"), reason="orphaned branch"),
+    ][:depth]
+    for action in orphaned:
+        action()
+    assert w3.eth.block_number == ancestor + depth
+    indexer.catch_up()
+    with sessions() as session:
+        assert session.scalar(
+            select(func.count()).select_from(ChainEventRow).where(ChainEventRow.block_number > ancestor)
+        )
+    _revert(w3, fork)
+    # The canonical branch: other transactions at the same heights, and one block more.
+    as_("bank1").receipts.release_pledge(h.receipts["steel"])
+    for _ in range(depth):
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    result = indexer.step()
+    # Within the window the journal undoes the orphaned blocks; beyond it, the index starts over.
+    expected = ancestor if depth < window else indexer.manifest.deployment_block - 1
+    assert result.rolled_back_to == expected
+    indexer.catch_up()
+    assert_mirrors_chain(w3, sessions, as_("auditor1"))
+    with sessions() as session:
+        names = session.scalars(select(ChainEventRow.name).where(ChainEventRow.block_number > ancestor)).all()
+    assert names == ["PledgeReleased"]
