@@ -51,7 +51,7 @@ def test_reorganisation_is_rolled_back_to_the_common_ancestor(
     fork = _snapshot(w3)
     # The branch that will be orphaned: a freeze, a settlement, a suspension (the vouchers have
     # matured and the aluminium lot is frozen, so these are what the participants can still do).
-    orphaned = [
+    orphaned: list[Callable[[], object]] = [
         lambda: as_("regulator1").receipts.freeze(h.receipts["steel"], "orphaned order"),
         lambda: as_("core1").receivables.settle(h.vouchers["root"], "PAY-ORPHANED"),
         lambda: as_("admin").participants.suspend(addr("supplier2"), reason="orphaned branch"),
