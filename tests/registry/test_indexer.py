@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
-from client import Ledgerhouse
+from client import Ledgerhouse, TxResult
 from registry.db.models import ChainEventRow
 from registry.indexer.runner import Indexer
 from tests.registry.mirror import assert_mirrors_chain, chain_events
@@ -51,12 +51,12 @@ def test_reorganisation_is_rolled_back_to_the_common_ancestor(
     fork = _snapshot(w3)
     # The branch that will be orphaned: a freeze, a settlement, a suspension (the vouchers have
     # matured and the aluminium lot is frozen, so these are what the participants can still do).
-    orphaned: list[Callable[[], object]] = [
+    orphaned: list[Callable[[], TxResult]] = [
         lambda: as_("regulator1").receipts.freeze(h.receipts["steel"], "orphaned order"),
         lambda: as_("core1").receivables.settle(h.vouchers["root"], "PAY-ORPHANED"),
         lambda: as_("admin").participants.suspend(addr("supplier2"), reason="orphaned branch"),
-    ][:depth]
-    for action in orphaned:
+    ]
+    for action in orphaned[:depth]:
         action()
     assert w3.eth.block_number == ancestor + depth
     indexer.catch_up()
