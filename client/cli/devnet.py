@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -14,7 +16,7 @@ from client.chain import Signer, connect
 from client.cli._context import cli, stderr, stdout
 from client.deployment import deploy, deployed_code_present, load_manifest, write_manifest
 from client.devnet import DEV_PARTICIPANTS, Anvil, admit_dev_participants, dev_account, dev_labels
-from client.errors import ChainUnavailable
+from client.errors import ChainUnavailable, ConfigurationError
 
 app = typer.Typer(help="A local development chain (anvil) with Ledgerhouse deployed.", no_args_is_help=True)
 
@@ -37,23 +39,38 @@ def up(
     deployments: Annotated[
         Path, typer.Option("--deployments", help="Directory for the deployment manifest")
     ] = Path("deployments"),
+    registry: Annotated[
+        bool, typer.Option("--registry/--no-registry", help="Also run the registry service (indexer + API)")
+    ] = True,
+    registry_port: Annotated[int, typer.Option("--registry-port", help="HTTP port of the registry")] = 8000,
+    registry_data: Annotated[
+        Path, typer.Option("--registry-data", help="The registry's SQLite database and documents")
+    ] = Path(".devnet/registry"),
 ) -> None:
-    """Start anvil, deploy every contract, admit the dev participants, and stay up until Ctrl-C."""
+    """Start anvil, deploy every contract, admit the dev participants, run the registry service
+    beside them, and stay up until Ctrl-C."""
     c = cli(ctx)
     if state is not None:
         state.parent.mkdir(parents=True, exist_ok=True)
     anvil = Anvil(port=port, state=state, block_time=block_time or None)
     with stderr.status(f"starting anvil on port {port}…"):
         anvil.start()
+    service: RegistryThread | None = None
     try:
         manifest_path = _bootstrap(anvil.rpc_url, deployments)
-        _announce(anvil.rpc_url, manifest_path, state, c.json_output)
+        registry_url = None
+        if registry:
+            service = RegistryThread.start(anvil.rpc_url, manifest_path, registry_data, registry_port)
+            registry_url = service.url if service else None
+        _announce(anvil.rpc_url, manifest_path, state, c.json_output, registry_url)
         assert anvil.process is not None
         code = anvil.process.wait()
         raise ChainUnavailable(f"anvil stopped unexpectedly (exit code {code})")
     except KeyboardInterrupt:
         stderr.print("stopping devnet" + (f"; state saved to {state}" if state else ""))
     finally:
+        if service is not None:
+            service.stop()
         anvil.stop()
 
 
@@ -74,7 +91,56 @@ def _bootstrap(rpc_url: str, deployments: Path) -> Path:
     return manifest_file
 
 
-def _announce(rpc_url: str, manifest_path: Path, state: Path | None, json_output: bool) -> None:
+class RegistryThread:
+    """The registry service (indexer and API) on the devnet, in a thread of this process."""
+
+    def __init__(self, server: Any, thread: threading.Thread, url: str) -> None:
+        self.server, self.thread, self.url = server, thread, url
+
+    @classmethod
+    def start(cls, rpc_url: str, manifest_path: Path, data_dir: Path, port: int) -> RegistryThread | None:
+        try:
+            import uvicorn
+
+            from registry.main import create_app
+            from registry.observability import configure_logging
+            from registry.settings import Settings
+        except ImportError as exc:
+            stderr.print(
+                f"registry not started: the server extras are missing ({exc.name}); "
+                "pip install 'ledgerhouse[server]'"
+            )
+            return None
+        url = f"http://127.0.0.1:{port}"
+        settings = Settings(
+            rpc_url=rpc_url, deployment=manifest_path, data_dir=data_dir, public_url=url, poll_interval_s=0.5
+        )
+        configure_logging("WARNING")
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False
+            )
+        )
+        thread = threading.Thread(target=server.run, name="ledgerhouse-registry", daemon=True)
+        with stderr.status(f"starting the registry service on {url}…"):
+            thread.start()
+            deadline = time.monotonic() + 60
+            while not server.started:
+                if not thread.is_alive() or time.monotonic() > deadline:
+                    raise ConfigurationError(
+                        f"the registry service did not start on port {port} (in use? try --registry-port)"
+                    )
+                time.sleep(0.05)
+        return cls(server, thread, url)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+def _announce(
+    rpc_url: str, manifest_path: Path, state: Path | None, json_output: bool, registry_url: str | None = None
+) -> None:
     participants = [
         {"name": p.name, "address": dev_account(p.name).address, "role": p.role.label if p.role else "admin"}
         for p in DEV_PARTICIPANTS
@@ -86,6 +152,7 @@ def _announce(rpc_url: str, manifest_path: Path, state: Path | None, json_output
                     "rpc_url": rpc_url,
                     "manifest": str(manifest_path),
                     "state": str(state) if state else None,
+                    "registry_url": registry_url,
                     "participants": participants,
                 }
             ),
@@ -103,6 +170,11 @@ def _announce(rpc_url: str, manifest_path: Path, state: Path | None, json_output
         + (f", state kept in {state}" if state else "")
         + ". Press Ctrl-C to stop."
     )
+    if registry_url:
+        stdout.print(
+            f"registry service at [bold]{registry_url}[/] — API docs {registry_url}/docs, "
+            f"health {registry_url}/health"
+        )
     stdout.print(
         "try: ledgerhouse admin list   ·   ledgerhouse --as admin admin suspend ADDRESS --reason TEXT"
     )

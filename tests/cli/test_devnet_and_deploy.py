@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from client.cli import main
 from client.devnet import Anvil, dev_account, free_port
@@ -35,6 +36,10 @@ class Devnet:
                 str(state),
                 "--deployments",
                 str(deployments),
+                "--registry-port",
+                str(free_port()),
+                "--registry-data",
+                str(state.parent / "registry"),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -55,6 +60,18 @@ class Devnet:
             env={**os.environ, **(env or {})},
             check=False,
         )
+
+    def registry_caught_up(self, members: int, timeout: float = 30.0) -> dict[str, object]:
+        """Waits until the devnet's registry service has indexed the chain's head and `members`."""
+        url = str(self.ready["registry_url"])
+        deadline = time.monotonic() + timeout
+        while True:
+            health = requests.get(url + "/health", timeout=5).json()
+            listed = requests.get(url + "/participants", timeout=5).json()
+            if health["lag_blocks"] == 0 and len(listed) == members:
+                return dict(health)
+            assert time.monotonic() < deadline, f"registry did not catch up: {health}, {len(listed)} members"
+            time.sleep(0.2)
 
     def stop(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGINT)
@@ -98,6 +115,7 @@ def test_devnet_up_admits_participants_and_state_survives_restart(cwd_env: Path)
         listed = devnet.cli("--json", "admin", "list")
         assert listed.returncode == 0, listed.stderr
         assert len(json.loads(listed.stdout)["members"]) == 11
+        assert devnet.registry_caught_up(members=11)["status"] == "ok"
         admitted = devnet.cli("--as", "admin", "admin", "admit", "supplier", NEW, "--name", "Survivor Co")
         assert admitted.returncode == 0, admitted.stderr
         manifest_before = json.loads((deployments / "31337.json").read_text())
@@ -114,6 +132,7 @@ def test_devnet_up_admits_participants_and_state_survives_restart(cwd_env: Path)
         assert members[NEW]["name"] == "Survivor Co"
         assert len(members) == 12
         assert json.loads((deployments / "31337.json").read_text()) == manifest_before
+        devnet.registry_caught_up(members=12)  # resumed from its cursor, and saw the new member
     finally:
         code, err = devnet.stop()
     assert "resuming the chain in its saved state" in err
