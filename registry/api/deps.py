@@ -44,7 +44,9 @@ def db(request: Request) -> Iterator[Session]:
 
 
 def write_db(request: Request) -> Iterator[Session]:
-    with registry(request).sessions.begin() as session:
+    """A session the route commits itself: a dependency's teardown runs after the response is sent,
+    and a client must never see an answer before its write is durable."""
+    with registry(request).sessions() as session:
         yield session
 
 

@@ -347,3 +347,40 @@ def test_unknown_routes_and_methods_are_problems_too(registry_service: RunningRe
     assert_problem(
         requests.delete(registry_service.url + "/receipts/1", timeout=10), 405, "method-not-allowed"
     )
+
+
+def test_document_metadata_is_for_parties_only(registry_service: RunningRegistry, tmp_path: Path) -> None:
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(INVOICE)
+    core = registry_service.signed_in("core1")
+    stored = core.upload_document("voucher", registry_service.history.vouchers["root"], invoice)
+    meta = core.get(f"/documents/{stored['sha256']}/meta")
+    assert (meta["subject"], meta["size"], meta["uploaded_by"]) == ("voucher", len(INVOICE), addr("core1"))
+    with pytest.raises(RegistryRequestFailed) as outsider:
+        registry_service.signed_in("warehouse2").get(f"/documents/{stored['sha256']}/meta")
+    assert outsider.value.status == 403
+
+
+def test_a_suspended_member_loses_its_session_and_cannot_sign_in(registry_service: RunningRegistry) -> None:
+    """Runs last in this module: it suspends supplier3 on chain and reinstates it at the end."""
+    from client import Ledgerhouse
+
+    supplier3 = registry_service.signed_in("supplier3")
+    assert supplier3.exposure(addr("supplier3"))["borrower"] == addr("supplier3")
+    admin = Ledgerhouse.connect(
+        registry_service.settings.rpc_url,
+        account=dev_account("admin"),
+        manifest_path=registry_service.settings.deployment,
+    )
+    admin.participants.suspend(addr("supplier3"), reason="KYC review")
+    try:
+        registry_service.wait_indexed()
+        with pytest.raises(RegistryRequestFailed) as revoked_session:
+            supplier3.exposure(addr("supplier3"))
+        assert revoked_session.value.status == 403 and "suspended" in str(revoked_session.value)
+        with pytest.raises(RegistryRequestFailed) as refused:
+            registry_service.signed_in("supplier3")
+        assert refused.value.status == 403 and "suspended" in str(refused.value)
+    finally:
+        admin.participants.reinstate(addr("supplier3"))
+        registry_service.wait_indexed()

@@ -20,6 +20,7 @@ def challenge(
 ) -> ChallengeOut:
     """An EIP-4361 message for the participant to sign with its own key (personal_sign)."""
     message, nonce, expires_at = registry(request).signin.challenge(session, body.address)
+    session.commit()
     return ChallengeOut(message=message, nonce=nonce, expires_at=when(expires_at))
 
 
@@ -29,7 +30,12 @@ def create_session(
 ) -> SessionOut:
     """Exchanges a signed challenge for a bearer token; the chain must list the signer as active."""
     state = registry(request)
-    token, claims = state.signin.verify(session, body.message, body.signature, state.ledgerhouse.participants)
+    try:
+        token, claims = state.signin.verify(
+            session, body.message, body.signature, state.ledgerhouse.participants
+        )
+    finally:
+        session.commit()  # a presented nonce is spent, whether or not the sign-in succeeds
     return SessionOut(
         token=token, address=claims.address, role=claims.role, expires_at=when(claims.expires_at)
     )

@@ -44,7 +44,7 @@ async def upload(
             f"subject_id: {subject} ids are decimal numbers, got {subject_id!r}",
             errors=[{"field": "subject_id", "message": "not a decimal id"}],
         )
-    return service.upload(
+    stored = service.upload(
         session,
         state.store,
         subject=subject,
@@ -54,6 +54,8 @@ async def upload(
         content_type=file.content_type or "application/octet-stream",
         uploader=claims,
     )
+    session.commit()
+    return stored
 
 
 @router.get("/{sha256}/meta", operation_id="getDocumentMeta", response_model=DocumentOut)
