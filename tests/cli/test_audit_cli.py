@@ -244,7 +244,7 @@ def test_warehouse_lots_with_a_shortfall(
     assert second["timeline"][1]["pledged_receipts"] == [s.short_receipt]
     assert (second["frozen"], second["reconciles"]) == (True, True)
     table = run(capsys, "audit", "warehouse", addr("warehouse1"))
-    assert "StockShortfall" in table and "stock over time" in table
+    assert "SHORTFALL" in table and "stock over time" in table
 
 
 def test_json_and_csv_parse_for_every_report(
