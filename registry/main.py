@@ -104,8 +104,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (health, participants, receipts, lots, risk, vouchers, auth, documents):
-        app.include_router(module.router)
+    for module in (health, participants, receipts, lots, vouchers):
+        app.include_router(module.router, responses=problems.COMMON_PROBLEMS)
+    for module in (risk, auth):
+        app.include_router(module.router, responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS})
+    app.include_router(
+        documents.router,
+        responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS, **problems.TOO_LARGE},
+    )
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from client import Ledgerhouse
 from client._encoding import commitment
-from registry.errors import AuthenticationRequired, Forbidden
+from registry.errors import AuthenticationRequired, Forbidden, InvalidRequest
 from registry.indexer.runner import Indexer
 from registry.services.documents import DocumentStore
 from registry.services.signin import SessionClaims, SignIn
@@ -77,6 +77,10 @@ def address(value: str) -> str:
     return to_checksum_address(value)
 
 
-def lot_id(value: str) -> str:
+def lot_id(value: str, *, field: str = "lot") -> str:
     """A lot's on-chain id from either its 0x-hex id or the goods' identity text (commitment)."""
+    if not value.strip():
+        raise InvalidRequest(
+            f"{field}: a lot id or identity cannot be blank", errors=[{"field": field, "message": "blank"}]
+        )
     return "0x" + commitment(value).hex()

@@ -8,9 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from client.errors import InvalidInput
 from registry.errors import PROBLEM_BASE, RegistryError
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,33 @@ def problem(status: int, slug: str, title: str, detail: str, request: Request, *
         **extra,
     }
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of this API is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[dict[str, str]] | None = None
+
+
+def _documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {
+            "model": Problem,
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+# Every route may answer these; routes that need a session add 401 and 403.
+COMMON_PROBLEMS = _documented(400, 404, 422, 500, 503)
+AUTH_PROBLEMS = _documented(401, 403)
+TOO_LARGE = _documented(413)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -48,10 +77,18 @@ def install(app: FastAPI) -> None:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, "invalid-request", "Invalid request", detail, request, errors=errors)
 
+    @app.exception_handler(InvalidInput)
+    async def invalid_input(request: Request, exc: InvalidInput) -> JSONResponse:
+        return problem(422, "invalid-request", "Invalid request", str(exc), request)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-        return problem(exc.status_code, slug, str(exc.detail), str(exc.detail), request)
+        slug = {400: "bad-request", 404: "not-found", 405: "method-not-allowed"}.get(
+            exc.status_code, "http-error"
+        )
+        response = problem(exc.status_code, slug, str(exc.detail), str(exc.detail), request)
+        response.headers.update(exc.headers or {})  # 405 keeps its Allow header
+        return response
 
     @app.exception_handler(OperationalError)
     async def database_down(request: Request, exc: OperationalError) -> JSONResponse:

@@ -384,3 +384,18 @@ def test_a_suspended_member_loses_its_session_and_cannot_sign_in(registry_servic
     finally:
         admin.participants.reinstate(addr("supplier3"))
         registry_service.wait_indexed()
+
+
+def test_blank_lot_and_malformed_bodies_are_4xx_problems_not_500(registry_service: RunningRegistry) -> None:
+    blank = assert_problem(raw(registry_service, "/receipts", params={"lot": "\t"}), 422, "invalid-request")
+    assert blank["errors"][0]["field"] == "lot"
+    garbage = requests.post(
+        registry_service.url + "/auth/challenge",
+        data=b"\x11\xfe{",
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert garbage.status_code in (400, 422) and garbage.headers["content-type"].startswith(PROBLEM)
+    schema = raw(registry_service, "/openapi.json").json()
+    assert "Problem" in schema["components"]["schemas"]
+    assert "application/problem+json" in schema["paths"]["/receipts"]["get"]["responses"]["404"]["content"]
