@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_type_hints
 
 from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.types import RPCEndpoint
@@ -110,7 +111,7 @@ class _Codec:
             if item["type"] != "event":
                 continue
             entry = dict(item)
-            topic0 = "0x" + bytes(_keccak(event_signature(entry))).hex()
+            topic0 = "0x" + keccak(text=event_signature(entry)).hex()
             inputs = [dict(i) for i in entry["inputs"]]
             indexed = [(str(i["name"]), _abi_type(i)) for i in inputs if i.get("indexed")]
             data = [i for i in inputs if not i.get("indexed")]
@@ -181,7 +182,7 @@ def _static_plan(types: tuple[str, ...]) -> list[list[_Word] | _Word] | None:
 
 def _abi_decode(types: list[str], data: bytes) -> tuple[Any, ...]:
     """ABI-decodes `data`; static layouts (most events, every view here) by slicing 32-byte words,
-    ten times faster than eth_abi, which decodes the rest (arrays, strings)."""
+    tens of times faster than eth_abi, which decodes the rest (arrays, strings)."""
     plan = _static_plan(tuple(types))
     words = sum(len(p) if isinstance(p, list) else 1 for p in plan) if plan is not None else 0
     if plan is None or len(data) < 32 * words:
@@ -198,12 +199,6 @@ def _abi_decode(types: list[str], data: bytes) -> tuple[Any, ...]:
             out.append(step(data[offset : offset + 32]))
             offset += 32
     return tuple(out)
-
-
-def _keccak(text: str) -> bytes:
-    from eth_utils.crypto import keccak
-
-    return keccak(text=text)
 
 
 def _decode_topic(kind: str, topic: str) -> Any:
@@ -561,8 +556,7 @@ class ReceiptAudit:
     lot_id: str
     commodity: str
     unit: str
-    warehouse: str
-    minted_by: str
+    minted_by: str  # the issuing warehouse
     minted_at_block: int
     mint_tx: str
     split_from: list[int]  # the split parents, nearest first (empty for a minted receipt)
@@ -714,7 +708,6 @@ def audit_receipt(lh: Ledgerhouse, receipt_id: int, *, at_block: int | None = No
         lot_id=lot_id,
         commodity=commodity,
         unit=unit,
-        warehouse=str(mint.args["warehouse"]),
         minted_by=str(mint.args["warehouse"]),
         minted_at_block=mint.block_number,
         mint_tx=mint.tx_hash,
@@ -1202,7 +1195,7 @@ def audit_voucher(lh: Ledgerhouse, voucher_id: int, *, at_block: int | None = No
     face = as_money(int(issued.args["faceValue"]))
     live = sum((p.value for p in audited if p.status in _LIVE), Decimal("0.00"))
     paid = sum((p.value for p in audited if p.status is VoucherStatus.SETTLED), Decimal("0.00"))
-    checks = _voucher_checks(pieces, on_chain, root_raw, face, live, paid, times)
+    checks = _voucher_checks(pieces, on_chain, root_raw, face, live, paid)
     return VoucherAudit(
         voucher_id=voucher_id,
         root_id=root_id,
@@ -1432,9 +1425,7 @@ def _voucher_checks(
     face: Decimal,
     live: Decimal,
     paid: Decimal,
-    times: dict[int, datetime],
 ) -> list[SumCheck]:
-    del times
     root_face = as_money(int(root_raw[4]))
     root_settled, root_outstanding = as_money(int(root_raw[5])), as_money(int(root_raw[6]))
     paid_events = sum(
