@@ -17,6 +17,7 @@ from client.cli._context import cli, stderr, stdout
 from client.deployment import deploy, deployed_code_present, load_manifest, write_manifest
 from client.devnet import DEV_PARTICIPANTS, Anvil, admit_dev_participants, dev_account, dev_labels
 from client.errors import ChainUnavailable, ConfigurationError
+from client.seed import is_seeded, seed_supply_chain
 
 app = typer.Typer(help="A local development chain (anvil) with Ledgerhouse deployed.", no_args_is_help=True)
 
@@ -46,6 +47,9 @@ def up(
     registry_data: Annotated[
         Path, typer.Option("--registry-data", help="The registry's SQLite database and documents")
     ] = Path(".devnet/registry"),
+    empty: Annotated[
+        bool, typer.Option("--empty", help="Start without the seeded supply chain (members only)")
+    ] = False,
 ) -> None:
     """Start anvil, deploy every contract, admit the dev participants, run the registry service
     beside them, and stay up until Ctrl-C."""
@@ -58,6 +62,8 @@ def up(
     service: RegistryThread | None = None
     try:
         manifest_path = _bootstrap(anvil.rpc_url, deployments)
+        if not empty:
+            _seed(anvil.rpc_url, manifest_path)
         registry_url = None
         if registry:
             service = RegistryThread.start(anvil.rpc_url, manifest_path, registry_data, registry_port)
@@ -89,6 +95,17 @@ def _bootstrap(rpc_url: str, deployments: Path) -> Path:
     lh = Ledgerhouse(w3, manifest, account=admin, labels=dev_labels())
     admit_dev_participants(lh, progress=stderr.print)
     return manifest_file
+
+
+def _seed(rpc_url: str, manifest_path: Path) -> None:
+    w3 = connect(rpc_url)
+    manifest = load_manifest(manifest_path)
+    if is_seeded(Ledgerhouse(w3, manifest)):
+        return
+    with stderr.status("seeding a supply chain: lots, receipts, a pledge, a voucher down three tiers…"):
+        seed_supply_chain(
+            w3, manifest, progress=lambda line: stderr.print(f"  seed: {line}", highlight=False)
+        )
 
 
 class RegistryThread:
@@ -175,6 +192,12 @@ def _announce(
             f"registry service at [bold]{registry_url}[/] — API docs {registry_url}/docs, "
             f"health {registry_url}/health"
         )
-    stdout.print(
-        "try: ledgerhouse admin list   ·   ledgerhouse --as admin admin suspend ADDRESS --reason TEXT"
-    )
+    stdout.print("try:")
+    for command in (
+        "ledgerhouse admin list",
+        "ledgerhouse --as bank1 bank check 1            # due diligence on the pledged aluminium receipt",
+        "ledgerhouse receivable tree 1000000             # the voucher split down three tiers",
+        "ledgerhouse audit receipt 1                     # its life, from the chain alone",
+        *([f"curl -s {registry_url}/alerts        # the registry's view"] if registry_url else []),
+    ):
+        stdout.print(f"  {command}", highlight=False)

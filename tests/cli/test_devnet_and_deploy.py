@@ -21,7 +21,7 @@ NEW = "0x000000000000000000000000000000000000bEEF"
 
 
 class Devnet:
-    def __init__(self, port: int, state: Path, deployments: Path) -> None:
+    def __init__(self, port: int, state: Path, deployments: Path, *extra: str) -> None:
         self.port = port
         self.rpc = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
@@ -40,6 +40,7 @@ class Devnet:
                 str(free_port()),
                 "--registry-data",
                 str(state.parent / "registry"),
+                *extra,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -116,6 +117,11 @@ def test_devnet_up_admits_participants_and_state_survives_restart(cwd_env: Path)
         assert listed.returncode == 0, listed.stderr
         assert len(json.loads(listed.stdout)["members"]) == 11
         assert devnet.registry_caught_up(members=11)["status"] == "ok"
+        # The seeded supply chain is on chain and in the registry.
+        receipts = requests.get(f"{devnet.ready['registry_url']}/receipts", timeout=5).json()["items"]
+        assert len(receipts) == 3 and any(r["lien"] for r in receipts)
+        tree = requests.get(f"{devnet.ready['registry_url']}/vouchers/1000000/tree", timeout=5).json()
+        assert [p["tier"] for p in tree["pieces"]] == [0, 1, 2] and tree["closes"]
         admitted = devnet.cli("--as", "admin", "admin", "admit", "supplier", NEW, "--name", "Survivor Co")
         assert admitted.returncode == 0, admitted.stderr
         manifest_before = json.loads((deployments / "31337.json").read_text())
@@ -140,7 +146,7 @@ def test_devnet_up_admits_participants_and_state_survives_restart(cwd_env: Path)
 
 def test_devnet_leaves_no_orphan_anvil_when_killed(cwd_env: Path) -> None:
     port = free_port()
-    devnet = Devnet(port, cwd_env / "state.json", cwd_env / "deployments")
+    devnet = Devnet(port, cwd_env / "state.json", cwd_env / "deployments", "--empty")
     assert _port_open(port)
     devnet.process.kill()  # SIGKILL: no Python cleanup runs, only the kernel's parent-death signal
     devnet.process.wait()
