@@ -14,6 +14,7 @@ import typer
 
 from client.cli import admin, audit, bank, devnet, inspector, receipt, receivable, regulator, warehouse
 from client.cli._context import CliContext, stderr
+from client.cli.demo import demo_command
 from client.cli.deploy import deploy_command
 from client.cli.serve import serve_command
 from client.errors import LedgerhouseError
@@ -66,6 +67,7 @@ app.add_typer(regulator.app, name="regulator")
 app.add_typer(audit.app, name="audit")
 app.command("deploy")(deploy_command)
 app.command("serve")(serve_command)
+app.command("demo")(demo_command)
 
 
 # Global options and whether they take a value. Users write them before or after the command
