@@ -12,7 +12,7 @@ FORGE  := node_modules/@foundry-rs/forge-$(FOUNDRY_PLATFORM)/bin/forge
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install run test lint typecheck forge-test pytest compile check-artifacts clean
+.PHONY: install run test lint typecheck forge-test pytest compile check-artifacts clean browser
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -45,7 +45,16 @@ typecheck: install
 forge-test: install
 	$(FORGE) test
 
-pytest: install
+# Headless Chromium for the explorer's browser tests (tests/registry/test_explorer.py), from Debian.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y --no-install-recommends chromium chromium-driver \
+	  || { apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver; } \
+	  || echo "browser: could not install Debian's chromium; the explorer's browser tests will skip"; \
+	}
+
+pytest: install browser
 	$(BIN)/pytest
 
 test: check-artifacts lint typecheck forge-test pytest
