@@ -12,6 +12,7 @@ pending nonce equals its mined nonce).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -43,6 +44,7 @@ def main() -> int:
     parser.add_argument("--sequential", type=int, default=20, help="receipts minted one at a time")
     parser.add_argument("--csv-rows", type=int, default=500, help="rows minted through mint-batch")
     parser.add_argument("--block-time", type=float, default=0.5, help="anvil interval mining (0 = instant)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     console = Console()
     rows: list[tuple[str, int, float]] = []
@@ -135,6 +137,20 @@ def main() -> int:
     console.print(table)
     stuck = pending_nonce - mined_nonce
     console.print(f"stuck nonces after the run: {stuck} (pending {pending_nonce}, mined {mined_nonce})")
+    if args.json:
+        figures = [
+            {
+                "method": name,
+                "receipts": count,
+                "seconds": round(seconds, 3),
+                "per_second": round(count / seconds, 1),
+                "vs_sequential": round(count / seconds / base_rate, 2),
+            }
+            for name, count, seconds in rows
+        ]
+        args.json.write_text(
+            json.dumps({"block_time_s": args.block_time, "stuck_nonces": stuck, "rows": figures}, indent=2)
+        )
     return 0 if stuck == 0 else 1
 
 
