@@ -1,4 +1,5 @@
-"""`ledgerhouse audit`: reports from the chain's JSON-RPC alone, never the registry, for working papers.
+"""`ledgerhouse audit`: reports from the chain's JSON-RPC alone, never the registry, for working papers;
+and `audit reconcile`, which checks what the registry service answers against the chain.
 
 Every command reads one block (`--at-block N`, default the head): logs up to it, state at it.
 Output is rich tables, one JSON object with `--json`, or CSV rows on stdout with `--csv`.
@@ -31,12 +32,14 @@ from client.audit import (
 )
 from client.chain import checksum
 from client.cli._args import receipt_id
-from client.cli._context import CliContext, cli, stdout
+from client.cli._context import CliContext, cli, stderr, stdout
 from client.errors import InvalidInput, short_address
+from client.reconcile import Reconciliation, reconcile, registry_url
+from client.registry_api import RegistryApi
 
 app = typer.Typer(
     help="Auditor: chain-only reports (no registry) — a receipt's life, a voucher tree, "
-    "a borrower's exposure, a warehouse's stock.",
+    "a borrower's exposure, a warehouse's stock — and the registry reconciled against the chain.",
     no_args_is_help=True,
 )
 
@@ -389,3 +392,76 @@ def _lot_line(e: LotEvent, unit: str, labels: Mapping[str, str]) -> str:
     if e.event == "LotUnfrozen":
         return f"{stamp} unfrozen by {_who(e.by, labels)}"
     return f"{stamp} {e.attested} / {e.receipted} {unit}"
+
+
+@app.command("reconcile")
+def reconcile_command(
+    ctx: typer.Context,
+    registry: Annotated[
+        str, typer.Option("--registry", help="The registry service's URL, e.g. http://127.0.0.1:8000")
+    ],
+    at_block: Annotated[
+        str | None,
+        typer.Option(
+            "--at-block",
+            help="Compare at this block or later: wait until the registry has indexed it, then compare "
+            "at the registry's indexed block (the only one it can answer for). Default: the chain head",
+        ),
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, help="Seconds to wait for the registry to index the block"),
+    ] = 60.0,
+    csv_out: CsvFlag = False,
+) -> None:
+    """Every participant, lot, receipt (its lien, its pledge request) and voucher as the registry
+    answers it against the chain at one block: missing, extra, or different field by field.
+    Exit 1 if anything diverges."""
+    c, block = _start(ctx, at_block, csv_out)
+    url = registry_url(registry)
+    lh = c.ledgerhouse(signer=False)
+    report = reconcile(lh, RegistryApi(url), at_block=block, wait=wait)
+    if not _machine_output(c, report, csv_out):
+        _print_reconciliation(report, lh.labels)
+    if not report.clean:
+        stderr.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def _print_reconciliation(r: Reconciliation, labels: Mapping[str, str]) -> None:
+    asked = f" (pinned at block {r.requested_block})" if r.requested_block != r.at_block else ""
+    checked = ", ".join(f"{n} {entity}{'s' if n != 1 else ''}" for entity, n in r.checked.items())
+    stdout.print(
+        f"[bold]reconcile[/] the registry at {r.registry_url} against chain {r.chain_id} at block "
+        f"{r.at_block}, the registry's indexed block{asked}: {checked}",
+        highlight=False,
+    )
+    if r.clean:
+        stdout.print("no divergences — the registry answers what the chain says", highlight=False)
+        return
+    table = _table("divergences", "kind", "entity", "id", "field", "registry", "chain")
+    for d in r.divergences:
+        _add(
+            table,
+            d.kind,
+            d.entity,
+            _labelled(d.id, labels),
+            d.field or "",
+            _labelled(d.registry, labels),
+            _labelled(d.chain, labels),
+        )
+    stdout.print(table)
+
+
+def _labelled(value: str | None, labels: Mapping[str, str]) -> str:
+    """A value in full, a labelled address with its name; a whole record (missing or extra) one
+    `field=value` a line."""
+    if value is None:
+        return "—"
+    return "\n".join(_with_label(part, labels) for part in value.split("; "))
+
+
+def _with_label(text: str, labels: Mapping[str, str]) -> str:
+    value = text.rpartition("=")[2]
+    label = labels.get(value.lower()) if len(value) == 42 and value.startswith("0x") else None
+    return f"{text} ({label})" if label else text
