@@ -21,6 +21,7 @@ from registry.api import problems
 from registry.api.deps import Registry
 from registry.api.routes import auth, documents, health, lots, participants, receipts, risk, vouchers
 from registry.db.session import make_engine, migrate, session_factory
+from registry.explorer import router as explorer_router
 from registry.indexer.runner import Indexer
 from registry.services.documents import DocumentStore
 from registry.services.signin import SignIn
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents.router,
         responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS, **problems.TOO_LARGE},
     )
+    app.include_router(explorer_router)  # read-only HTML pages, outside the OpenAPI schema
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
