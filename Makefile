@@ -12,7 +12,7 @@ FORGE  := node_modules/@foundry-rs/forge-$(FOUNDRY_PLATFORM)/bin/forge
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install run test lint typecheck forge-test pytest compile check-artifacts clean browser
+.PHONY: install run test lint typecheck forge-test pytest compile check-artifacts clean bench browser
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -58,6 +58,17 @@ pytest: install browser
 	$(BIN)/pytest
 
 test: check-artifacts lint typecheck forge-test pytest
+
+# Benchmarks, each scaled down to finish in minutes (the scripts' defaults are the full-size runs);
+# figures print as tables and land as JSON in $(BENCH_OUT).
+BENCH_OUT := out/bench
+
+bench: install
+	mkdir -p $(BENCH_OUT)
+	$(PY) scripts/bench_gas.py --json $(BENCH_OUT)/gas.json
+	$(PY) scripts/bench_throughput.py --receipts 3000 --json $(BENCH_OUT)/throughput.json
+	$(PY) scripts/bench_indexer.py --receipts 2000 --seconds 10 --json $(BENCH_OUT)/indexer.json
+	$(PY) scripts/bench_api.py --receipts 10000 --seconds 15 --json $(BENCH_OUT)/api.json
 
 clean:
 	rm -rf out cache .mypy_cache .ruff_cache .pytest_cache
