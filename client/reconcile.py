@@ -25,10 +25,10 @@ touched in blocks I1+1..I2 is read again on its own, between two more `/health` 
 such round sees the index stand still at a block F. Untouched items did not change between I1 and
 F, so every answer then describes block F, and the chain is read at F.
 
-Two representation choices of the registry are normalised rather than reported: the chain keeps a
-receipt's expiry as a whole UTC day (rounded up), the registry the second the warehouse asked for,
-so expiries are compared as the chain's day; a receipt delivered or merged away is compared only by
-status and origin (lot, warehouse, parent, details), since the contract no longer holds its state.
+One representation choice of the registry is normalised rather than reported: a receipt delivered
+or merged away is compared only by status and origin (lot, warehouse, parent, details), since the
+contract no longer holds its state. (Expiries compare exactly: both sides keep the chain's whole
+UTC day, the registry rounding the requested second up as the contract does.)
 Block times (a receipt's `minted_at`, a lien's `pledged_at`) are not compared.
 
     from client import Ledgerhouse
@@ -315,7 +315,7 @@ _FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("warehouse", "address"),
         ("lot_id", "hex"),
         ("commodity", "text"),
-        ("expires_at", "day"),
+        ("expires_at", "time"),
         ("frozen", "bool"),
         ("delivery_requested", "decimal"),
         ("parent_id", "int"),

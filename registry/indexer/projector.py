@@ -180,7 +180,7 @@ class Projector:
         receipt.commodity = lot.commodity
         receipt.owner = a["owner"]
         receipt.quantity = a["quantity"]
-        receipt.expires_at = a["expiresAt"]
+        receipt.expires_at = _effective_expiry(a["expiresAt"])
         receipt.details = a["details"]
         receipt.items_root = a["itemsRoot"]
         receipt.status = "live"
@@ -422,6 +422,12 @@ class Projector:
 
     def on_VoucherMarkedOverdue(self, e: DecodedEvent, t: int) -> None:
         self._voucher(e.args["voucherId"]).overdue = True
+
+
+def _effective_expiry(requested: int) -> int:
+    """The contract keeps whole UTC days, rounding a requested expiry up to the next midnight: the
+    receipt is expired from that second on, and the registry must say the same."""
+    return 0 if requested == 0 else -(-requested // 86_400) * 86_400
 
 
 def _blank_receipt(receipt_id: int, owner: str, t: int, block: int) -> Receipt:
