@@ -72,7 +72,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field(e.get("loc", ())), "message": str(e.get("msg", "invalid"))} for e in exc.errors()
+            {
+                # A body that is not JSON at all is located at its byte offset ("body", 0): name the body.
+                "field": "body" if e.get("type") == "json_invalid" else _field(e.get("loc", ())),
+                "message": str(e.get("msg", "invalid")),
+            }
+            for e in exc.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, "invalid-request", "Invalid request", detail, request, errors=errors)

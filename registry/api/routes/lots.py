@@ -38,7 +38,13 @@ def list_lots(
 def get_lot(
     session: Annotated[Session, Depends(db)],
     lot: Annotated[
-        str, Path(min_length=1, max_length=128, description="lot id (0x + 64 hex) or the goods' identity")
+        str,
+        Path(
+            min_length=1,
+            max_length=128,
+            pattern=r"[^\s\x1c-\x1f\x85]",  # what lot_id() enforces: not blank (str.strip whitespace)
+            description="lot id (0x + 64 hex) or the goods' identity",
+        ),
     ],
 ) -> LotDetailOut:
     return service.get_lot(session, lot_id(lot))

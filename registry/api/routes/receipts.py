@@ -23,7 +23,10 @@ def list_receipts(
     owner: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
     warehouse: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
     commodity: Annotated[str | None, Query(min_length=1, max_length=16)] = None,
-    lot: Annotated[str | None, Query(min_length=1, max_length=128, description="lot id or identity")] = None,
+    lot: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, pattern=r"[^\s\x1c-\x1f\x85]", description="lot id or identity"),
+    ] = None,
     status: Annotated[ReceiptStatus | None, Query()] = None,
     lender: Annotated[str | None, Query(pattern=ADDRESS_PATTERN, description="lienholder")] = None,
     after: Annotated[
