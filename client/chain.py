@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import requests
 from eth_abi.abi import decode as abi_decode
 from eth_abi.exceptions import EncodingError
 from eth_account import Account
@@ -25,6 +26,7 @@ from web3 import HTTPProvider, Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
 from web3.middleware import ExtraDataToPOAMiddleware
+from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import RPCEndpoint, TxParams, TxReceipt
 
 from client import errors
@@ -34,11 +36,22 @@ _ERROR_STRING = "0x08c379a0"
 _PANIC = "0x4e487b71"
 GAS_MARGIN = 1.25
 RECEIPT_TIMEOUT_S = 120.0
+# Transport failures (refused or dropped connection, 5xx, 429, timeout) are retried this long before
+# ChainUnavailable. Only idempotent requests are retried: reads, and re-sends of the same signed
+# bytes (the node dedupes them by hash), so a retry never makes a second transaction.
+RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0, 2.0)
 
 
 def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
     """A Web3 for `rpc_url` that understands PoA (Besu QBFT) blocks; raises ChainUnavailable."""
-    w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    # web3 retries idempotent methods (reads, and re-sends of signed bytes) on HTTP errors and
+    # timeouts; a dropped connection raises requests' ConnectionError, which is not the builtin one.
+    retry = ExceptionRetryConfiguration(
+        errors=(ConnectionError, requests.ConnectionError, requests.HTTPError, requests.Timeout),
+        retries=5,
+        backoff_factor=0.125,
+    )
+    w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry))
     # QBFT puts validator data in extraData (> 32 bytes); this middleware makes such blocks parse.
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     try:
@@ -57,13 +70,27 @@ def checksum(address: str, *, what: str = "address") -> str:
     return to_checksum_address(address)
 
 
+_CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
 def account_from_key(private_key: str) -> LocalAccount:
+    """The account of a hex private key; ConfigurationError saying what is wrong (never the key)."""
+    text = private_key.strip().removeprefix("0x").removeprefix("0X")
+    problem = None
+    if not text or any(c not in "0123456789abcdefABCDEF" for c in text):
+        problem = "it is not hexadecimal"
+    elif len(text) != 64:
+        problem = f"it must be 32 bytes (64 hex digits), not {len(text)} hex digits"
+    elif not 0 < int(text, 16) < _CURVE_ORDER:
+        problem = "it is zero or not below the curve order"
+    if problem is not None:
+        raise errors.ConfigurationError(f"the private key is not a valid secp256k1 key: {problem}")
     try:
-        return cast(LocalAccount, Account.from_key(private_key))
+        return cast(LocalAccount, Account.from_key("0x" + text))
     except Exception as exc:
         raise errors.ConfigurationError(
             f"the private key is not a valid secp256k1 key: {_cause(exc)}"
-        ) from exc
+        ) from None
 
 
 def decode_revert(data: Any, labels: Mapping[str, str] | None = None) -> errors.LedgerhouseError:
@@ -122,7 +149,10 @@ class NonceAllocator:
     def reserve(self) -> int:
         with self._lock:
             if self._next is None:
-                self._next = self._w3.eth.get_transaction_count(self._address, "pending")  # type: ignore[arg-type]
+                try:
+                    self._next = self._w3.eth.get_transaction_count(self._address, "pending")  # type: ignore[arg-type]
+                except OSError as exc:
+                    raise errors.ChainUnavailable(f"cannot read the next nonce: {_cause(exc)}") from exc
             nonce = self._next
             self._next += 1
             return nonce
@@ -187,6 +217,8 @@ class Signer:
             raise decode_revert(exc.data, self.labels) from None
         except Web3Exception as exc:
             raise errors.TransactionFailed(f"the node refused to estimate the call: {_cause(exc)}") from exc
+        except OSError as exc:  # web3 already retried: the node is away
+            raise errors.ChainUnavailable(f"lost the JSON-RPC node while estimating: {_cause(exc)}") from exc
 
     def submit(self, call: ContractFunction, *, gas: int | None = None) -> PendingTx:
         """Simulates, signs and sends `call`; returns without waiting for it to be mined."""
@@ -207,17 +239,30 @@ class Signer:
         return pending
 
     def resend(self, pending: PendingTx) -> None:
-        """(Re)submits the signed bytes; the node dedupes by hash, so this is idempotent."""
-        try:
-            self.w3.eth.send_raw_transaction(pending.raw)
-        except Web3Exception as exc:
-            message = str(exc).lower()
-            if "already known" in message or "already imported" in message or self._is_known(pending):
-                return  # the node has (or has mined) exactly this transaction: a retry, not a new one
-            self.nonces.resync()
-            raise errors.TransactionFailed(f"the node rejected the transaction: {_cause(exc)}") from exc
-        except OSError as exc:
-            raise errors.ChainUnavailable(f"lost the JSON-RPC node while submitting: {_cause(exc)}") from exc
+        """(Re)submits the signed bytes; the node dedupes by hash, so this is idempotent.
+
+        A lost answer ("did it go through?") is settled by asking for the transaction by its hash,
+        then by re-sending the same bytes, never by signing anew.
+        """
+        for delay in (*RETRY_DELAYS_S, None):
+            try:
+                self.w3.eth.send_raw_transaction(pending.raw)
+                return
+            except Web3Exception as exc:
+                message = str(exc).lower()
+                if "already known" in message or "already imported" in message or self._is_known(pending):
+                    return  # the node has (or has mined) exactly this transaction: a retry, not a new one
+                self.nonces.resync()
+                raise errors.TransactionFailed(f"the node rejected the transaction: {_cause(exc)}") from exc
+            except OSError as exc:
+                if self._is_known(pending):
+                    return
+                if delay is None:
+                    self.nonces.resync()  # the node never saw it: its nonce must not leave a gap
+                    raise errors.ChainUnavailable(
+                        f"lost the JSON-RPC node while submitting {pending.tx_hash}: {_cause(exc)}"
+                    ) from exc
+                time.sleep(delay)
 
     def _is_known(self, pending: PendingTx) -> bool:
         try:
@@ -229,6 +274,7 @@ class Signer:
     def wait(self, pending: PendingTx, *, timeout: float = RECEIPT_TIMEOUT_S) -> TxResult:
         """Waits for `pending` to be mined; raises the decoded revert if it failed on chain."""
         deadline = time.monotonic() + timeout
+        unreachable = 0
         while True:
             try:
                 receipt = self.w3.eth.wait_for_transaction_receipt(
@@ -241,6 +287,13 @@ class Signer:
                 raise errors.TransactionFailed(
                     f"transaction {pending.tx_hash} was not mined within {timeout:.0f} s"
                 ) from None
+            except OSError as exc:  # web3 already retried the poll: the node is away a while
+                if unreachable >= len(RETRY_DELAYS_S) or time.monotonic() > deadline:
+                    raise errors.ChainUnavailable(
+                        f"lost the JSON-RPC node while waiting for {pending.tx_hash}: {_cause(exc)}"
+                    ) from exc
+                time.sleep(RETRY_DELAYS_S[unreachable])
+                unreachable += 1
         if receipt["status"] != 1:
             raise self._explain_failure(pending, receipt)
         return TxResult(
@@ -286,7 +339,13 @@ class Signer:
         ]
         sends = [(RPCEndpoint("eth_sendRawTransaction"), ["0x" + p.raw.hex()]) for p in pendings]
         try:
-            self._batch(sends)
+            try:
+                self._batch(sends, retry=False)
+            except errors.ChainUnavailable:
+                # The batch may have reached the node and only its answer been lost: settle each
+                # transaction by hash and the same signed bytes (in nonce order), never new nonces.
+                for pending in pendings:
+                    self.resend(pending)
         except errors.LedgerhouseError:
             self.nonces.resync()
             raise
@@ -371,12 +430,23 @@ class Signer:
         raw, tx_hash = self._fast.sign(params)
         return PendingTx(tx_hash="0x" + tx_hash.hex(), raw=raw, params=cast(TxParams, params))
 
-    def _batch(self, requests: list[tuple[RPCEndpoint, Any]], *, allow_null: bool = False) -> list[Any]:
-        """One JSON-RPC batch; a failed entry raises its decoded revert (or the node's message)."""
-        try:
-            responses = self.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
-        except OSError as exc:
-            raise errors.ChainUnavailable(f"lost the JSON-RPC node during a batch: {_cause(exc)}") from exc
+    def _batch(
+        self, requests: list[tuple[RPCEndpoint, Any]], *, allow_null: bool = False, retry: bool = True
+    ) -> list[Any]:
+        """One JSON-RPC batch; a failed entry raises its decoded revert (or the node's message).
+
+        Transport failures are retried (`retry`: the batch is idempotent, i.e. reads) before
+        ChainUnavailable."""
+        for delay in (*(RETRY_DELAYS_S if retry else ()), None):
+            try:
+                responses = self.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
+                break
+            except OSError as exc:
+                if delay is None:
+                    raise errors.ChainUnavailable(
+                        f"lost the JSON-RPC node during a batch: {_cause(exc)}"
+                    ) from exc
+                time.sleep(delay)
         if not isinstance(responses, list):
             raise errors.TransactionFailed(f"the node refused the batch: {responses.get('error')}")
         results = []
