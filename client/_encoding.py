@@ -59,8 +59,11 @@ def parse_day(text: str, *, what: str) -> date:
         raise InvalidInput(f"{what} {text!r} is not a date in YYYY-MM-DD form") from None
 
 
-def to_base_units(amount: Decimal | int | str, decimals: int, *, what: str) -> int:
-    """`amount` in display units (e.g. 1500.250 t) as integer base units; never via floats."""
+def to_base_units(amount: Decimal | int | str, decimals: int, *, what: str, bits: int = 64) -> int:
+    """`amount` in display units (e.g. 1500.250 t) as integer base units; never via floats.
+
+    Quantities are uint64 on chain and money uint128 (`bits`): a larger amount is refused here,
+    naming the limit, instead of failing later inside the ABI encoder."""
     try:
         value = Decimal(str(amount))
     except InvalidOperation:
@@ -70,6 +73,9 @@ def to_base_units(amount: Decimal | int | str, decimals: int, *, what: str) -> i
     scaled = value.scaleb(decimals)
     if scaled != scaled.to_integral_value():
         raise InvalidInput(f"{what} {amount} has more than {decimals} decimal places")
+    if scaled >= 2**bits:
+        largest = Decimal(2**bits - 1).scaleb(-decimals)
+        raise InvalidInput(f"{what} {amount} is too large: at most {largest} ({bits}-bit base units)")
     return int(scaled)
 
 
@@ -82,7 +88,7 @@ MONEY_DECIMALS = 2  # CNY, USD, EUR: minor units are fen / cents
 
 def money(amount: Decimal | int | str, *, what: str) -> int:
     """A money amount in major units (e.g. "1500000.00") as integer minor units."""
-    return to_base_units(amount, MONEY_DECIMALS, what=what)
+    return to_base_units(amount, MONEY_DECIMALS, what=what, bits=128)
 
 
 def as_money(minor: int) -> Decimal:

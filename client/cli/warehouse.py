@@ -105,6 +105,11 @@ def _read_rows(path: Path) -> list[_Row]:
         )
     rows = []
     for number, raw in enumerate(reader, start=2):
+        if None in raw:  # csv.DictReader files surplus fields under None: a shifted or mis-quoted row
+            raise InvalidInput(
+                f"{path} line {number}: {len(reader.fieldnames or []) + len(raw[None])} fields, "
+                f"but the header names {len(reader.fieldnames or [])}"
+            )
         row = {k: (v or "").strip() for k, v in raw.items() if k}
         for column in _REQUIRED:
             if not row.get(column):
