@@ -12,7 +12,7 @@ FORGE  := node_modules/@foundry-rs/forge-$(FOUNDRY_PLATFORM)/bin/forge
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install run test lint typecheck forge-test pytest compile check-artifacts clean bench browser
+.PHONY: install run test lint typecheck forge-test pytest compile check-artifacts clean bench browser slither coverage test-deep
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -57,7 +57,7 @@ browser:
 pytest: install browser
 	$(BIN)/pytest
 
-test: check-artifacts lint typecheck forge-test pytest
+test: check-artifacts lint typecheck slither forge-test pytest
 
 # Benchmarks, each scaled down to finish in minutes (the scripts' defaults are the full-size runs);
 # figures print as tables and land as JSON in $(BENCH_OUT).
@@ -72,3 +72,51 @@ bench: install
 
 clean:
 	rm -rf out cache .mypy_cache .ruff_cache .pytest_cache
+
+# ------------------------------------------------------------ security bar
+
+# Slither lives in its own virtualenv: it pins web3 v7, the project needs v8.
+SLITHER_VENV  := .venv-slither
+SLITHER_STAMP := $(SLITHER_VENV)/.installed
+SLITHER_DIR   := cache/slither
+FORGE_DIR     := $(dir $(FORGE))
+
+$(SLITHER_STAMP): constraints-slither.txt
+	test -x $(SLITHER_VENV)/bin/python || $(PYTHON) -m venv $(SLITHER_VENV)
+	echo '*' > $(SLITHER_VENV)/.gitignore
+	$(SLITHER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SLITHER_VENV)/bin/python -m pip install --quiet -c constraints-slither.txt slither-analyzer
+	touch $@
+
+# Static analysis of contracts/ compiled by forge through the same solc wrapper, into a build of its
+# own (crytic-compile's own compile step would `forge clean` the shared out/ and cache/). The gate
+# fails on any High or Medium finding and on any other finding not triaged in
+# security/slither-triage.md.
+SLITHER_BUILD := $(SLITHER_DIR)/out/.built
+
+$(SLITHER_BUILD): $(shell find contracts -name '*.sol') foundry.toml $(NODE_STAMP)
+	rm -rf $(SLITHER_DIR)/out $(SLITHER_DIR)/cache
+	$(FORGE) build --build-info --out $(SLITHER_DIR)/out --cache-path $(SLITHER_DIR)/cache contracts
+	touch $@
+
+slither: $(SLITHER_STAMP) $(PY_STAMP) $(SLITHER_BUILD)
+	rm -f $(SLITHER_DIR)/report.json
+	PATH="$(abspath $(FORGE_DIR)):$$PATH" $(SLITHER_VENV)/bin/slither . --config-file slither.config.json \
+	    --foundry-ignore-compile --foundry-out-directory $(SLITHER_DIR)/out --json $(SLITHER_DIR)/report.json \
+	    --fail-none > $(SLITHER_DIR)/slither.log 2>&1 || { tail -n 40 $(SLITHER_DIR)/slither.log; exit 1; }
+	$(PY) scripts/slither_gate.py $(SLITHER_DIR)/report.json security/slither-triage.md slither.config.json
+
+# Contract coverage (forge, contracts/ only) and Python line coverage of registry and client.
+# Slow: its own target, not part of `make test`. Reports land in cache/coverage/.
+COVERAGE_DIR := cache/coverage
+
+coverage: install
+	mkdir -p $(COVERAGE_DIR)
+	$(FORGE) coverage --ir-minimum --out $(COVERAGE_DIR)/out --cache-path $(COVERAGE_DIR)/cache \
+	    --no-match-coverage '(node_modules|tests)/' \
+	    --report summary --report lcov --report-file $(COVERAGE_DIR)/lcov.info
+	$(BIN)/pytest --cov=registry --cov=client --cov-report=term --cov-report=xml:$(COVERAGE_DIR)/python.xml
+
+# Nightly: the invariant suites at the deep profile (foundry.toml [profile.deep.invariant]).
+test-deep: install
+	FOUNDRY_PROFILE=deep $(FORGE) test --match-test '^invariant_'
