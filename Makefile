@@ -12,7 +12,7 @@ FORGE  := node_modules/@foundry-rs/forge-$(FOUNDRY_PLATFORM)/bin/forge
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install run test lint typecheck forge-test pytest compile check-artifacts clean bench browser slither coverage test-deep
+.PHONY: install run test lint typecheck forge-test pytest compile check-artifacts clean bench bench-quick browser slither coverage test-deep
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -61,14 +61,13 @@ test: check-artifacts lint typecheck slither forge-test pytest
 
 # Benchmarks, each scaled down to finish in minutes (the scripts' defaults are the full-size runs);
 # figures print as tables and land as JSON in $(BENCH_OUT).
-BENCH_OUT := out/bench
-
+# Every benchmark, each bounded in time, into one report: bench/report.json and bench/report.md
+# (figures beside targets and same-run baselines). `make bench-quick` is a scaled-down smoke run.
 bench: install
-	mkdir -p $(BENCH_OUT)
-	$(PY) scripts/bench_gas.py --json $(BENCH_OUT)/gas.json
-	$(PY) scripts/bench_throughput.py --receipts 3000 --json $(BENCH_OUT)/throughput.json
-	$(PY) scripts/bench_indexer.py --receipts 2000 --seconds 10 --json $(BENCH_OUT)/indexer.json
-	$(PY) scripts/bench_api.py --receipts 10000 --seconds 15 --json $(BENCH_OUT)/api.json
+	$(PY) scripts/bench_report.py
+
+bench-quick: install
+	$(PY) scripts/bench_report.py --quick
 
 clean:
 	rm -rf out cache .mypy_cache .ruff_cache .pytest_cache

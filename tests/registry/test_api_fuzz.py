@@ -29,6 +29,9 @@ from registry.settings import Settings
 from tests.registry.conftest import RunningRegistry
 
 MAX_EXAMPLES = 200
+# The API's handling of input does not depend on the database; PostgreSQL gets the same requests in
+# test_api.py. Fuzzing once keeps CI inside its time budget.
+pytestmark = pytest.mark.parametrize("registry_service", ["sqlite"], indirect=True)
 PROBLEM = "application/problem+json"
 FUZZ_SETTINGS = settings(
     max_examples=MAX_EXAMPLES,

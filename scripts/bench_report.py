@@ -1,0 +1,274 @@
+"""`make bench`: runs every benchmark, each bounded in time, and writes one report —
+bench/report.json and bench/report.md — with each figure beside its target and its baseline.
+
+Absolute figures (gas, events/s, milliseconds) depend on the machine; ratios against a baseline
+measured in the same run (an OpenZeppelin ERC-721, a naive indexer, sequential sends) are what
+travel between machines, so the report keeps the two apart.
+
+    .venv/bin/python scripts/bench_report.py [--quick] [--only gas,indexer,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench"
+
+
+@dataclass
+class Figure:
+    benchmark: str
+    name: str
+    value: float
+    unit: str
+    target: str | None = None  # e.g. "≤ 100,000"
+    met: bool | None = None
+    baseline: str | None = None  # what the ratio compares against, measured in the same run
+    ratio: float | None = None  # value / baseline value, when a baseline ran in the same run
+
+
+@dataclass(frozen=True)
+class Bench:
+    name: str
+    script: str
+    args: tuple[str, ...]
+    quick_args: tuple[str, ...]
+    timeout_s: int
+    figures: Callable[[Any], list[Figure]]
+
+
+def _gas(data: Any) -> list[Figure]:
+    out = []
+    for row in data:
+        target = row.get("target")
+        baseline = row.get("baseline")
+        out.append(
+            Figure(
+                "gas",
+                row["operation"],
+                row["gas"],
+                "gas",
+                f"≤ {target:,}" if target else None,
+                None if target is None else row["gas"] <= target,
+                "bare OZ ERC-721" if baseline else None,
+                round(row["gas"] / baseline, 2) if baseline else None,
+            )
+        )
+    return out
+
+
+def _throughput(data: Any) -> list[Figure]:
+    out = []
+    for row in data["rows"]:
+        pipelined = "sequential" not in row["method"].lower()
+        out.append(
+            Figure(
+                "throughput",
+                row["method"],
+                row["per_second"],
+                "receipts/s",
+                "≥ 800" if pipelined else None,
+                row["per_second"] >= 800 if pipelined else None,
+                "sequential sends",
+                row["vs_sequential"],
+            )
+        )
+    out.append(
+        Figure("throughput", "stuck nonces", data["stuck_nonces"], "nonces", "= 0", data["stuck_nonces"] == 0)
+    )
+    return out
+
+
+def _indexer(data: Any) -> list[Figure]:
+    target = data["target_events_per_s"]
+    naive = {n["database"]: n["events_per_s"] for n in data["naive_baseline"]}
+    out = []
+    for b in data["backfill"]:
+        base = naive.get(b["database"])
+        out.append(
+            Figure(
+                "indexer",
+                f"backfill into {b['database']}",
+                round(b["events_per_s"]),
+                "events/s",
+                f"≥ {target:,}",
+                b["events_per_s"] >= target,
+                "naive indexer (web3 decoding, one commit per event)" if base else None,
+                round(b["events_per_s"] / base, 1) if base else None,
+            )
+        )
+    for live in data["live"]:
+        lag = live.get("lag_blocks", {})
+        visible = live.get("block_to_visible_ms", {})
+        if lag:
+            out.append(Figure("indexer", f"live lag p99 ({live['database']})", lag.get("p99", 0), "blocks"))
+        if visible:
+            out.append(
+                Figure(
+                    "indexer", f"block to row visible p99 ({live['database']})", visible.get("p99", 0), "ms"
+                )
+            )
+    for published in data["published_baselines"]:
+        out.append(
+            Figure(
+                "indexer",
+                f"published: {published['indexer']} (not measured here)",
+                published["events_per_s"],
+                "events/s",
+            )
+        )
+    return out
+
+
+def _api(data: Any) -> list[Figure]:
+    target = data["target_p99_ms"]
+    overall = data["overall"]
+    out = [
+        Figure(
+            "api", "overall p99 at 200 req/s", overall["p99"], "ms", f"≤ {target:g}", overall["p99"] <= target
+        ),
+        Figure("api", "overall p50", overall["p50"], "ms"),
+        Figure(
+            "api",
+            "errors (non-2xx, except intended 404s)",
+            overall["errors"],
+            "requests",
+            "= 0",
+            overall["errors"] == 0,
+        ),
+        Figure(
+            "api",
+            "receipts indexed",
+            data["indexed"].get("receipts", 0) if isinstance(data["indexed"], dict) else data["indexed"],
+            "receipts",
+            "≥ 100,000",
+        ),
+    ]
+    for route, r in data["routes"].items():
+        out.append(Figure("api", f"{route} p99", r["p99"], "ms", f"≤ {target:g}", r["p99"] <= target))
+    return out
+
+
+def _audit(data: Any) -> list[Figure]:
+    return [
+        Figure(
+            "audit",
+            f"{row['report']} ({row['through']}), worst",
+            row["worst_s"],
+            "s",
+            f"≤ {row['target_s']:g}",
+            row["worst_s"] <= row["target_s"],
+        )
+        for row in data["rows"]
+    ] + [Figure("audit", "process start-up (ledgerhouse --help)", data["process_startup_s"], "s")]
+
+
+BENCHES = (
+    Bench("gas", "bench_gas.py", (), (), 900, _gas),
+    Bench(
+        "throughput", "bench_throughput.py", (), ("--receipts", "1500", "--csv-rows", "100"), 600, _throughput
+    ),
+    Bench(
+        "indexer",
+        "bench_indexer.py",
+        (),
+        ("--receipts", "1000", "--seconds", "5", "--no-postgres"),
+        900,
+        _indexer,
+    ),
+    Bench("api", "bench_api.py", (), ("--receipts", "2000", "--seconds", "5"), 1200, _api),
+    Bench("audit", "bench_audit.py", (), ("--lots", "200"), 600, _audit),
+)
+
+
+def run_bench(bench: Bench, quick: bool) -> tuple[list[Figure], str | None]:
+    raw = OUT / "raw" / f"{bench.name}.json"
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.unlink(missing_ok=True)
+    command = [
+        sys.executable,
+        str(ROOT / "scripts" / bench.script),
+        *(bench.quick_args if quick else bench.args),
+    ]
+    command += ["--json", str(raw)]
+    print(f"== {bench.name}: {' '.join(command[1:])}", flush=True)
+    started = time.monotonic()
+    try:
+        done = subprocess.run(command, timeout=bench.timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        return [], f"timed out after {bench.timeout_s} s"
+    if not raw.is_file():
+        return [], f"exit code {done.returncode}, no figures written"
+    figures = bench.figures(json.loads(raw.read_text()))
+    note = None if done.returncode == 0 else f"exit code {done.returncode} (a target missed)"
+    print(f"   {len(figures)} figures in {time.monotonic() - started:.0f} s", flush=True)
+    return figures, note
+
+
+def markdown(figures: list[Figure], notes: dict[str, str]) -> str:
+    lines = [
+        "# Ledgerhouse benchmark report",
+        "",
+        "Absolute figures depend on the machine; the **ratio** column compares with a baseline measured",
+        "in the same run and is the figure that travels between machines.",
+        "",
+    ]
+    for bench in BENCHES:
+        rows = [f for f in figures if f.benchmark == bench.name]
+        lines += [f"## {bench.name}", ""]
+        if bench.name in notes:
+            lines += [f"_{notes[bench.name]}_", ""]
+        if not rows:
+            continue
+        lines += [
+            "| figure | value | unit | target | met | baseline (same run) | ratio |",
+            "|---|---:|---|---|---|---|---:|",
+        ]
+        for f in rows:
+            met = "" if f.met is None else ("yes" if f.met else "**no**")
+            value = f"{f.value:,.0f}" if abs(f.value) >= 100 else f"{f.value:,.2f}"
+            ratio = "" if f.ratio is None else f"{f.ratio:g}x"
+            lines.append(
+                f"| {f.name} | {value} | {f.unit} | {f.target or ''} | {met} | {f.baseline or ''} | {ratio} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="scaled-down runs (minutes), for a smoke check")
+    parser.add_argument("--only", help="comma-separated subset: " + ",".join(b.name for b in BENCHES))
+    args = parser.parse_args()
+    chosen = [b for b in BENCHES if not args.only or b.name in args.only.split(",")]
+    figures: list[Figure] = []
+    notes: dict[str, str] = {}
+    for bench in chosen:
+        found, note = run_bench(bench, args.quick)
+        figures += found
+        if note:
+            notes[bench.name] = note
+    OUT.mkdir(exist_ok=True)
+    report = {"quick": args.quick, "figures": [asdict(f) for f in figures], "notes": notes}
+    (OUT / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    (OUT / "report.md").write_text(markdown(figures, notes))
+    print(f"wrote {OUT / 'report.json'} and {OUT / 'report.md'}")
+    missed = [f for f in figures if f.met is False]
+    for f in missed:
+        print(f"target missed: {f.benchmark} / {f.name}: {f.value:g} {f.unit} (target {f.target})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
