@@ -119,4 +119,4 @@ coverage: install
 
 # Nightly: the invariant suites at the deep profile (foundry.toml [profile.deep.invariant]).
 test-deep: install
-	FOUNDRY_PROFILE=deep $(FORGE) test --match-test '^invariant_'
+	FOUNDRY_PROFILE=deep $(FORGE) test
