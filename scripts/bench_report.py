@@ -175,18 +175,25 @@ def _audit(data: Any) -> list[Figure]:
 BENCHES = (
     Bench("gas", "bench_gas.py", (), (), 900, _gas),
     Bench(
-        "throughput", "bench_throughput.py", (), ("--receipts", "1500", "--csv-rows", "100"), 600, _throughput
+        "throughput",
+        "bench_throughput.py",
+        ("--receipts", "6000"),
+        ("--receipts", "1500", "--csv-rows", "100"),
+        600,
+        _throughput,
     ),
     Bench(
         "indexer",
         "bench_indexer.py",
         (),
         ("--receipts", "1000", "--seconds", "5", "--no-postgres"),
-        900,
+        1200,
         _indexer,
     ),
-    Bench("api", "bench_api.py", (), ("--receipts", "2000", "--seconds", "5"), 1200, _api),
-    Bench("audit", "bench_audit.py", (), ("--lots", "200"), 600, _audit),
+    Bench(
+        "api", "bench_api.py", ("--receipts", "100000"), ("--receipts", "2000", "--seconds", "5"), 1800, _api
+    ),
+    Bench("audit", "bench_audit.py", (), ("--lots", "200", "--split", "100"), 600, _audit),
 )
 
 
