@@ -43,7 +43,7 @@ typecheck: install
 	$(BIN)/mypy
 
 forge-test: install
-	$(FORGE) test
+	FOUNDRY_PROFILE=test $(FORGE) test
 
 # Headless Chromium for the explorer's browser tests (tests/registry/test_explorer.py), from Debian.
 browser:
@@ -54,8 +54,12 @@ browser:
 	  || echo "browser: could not install Debian's chromium; the explorer's browser tests will skip"; \
 	}
 
+# Two workers (CI's two cores), each with its own anvil, registry and databases; a module's tests
+# stay on one worker, so module-scoped fixtures (a seeded registry, a devnet) are built once.
+PYTEST_WORKERS ?= 2
+
 pytest: install browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope
 
 test: check-artifacts lint typecheck slither forge-test pytest
 
@@ -112,7 +116,7 @@ COVERAGE_DIR := cache/coverage
 
 coverage: install
 	mkdir -p $(COVERAGE_DIR)
-	FOUNDRY_INVARIANT_RUNS=32 $(FORGE) coverage --ir-minimum --out $(COVERAGE_DIR)/out --cache-path $(COVERAGE_DIR)/cache \
+	FOUNDRY_PROFILE=test FOUNDRY_INVARIANT_RUNS=32 $(FORGE) coverage --out $(COVERAGE_DIR)/out --cache-path $(COVERAGE_DIR)/cache \
 	    --no-match-coverage '(node_modules|tests)/' \
 	    --report summary --report lcov --report-file $(COVERAGE_DIR)/lcov.info
 	$(BIN)/pytest --cov=registry --cov=client --cov-report=term --cov-report=xml:$(COVERAGE_DIR)/python.xml

@@ -256,12 +256,32 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, Multicallable {
         bytes32 details,
         bytes32 root
     ) private returns (uint256 receiptId) {
+        uint256 lotIndex;
+        (lotIndex, receiptId) = _checkIssuable(to, lotId, commodity, quantity);
+        uint256 expiryDay = _expiryDay(expiresAt);
+
+        // forge-lint: disable-next-line(unsafe-typecast) -- quantity <= MAX_QUANTITY (48 bits), checked
+        (_lotCover[lotIndex].receipted, _lotCover[lotIndex].liveReceipts) = (uint48(quantity), 1);
+        // forge-lint: disable-next-line(unsafe-typecast) -- ids count up by one from a uint64
+        _config.nextReceiptId = uint64(receiptId + 1);
+        uint8 flags = root == bytes32(0) ? 0 : ReceiptData.SERIALIZED;
+        _mintAndSetExtraDataUnchecked(to, receiptId, ReceiptData.pack(quantity, expiryDay, lotIndex, flags));
+        emit ReceiptMinted(receiptId, lotId, msg.sender, to, quantity, expiresAt, details, root);
+    }
+
+    /// @dev Every check a mint makes, apart from the expiry's; kept out of `_issue` so that the
+    /// contracts also compile without the IR pipeline (forge's test and coverage builds).
+    function _checkIssuable(address to, bytes32 lotId, bytes16 commodity, uint64 quantity)
+        private
+        view
+        returns (uint256 lotIndex, uint256 receiptId)
+    {
         Config memory config = _config;
         if (config.paused) revert ReceiptsPaused();
         _registry.requireActive(msg.sender, IParticipantRegistry.Role.Warehouse);
         _registry.requireActiveMember(to);
 
-        uint256 lotIndex = _lotIndexOf[lotId];
+        lotIndex = _lotIndexOf[lotId];
         if (lotIndex == 0) revert LotNotAttested(lotId);
         LotStanding memory standing = _lotStanding[lotIndex];
         if (standing.warehouse != msg.sender) revert LotAtOtherWarehouse(lotId, standing.warehouse);
@@ -276,16 +296,7 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, Multicallable {
             revert QuantityOutOfRange(quantity, ReceiptData.MAX_QUANTITY);
         }
         if (quantity > cover.attested) revert InsufficientStockCover(lotId, cover.attested, 0, quantity);
-        uint256 expiryDay = _expiryDay(expiresAt);
-
-        // forge-lint: disable-next-line(unsafe-typecast) -- quantity <= MAX_QUANTITY (48 bits), checked above
-        (_lotCover[lotIndex].receipted, _lotCover[lotIndex].liveReceipts) = (uint48(quantity), 1);
         receiptId = config.nextReceiptId;
-        // forge-lint: disable-next-line(unsafe-typecast) -- ids count up by one from a uint64
-        _config.nextReceiptId = uint64(receiptId + 1);
-        uint8 flags = root == bytes32(0) ? 0 : ReceiptData.SERIALIZED;
-        _mintAndSetExtraDataUnchecked(to, receiptId, ReceiptData.pack(quantity, expiryDay, lotIndex, flags));
-        emit ReceiptMinted(receiptId, lotId, msg.sender, to, quantity, expiresAt, details, root);
     }
 
     /// @inheritdoc IWarehouseReceipts
