@@ -7,6 +7,7 @@ run at thousands of events per second: one dict lookup per log and one eth_abi c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
@@ -91,9 +92,15 @@ class EventDecoder:
         )
 
 
+@lru_cache(maxsize=65_536)
+def _checksum(raw: bytes | str) -> str:
+    # A consortium has few members and each appears in thousands of events: one keccak per address.
+    return to_checksum_address(raw)
+
+
 def _from_topic(type_: str, raw: bytes) -> Any:
     if type_ == "address":
-        return to_checksum_address(raw[12:])
+        return _checksum(raw[12:])
     if type_.startswith(("uint", "int")):
         return int.from_bytes(raw, "big", signed=type_.startswith("int"))
     if type_ == "bool":
@@ -107,7 +114,7 @@ def _normalise(type_: str, value: Any) -> Any:
         inner = type_[: type_.rindex("[")]
         return [_normalise(inner, v) for v in value]
     if type_ == "address":
-        return to_checksum_address(value)
+        return _checksum(value)
     if type_.startswith("bytes"):
         return "0x" + bytes(value).hex()
     return value

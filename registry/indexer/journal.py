@@ -31,20 +31,25 @@ def _record(session: Session, _flush: UOWTransaction, _instances: object) -> Non
     block = session.info.get(JOURNAL_BLOCK)
     if block is None:
         return
-    entries: list[Journal] = []
+    # Plain rows in one multi-row INSERT: journal entries are never read back through the ORM.
+    entries: list[dict[str, Any]] = []
     for obj in session.new:
         if isinstance(obj, Base) and not isinstance(obj, (Journal, *APPEND_ONLY)):
             entries.append(
-                Journal(block_number=block, table_name=obj.__tablename__, key=_key(obj), before=None)
+                {"block_number": block, "table_name": obj.__tablename__, "key": _key(obj), "before": None}
             )
     for obj in session.dirty:
         if isinstance(obj, Base) and session.is_modified(obj) and not isinstance(obj, Journal):
             entries.append(
-                Journal(
-                    block_number=block, table_name=obj.__tablename__, key=_key(obj), before=_before_image(obj)
-                )
+                {
+                    "block_number": block,
+                    "table_name": obj.__tablename__,
+                    "key": _key(obj),
+                    "before": _before_image(obj),
+                }
             )
-    session.add_all(entries)
+    if entries:
+        session.connection().execute(insert(Journal), entries)
 
 
 def enable_journal(session: Session) -> None:

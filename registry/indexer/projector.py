@@ -7,9 +7,10 @@ that they still agree with the chain.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from client._encoding import decode_code
@@ -25,6 +26,11 @@ from registry.db.models import (
     VoucherRoot,
 )
 from registry.indexer.decode import DecodedEvent
+
+_Row = TypeVar("_Row", Participant, Lot, Receipt, Voucher, VoucherRoot, CreditLine)
+
+# Keys per IN (...) query when a chunk's rows are loaded: under SQLite's default variable limit.
+_LOAD_BATCH = 500
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -43,36 +49,100 @@ def _code(hex_text: str) -> str:
 
 
 class Projector:
-    """Applies decoded events, in chain order, inside the caller's transaction."""
+    """Applies decoded events, in chain order, inside the caller's transaction.
+
+    One projector serves one transaction. It keeps every row it has read or added in a map of its
+    own and never lets a lookup flush: with the session's autoflush, each lookup of a receipt minted
+    earlier in the chunk flushed the whole session, which held a backfill to a few hundred events a
+    second. Event rows are appended with one multi-row INSERT per flush instead of one ORM object
+    each. Call `flush()` where the session would have been flushed.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._rows: dict[tuple[type[Any], Any], Any] = {}
+        self._event_rows: list[dict[str, Any]] = []
         self._handlers: dict[str, Callable[[DecodedEvent, int], None]] = {
             name[len("on_") :]: getattr(self, name) for name in dir(self) if name.startswith("on_")
         }
 
     def apply(self, event: DecodedEvent, block_time: int) -> None:
-        self.session.add(_event_row(event, block_time))
+        self._event_rows.append(_event_row(event, block_time))
         handler = self._handlers.get(event.name)
         if handler is not None:
             handler(event, block_time)
 
+    def flush(self) -> None:
+        """Writes what has been applied so far (event rows first, then the changed rows)."""
+        if self._event_rows:
+            self.session.execute(insert(ChainEventRow), self._event_rows)
+            self._event_rows = []
+        self.session.flush()
+
+    def preload(self, events: Iterable[DecodedEvent]) -> None:
+        """Reads, in a few queries, every receipt, lot, voucher and member the events name, so that
+        applying them costs no further reads."""
+        wanted: dict[type[Any], set[Any]] = {Receipt: set(), Lot: set(), Voucher: set(), Participant: set()}
+        for event in events:
+            a = event.args
+            for key in ("receiptId", "keptId", "mergedId"):
+                if key in a:
+                    wanted[Receipt].add(a[key])
+            if event.name == "Transfer" and event.contract == "WarehouseReceipts":
+                wanted[Receipt].add(a["id"])
+            for key in ("voucherId", "closedId"):
+                if key in a:
+                    wanted[Voucher].add(a[key])
+            if "lotId" in a:
+                wanted[Lot].add(a["lotId"])
+            if "account" in a:
+                wanted[Participant].add(a["account"])
+        for model, keys in wanted.items():
+            self._load(model, keys)
+
+    def _load(self, model: type[Any], keys: set[Any]) -> None:
+        keys = {k for k in keys if (model, k) not in self._rows}
+        column = model.__mapper__.primary_key[0]
+        ordered = sorted(keys)
+        with self.session.no_autoflush:
+            for i in range(0, len(ordered), _LOAD_BATCH):
+                batch = ordered[i : i + _LOAD_BATCH]
+                for row in self.session.scalars(select(model).where(column.in_(batch))):
+                    self._rows[(model, getattr(row, column.key))] = row
+        for key in keys:
+            self._rows.setdefault((model, key), None)
+
+    def _find(self, model: type[_Row], key: Any) -> _Row | None:
+        try:
+            return self._rows[(model, key)]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        with self.session.no_autoflush:
+            row = self.session.get(model, key)
+        self._rows[(model, key)] = row
+        return row
+
+    def _add(self, row: _Row, key: Any) -> _Row:
+        self.session.add(row)
+        self._rows[(type(row), key)] = row
+        return row
+
     # ------------------------------------------------------------ lookups
 
     def _receipt(self, receipt_id: int) -> Receipt:
-        receipt = self.session.get(Receipt, receipt_id)
+        receipt = self._find(Receipt, receipt_id)
         if receipt is None:
             raise IndexingError(f"event for receipt {receipt_id}, which the registry has never seen")
         return receipt
 
     def _lot(self, lot_id: str) -> Lot:
-        lot = self.session.get(Lot, lot_id)
+        lot = self._find(Lot, lot_id)
         if lot is None:
             raise IndexingError(f"event for lot {lot_id}, which the registry has never seen")
         return lot
 
     def _voucher(self, voucher_id: int) -> Voucher:
-        voucher = self.session.get(Voucher, voucher_id)
+        voucher = self._find(Voucher, voucher_id)
         if voucher is None:
             raise IndexingError(f"event for voucher {voucher_id}, which the registry has never seen")
         return voucher
@@ -81,10 +151,9 @@ class Projector:
 
     def on_MemberAdmitted(self, e: DecodedEvent, t: int) -> None:
         a = e.args
-        member = self.session.get(Participant, a["account"])
+        member = self._find(Participant, a["account"])
         if member is None:
-            member = Participant(address=a["account"])
-            self.session.add(member)
+            member = self._add(Participant(address=a["account"]), a["account"])
         member.role = Role(a["role"]).label
         member.entity_id = a["entityId"]
         member.name = a["name"]
@@ -95,7 +164,7 @@ class Projector:
         member.status_changed_at = t
 
     def _set_status(self, account: str, status: MemberStatus, t: int, reason: str | None) -> None:
-        member = self.session.get(Participant, account)
+        member = self._find(Participant, account)
         if member is None:
             raise IndexingError(f"status change for {account}, who was never admitted")
         member.status = status.label
@@ -112,7 +181,7 @@ class Projector:
         self._set_status(e.args["account"], MemberStatus.REVOKED, t, e.args["reason"])
 
     def on_KycRenewed(self, e: DecodedEvent, t: int) -> None:
-        member = self.session.get(Participant, e.args["account"])
+        member = self._find(Participant, e.args["account"])
         if member is None:
             raise IndexingError(f"KYC renewal for {e.args['account']}, who was never admitted")
         member.valid_until = e.args["validUntil"]
@@ -121,10 +190,10 @@ class Projector:
 
     def on_StocktakeRecorded(self, e: DecodedEvent, t: int) -> None:
         a = e.args
-        lot = self.session.get(Lot, a["lotId"])
+        lot = self._find(Lot, a["lotId"])
         if lot is None:
-            lot = Lot(lot_id=a["lotId"], receipted=0, live_receipts=0, frozen=False, last_shortfall=0)
-            self.session.add(lot)
+            blank = Lot(lot_id=a["lotId"], receipted=0, live_receipts=0, frozen=False, last_shortfall=0)
+            lot = self._add(blank, a["lotId"])
         lot.warehouse = a["warehouse"]
         lot.commodity = _code(a["commodity"])
         lot.unit = _code(a["unit"])
@@ -165,7 +234,7 @@ class Projector:
         if sender == ZERO_ADDRESS:
             # Minted or split off: ReceiptMinted or ReceiptSplit, later in the same transaction, fills in
             # the rest.
-            self.session.add(_blank_receipt(receipt_id, to, t, e.block_number))
+            self._add(_blank_receipt(receipt_id, to, t, e.block_number), receipt_id)
             return
         receipt = self._receipt(receipt_id)
         if to != ZERO_ADDRESS:
@@ -270,17 +339,17 @@ class Projector:
 
     def on_CreditLineSet(self, e: DecodedEvent, t: int) -> None:
         a = e.args
-        line = self.session.get(CreditLine, (a["lender"], a["core"]))
+        key = (a["lender"], a["core"])
+        line = self._find(CreditLine, key)
         if line is None:
-            line = CreditLine(lender=a["lender"], core=a["core"], outstanding=0)
-            self.session.add(line)
+            line = self._add(CreditLine(lender=a["lender"], core=a["core"], outstanding=0), key)
         line.limit = a["limit"]
         line.currency = _code(a["currency"])
         line.expiry = a["expiry"]
         line.closed = False
 
     def on_CreditLineClosed(self, e: DecodedEvent, t: int) -> None:
-        line = self.session.get(CreditLine, (e.args["lender"], e.args["core"]))
+        line = self._find(CreditLine, (e.args["lender"], e.args["core"]))
         if line is None:
             raise IndexingError(f"closing a credit line the registry has never seen: {e.args}")
         line.closed = True
@@ -288,7 +357,7 @@ class Projector:
     def on_VoucherIssued(self, e: DecodedEvent, t: int) -> None:
         a = e.args
         root_id = a["rootId"]
-        self.session.add(
+        self._add(
             VoucherRoot(
                 root_id=root_id,
                 obligor=a["obligor"],
@@ -302,15 +371,16 @@ class Projector:
                 max_depth=a["maxDepth"],
                 funded=0,
                 issued_at=t,
-            )
+            ),
+            root_id,
         )
-        self.session.add(_new_voucher(root_id, root_id, None, 0, a["holder"], a["faceValue"], t))
-        line = self.session.get(CreditLine, (a["lender"], a["obligor"]))
+        self._add(_new_voucher(root_id, root_id, None, 0, a["holder"], a["faceValue"], t), root_id)
+        line = self._find(CreditLine, (a["lender"], a["obligor"]))
         if line is not None:
             line.outstanding += a["faceValue"]
 
     def on_PayerDesignated(self, e: DecodedEvent, t: int) -> None:
-        root = self.session.get(VoucherRoot, e.args["rootId"])
+        root = self._find(VoucherRoot, e.args["rootId"])
         if root is None:
             raise IndexingError(f"payer for root {e.args['rootId']}, which the registry has never seen")
         root.payer = e.args["payer"] if e.args["payer"] != ZERO_ADDRESS else root.obligor
@@ -319,10 +389,11 @@ class Projector:
         a = e.args
         parent = self._voucher(a["voucherId"])
         parent.value -= a["amount"]
-        self.session.add(
+        self._add(
             _new_voucher(
                 a["childId"], a["rootId"], parent.voucher_id, parent.tier + 1, a["to"], a["amount"], t
-            )
+            ),
+            a["childId"],
         )
 
     def on_VoucherTransferred(self, e: DecodedEvent, t: int) -> None:
@@ -399,10 +470,10 @@ class Projector:
         return voucher
 
     def _draw_down(self, root_id: int, amount: int) -> None:
-        root = self.session.get(VoucherRoot, root_id)
+        root = self._find(VoucherRoot, root_id)
         if root is None:
             raise IndexingError(f"payment on root {root_id}, which the registry has never seen")
-        line = self.session.get(CreditLine, (root.lender, root.obligor))
+        line = self._find(CreditLine, (root.lender, root.obligor))
         if line is not None:
             line.outstanding -= amount
 
@@ -414,7 +485,7 @@ class Projector:
         self._paid(e)  # the line was drawn down once, when the root was funded
 
     def on_RootFunded(self, e: DecodedEvent, t: int) -> None:
-        root = self.session.get(VoucherRoot, e.args["rootId"])
+        root = self._find(VoucherRoot, e.args["rootId"])
         if root is None:
             raise IndexingError(f"funding of root {e.args['rootId']}, which the registry has never seen")
         root.funded += e.args["amount"]
@@ -498,7 +569,7 @@ _VOUCHER_KEYS = ("voucherId",)
 _ACCOUNT_KEYS = ("account", "owner", "holder", "warehouse", "lender", "obligor", "to")
 
 
-def _event_row(event: DecodedEvent, block_time: int) -> ChainEventRow:
+def _event_row(event: DecodedEvent, block_time: int) -> dict[str, Any]:
     a = event.args
     receipt_id = next((a[k] for k in _RECEIPT_KEYS if k in a), None)
     if event.name == "Transfer" and event.contract == "WarehouseReceipts":
@@ -508,20 +579,20 @@ def _event_row(event: DecodedEvent, block_time: int) -> ChainEventRow:
     if event.name == "VoucherIssued":
         voucher_id = root_id
     account = next((a[k] for k in _ACCOUNT_KEYS if k in a and isinstance(a[k], str)), None)
-    return ChainEventRow(
-        block_number=event.block_number,
-        log_index=event.log_index,
-        block_time=block_time,
-        tx_hash=event.tx_hash,
-        contract=event.contract,
-        name=event.name,
-        receipt_id=receipt_id,
-        lot_id=a.get("lotId"),
-        root_id=root_id,
-        voucher_id=voucher_id,
-        account=account,
-        args={k: _json_safe(v) for k, v in a.items()},
-    )
+    return {
+        "block_number": event.block_number,
+        "log_index": event.log_index,
+        "block_time": block_time,
+        "tx_hash": event.tx_hash,
+        "contract": event.contract,
+        "name": event.name,
+        "receipt_id": receipt_id,
+        "lot_id": a.get("lotId"),
+        "root_id": root_id,
+        "voucher_id": voucher_id,
+        "account": account,
+        "args": {k: _json_safe(v) for k, v in a.items()},
+    }
 
 
 def _json_safe(value: Any) -> Any:

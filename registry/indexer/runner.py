@@ -200,19 +200,19 @@ class Indexer:
         with self.sessions.begin() as session:
             enable_journal(session)
             projector = Projector(session)
+            projector.preload(events)
             current_block = -1
             for event in events:
                 if event.block_number != current_block:
                     if current_block > window_floor:
-                        session.flush()
+                        projector.flush()
                     current_block = event.block_number
                     journaled = current_block > window_floor
                     session.info[JOURNAL_BLOCK] = current_block if journaled else None
                     if not journaled:
                         unjournaled = current_block
                 projector.apply(event, headers[event.block_number].timestamp)
-            if current_block > window_floor:
-                session.flush()
+            projector.flush()  # the last block's changes, journaled under its number if in the window
             session.info[JOURNAL_BLOCK] = None
             for header in headers.values():
                 if header.number > window_floor or header.number == end:
