@@ -27,7 +27,7 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
-from web3.types import RPCEndpoint, TxParams, TxReceipt
+from web3.types import RPCEndpoint, RPCResponse, TxParams, TxReceipt
 
 from client import errors
 from client._signing import FastSigner, fast_calldata
@@ -42,6 +42,32 @@ RECEIPT_TIMEOUT_S = 120.0
 RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0, 2.0)
 
 
+class _NodeProvider(HTTPProvider):
+    """web3's HTTP provider whose transport failures, once web3's own retries are spent, surface as
+    ChainUnavailable naming the node and the method: every read in the SDK (contract calls, batches,
+    logs) then fails the same documented way instead of with a `requests` exception."""
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        try:
+            return super().make_request(method, params)
+        except requests.RequestException as exc:
+            raise errors.ChainUnavailable(
+                f"the JSON-RPC node at {self.endpoint_uri} did not answer {method}: {_cause(exc)}"
+            ) from exc
+
+    def make_batch_request(
+        self, batch_requests: list[tuple[RPCEndpoint, Any]]
+    ) -> list[RPCResponse] | RPCResponse:
+        try:
+            return super().make_batch_request(batch_requests)
+        except requests.RequestException as exc:
+            methods = sorted({str(method) for method, _ in batch_requests})
+            raise errors.ChainUnavailable(
+                f"the JSON-RPC node at {self.endpoint_uri} did not answer a batch of "
+                f"{len(batch_requests)} ({', '.join(methods)}): {_cause(exc)}"
+            ) from exc
+
+
 def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
     """A Web3 for `rpc_url` that understands PoA (Besu QBFT) blocks; raises ChainUnavailable."""
     # web3 retries idempotent methods (reads, and re-sends of signed bytes) on HTTP errors and
@@ -51,7 +77,10 @@ def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
         retries=5,
         backoff_factor=0.125,
     )
-    w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry))
+    provider = _NodeProvider(
+        rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry
+    )
+    w3 = Web3(provider)
     # QBFT puts validator data in extraData (> 32 bytes); this middleware makes such blocks parse.
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     try:

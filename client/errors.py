@@ -39,8 +39,11 @@ class MissingKey(ConfigurationError):
         )
 
 
-class ChainUnavailable(LedgerhouseError):
-    """The JSON-RPC endpoint cannot be reached or answered with a transport error."""
+class ChainUnavailable(LedgerhouseError, ConnectionError):
+    """The JSON-RPC endpoint cannot be reached or answered with a transport error.
+
+    Also a ConnectionError, so code that recovers from a lost connection (the signer's exactly-once
+    submission) treats it as one."""
 
 
 class DeploymentNotFound(ConfigurationError):
@@ -68,6 +71,18 @@ _OZ_TEMPLATES: dict[str, str] = {
     "AccessControlBadConfirmation": "an account can only renounce a role for itself",
     "EnforcedPause": "the contract is paused by the consortium admin",
     "ExpectedPause": "the contract is not paused",
+    # Solady's ERC-721 (the receipts' token) reverts with these argument-less errors.
+    "TokenDoesNotExist": "no such token: the id was never minted, or was burned on delivery or merge",
+    "TokenAlreadyExists": "a token with this id already exists",
+    "NotOwnerNorApproved": "the caller neither holds the token nor is approved by its holder",
+    "TransferFromIncorrectOwner": "the token is not held by the account it is transferred from",
+    "TransferToZeroAddress": "a token cannot be transferred to the zero address",
+    "TransferToNonERC721ReceiverImplementer": (
+        "the recipient is a contract that does not accept ERC-721 tokens (no onERC721Received)"
+    ),
+    "BalanceQueryForZeroAddress": "the zero address holds no tokens",
+    "AccountBalanceOverflow": "the account's token balance would overflow",
+    "SafeCastOverflowedUintDowncast": "{value} does not fit in {bits} bits",
 }
 
 _FIELD = re.compile(r"\{(\w+)(?::(\w+))?\}")

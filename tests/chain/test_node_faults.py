@@ -157,11 +157,6 @@ def test_the_sdk_gives_up_with_chain_unavailable_and_recovers_without_a_gap(
     assert (nonce(w3), live(w3, manifest)) == (before_nonce + 1, before_live + 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract reads (ContractClient: eth_call via web3, call_many batches) let requests' "
-    "ConnectionError escape instead of ChainUnavailable once web3's retries are spent",
-)
 def test_a_node_that_stays_away_is_chain_unavailable(
     w3: Web3, manifest: Manifest, proxy: FlakyProxy, warehouse: Ledgerhouse
 ) -> None:
@@ -170,3 +165,18 @@ def test_a_node_that_stays_away_is_chain_unavailable(
     with pytest.raises(ChainUnavailable):
         mint(warehouse)
     assert nonce(w3) == before_nonce
+
+
+def test_reads_against_a_node_that_stays_away_are_chain_unavailable(
+    proxy: FlakyProxy, warehouse: Ledgerhouse
+) -> None:
+    """Single calls, batched calls (lots) and log scans (history) fail the same documented way."""
+    proxy.stop()
+    for read in (
+        lambda: warehouse.receipts.receipt(1),
+        lambda: warehouse.receipts.lots(LOTS),
+        lambda: warehouse.receipts.history(1),
+        lambda: warehouse.receipts.check(1),
+    ):
+        with pytest.raises(ChainUnavailable, match="did not answer"):
+            read()

@@ -108,3 +108,28 @@ def test_checksum_rejects_malformed_addresses(value: str) -> None:
 
     with pytest.raises(InvalidInput, match="is not a 20-byte hex address"):
         checksum(value)
+
+
+def test_every_contract_error_reads_as_a_sentence() -> None:
+    """No revert reaches a user as bare `name=value` pairs: each error has NatSpec or a template."""
+    from client.errors import _OZ_TEMPLATES
+
+    bare = [
+        name
+        for name in dir(_contract_errors)
+        if isinstance(cls := getattr(_contract_errors, name), type)
+        and issubclass(cls, ContractRevert)
+        and cls is not ContractRevert
+        and cls.template is None
+        and name not in _OZ_TEMPLATES
+    ]
+    assert bare == []
+
+
+def test_solady_token_errors_are_explained() -> None:
+    data = _revert_data("TokenDoesNotExist()", [], [])
+    assert str(decode_revert(data)) == (
+        "TokenDoesNotExist: no such token: the id was never minted, or was burned on delivery or merge"
+    )
+    data = _revert_data("SafeCastOverflowedUintDowncast(uint8,uint256)", ["uint8", "uint256"], [48, 2**60])
+    assert str(decode_revert(data)) == f"SafeCastOverflowedUintDowncast: {2**60} does not fit in 48 bits"
