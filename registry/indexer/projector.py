@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from client._encoding import decode_code
 from client._types import MemberStatus, Role
 from registry.db.models import (
+    Base,
     ChainEventRow,
     CreditLine,
     Lot,
@@ -28,6 +29,8 @@ from registry.db.models import (
 from registry.indexer.decode import DecodedEvent
 
 _Row = TypeVar("_Row", Participant, Lot, Receipt, Voucher, VoucherRoot, CreditLine)
+
+_EVENTS = Base.metadata.tables[ChainEventRow.__tablename__]
 
 # Keys per IN (...) query when a chunk's rows are loaded: under SQLite's default variable limit.
 _LOAD_BATCH = 500
@@ -75,7 +78,9 @@ class Projector:
     def flush(self) -> None:
         """Writes what has been applied so far (event rows first, then the changed rows)."""
         if self._event_rows:
-            self.session.execute(insert(ChainEventRow), self._event_rows)
+            # Core, not the ORM's bulk path: on PostgreSQL the ORM sent one INSERT per row here, Core
+            # sends the batch as one multi-row statement.
+            self.session.connection().execute(insert(_EVENTS), self._event_rows)
             self._event_rows = []
         self.session.flush()
 
