@@ -27,6 +27,10 @@ from registry.indexer.projector import Projector
 
 log = logging.getLogger(__name__)
 
+# A node or database that was away is retried at most this far apart: short enough that indexing
+# resumes within seconds of its return, long enough not to flood a log.
+MAX_BACKOFF_S = 5.0
+
 
 class ReorgDetected(Exception):
     """The chain changed under the blocks being read; the step is retried after a rollback check."""
@@ -315,4 +319,4 @@ class Indexer:
                 obs.INDEXER_ERRORS.inc()
                 log.warning("indexer step failed; retrying", extra={"error": f"{type(exc).__name__}: {exc}"})
                 stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
