@@ -223,6 +223,7 @@ contract Receivables is IReceivables, Pausable {
             p.minDenomination,
             p.maxDepth
         );
+        emit Transfer(address(0), p.holder, rootId);
     }
 
     /// @inheritdoc IReceivables
@@ -246,6 +247,7 @@ contract Receivables is IReceivables, Pausable {
                 | ((_tier(word) + 1) << _TIER_SHIFT) | _ACTIVE_BITS | ((voucherId - rootId) << _PARENT_SHIFT);
         }
         emit VoucherSplit(rootId, voucherId, to, childId, amount);
+        emit Transfer(address(0), to, childId);
     }
 
     /// @inheritdoc IReceivables
@@ -260,6 +262,7 @@ contract Receivables is IReceivables, Pausable {
 
         piece.word = (word & ~_HOLDER_MASK) | uint256(uint160(to));
         emit VoucherTransferred(rootId, voucherId, to, msg.sender, _value(word));
+        emit Transfer(msg.sender, to, voucherId);
     }
 
     /// @inheritdoc IReceivables
@@ -285,6 +288,7 @@ contract Receivables is IReceivables, Pausable {
             (kept & ~(_VALUE_MASK | _TIER_MASK)) | (uint256(value) << _VALUE_SHIFT) | (tier << _TIER_SHIFT);
         closedPiece.word = _withStatus(closed & ~_VALUE_MASK, VoucherStatus.Merged);
         emit VouchersMerged(rootId, survivorId, closedId, msg.sender, value);
+        emit Transfer(msg.sender, address(0), closedId);
     }
 
     // ------------------------------------------------------------ discount
@@ -343,6 +347,7 @@ contract Receivables is IReceivables, Pausable {
         emit VoucherDiscounted(
             rootId, voucherId, msg.sender, seller, d.value, d.price, d.rateBps, d.daysToMaturity, paymentRef
         );
+        emit Transfer(seller, msg.sender, voucherId);
     }
 
     // ------------------------------------------------------------ pledge
@@ -468,6 +473,7 @@ contract Receivables is IReceivables, Pausable {
         _creditLines[r.lender][obligor].outstanding -= value;
         _vouchers[voucherId].word = _withStatus(word, VoucherStatus.Settled);
         emit VoucherSettled(rootId, voucherId, _holder(word), value, msg.sender, lienholder, paymentRef);
+        emit Transfer(_holder(word), address(0), voucherId);
     }
 
     /// @inheritdoc IReceivables
@@ -503,6 +509,7 @@ contract Receivables is IReceivables, Pausable {
         rootTerms.word = terms + (uint256(value) << _SETTLED_SHIFT);
         piece.word = _withStatus(word, VoucherStatus.Settled);
         emit VoucherRedeemed(rootId, voucherId, _holder(word), value, lienholder);
+        emit Transfer(_holder(word), address(0), voucherId);
     }
 
     /// @inheritdoc IReceivables

@@ -99,12 +99,16 @@ class Devnet:
 
 
 @contextmanager
-def devnet(directory: Path, *, block_time: float) -> Iterator[Devnet]:
+def devnet(directory: Path, *, block_time: float, keep_blocks: int | None = None) -> Iterator[Devnet]:
+    """`keep_blocks`: anvil forgets the transactions (and so the logs) of older blocks. Anvil keeps
+    every transaction's trace in memory; a 100,000-receipt history grows it past 23 GB otherwise."""
     # Base fee 0, as on a consortium chain with free gas: a long run of full blocks would otherwise
     # raise anvil's EIP-1559 base fee above the fee cap the SDK signers fix when they are created.
-    # Only recent states in memory: nothing here reads old state, and a 100k-lot history otherwise
-    # grows anvil past several GB.
-    extra = ("--block-base-fee-per-gas", "0", "--prune-history", "64")
+    # Only the last few states in memory: nothing here reads old state, and anvil keeps each state
+    # whole, so with 64 kept a 100k-lot history grew it past 23 GB (killed by the OOM killer).
+    extra: tuple[str, ...] = ("--block-base-fee-per-gas", "0", "--prune-history", "4")
+    if keep_blocks is not None:
+        extra += ("--transaction-block-keeper", str(keep_blocks))
     with Anvil(block_time=block_time or None, extra_args=extra) as node:
         w3 = connect(node.rpc_url, timeout=300)
         manifest = deploy(Signer(w3, dev_account("admin")))

@@ -254,6 +254,13 @@ interface IReceivables {
         uint128 minDenomination,
         uint8 maxDepth
     );
+    /// @notice ERC-721's Transfer event, so that any EVM explorer (Otterscan, Blockscout) and any
+    /// wallet's token list follows vouchers and their holders without this ABI: a piece is minted
+    /// (from the zero address) when issued or split off, moves on transfer and discount, and is
+    /// burned (to the zero address) when merged away or paid. The domain events beside it carry the
+    /// amounts and parties. Vouchers are not ERC-721 tokens otherwise: no approvals, no safe
+    /// transfers, and `supportsInterface` does not claim ERC-721.
+    event Transfer(address indexed from, address indexed to, uint256 indexed id);
     /// @notice `amount` moved from piece `voucherId` into new piece `childId` held by `to`; the
     /// holder of `voucherId` (unchanged by a split) keeps the rest. The sender and the child's tier
     /// (one more than `voucherId`'s) are known from earlier events and {voucher}; they are left out
