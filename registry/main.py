@@ -7,11 +7,11 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from starlette.routing import Match
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from client import Ledgerhouse
 from client.chain import connect
@@ -115,22 +115,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(explorer_router)  # read-only HTML pages, outside the OpenAPI schema
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        obs.REQUEST_LATENCY.labels(
-            request.method, _route_of(app, request), str(response.status_code)
-        ).observe(time.perf_counter() - started)
-        return response
-
+    app.add_middleware(RequestLatency)
     return app
 
 
-def _route_of(app: FastAPI, request: Request) -> str:
-    # The route template, not the path: /receipts/{receipt_id}, so metrics do not explode per id.
-    for route in app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", request.url.path))
-    return "unmatched"
+class RequestLatency:
+    """Times every HTTP request into REQUEST_LATENCY, labelled by route template (/receipts/{receipt_id},
+    so metrics do not explode per id). A plain ASGI middleware: Starlette's BaseHTTPMiddleware (what
+    `@app.middleware` makes) costs a task and a memory stream per request, and the route was found by
+    matching every route a second time; FastAPI leaves the matched route in the scope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # unless a response starts: an exception that escaped every handler
+
+        async def timed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, timed_send)
+        finally:
+            template = getattr(scope.get("route"), "path", None) or "unmatched"
+            obs.REQUEST_LATENCY.labels(scope["method"], template, str(status)).observe(
+                time.perf_counter() - started
+            )

@@ -145,19 +145,19 @@ class Receipt(Base):
 
     __tablename__ = "receipts"
     receipt_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    lot_id: Mapped[str] = mapped_column(BYTES32, index=True)
-    warehouse: Mapped[str] = mapped_column(ADDRESS, index=True)
-    commodity: Mapped[str] = mapped_column(String(16), index=True)
-    owner: Mapped[str] = mapped_column(ADDRESS, index=True)
+    lot_id: Mapped[str] = mapped_column(BYTES32)
+    warehouse: Mapped[str] = mapped_column(ADDRESS)
+    commodity: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str] = mapped_column(ADDRESS)
     quantity: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
     details: Mapped[str] = mapped_column(BYTES32, index=True)
     items_root: Mapped[str] = mapped_column(BYTES32)
-    status: Mapped[str] = mapped_column(String(12), index=True)
+    status: Mapped[str] = mapped_column(String(12))
     parent_id: Mapped[int | None] = mapped_column(BigInteger)
     frozen: Mapped[bool] = mapped_column(Boolean, default=False)
     delivery_requested: Mapped[int] = mapped_column(BigInteger, default=0)
-    lender: Mapped[str | None] = mapped_column(ADDRESS, index=True)
+    lender: Mapped[str | None] = mapped_column(ADDRESS)
     secured_amount: Mapped[int | None] = mapped_column(Amount)
     currency: Mapped[str | None] = mapped_column(String(3))
     loan_ref: Mapped[str | None] = mapped_column(BYTES32)
@@ -171,6 +171,14 @@ class Receipt(Base):
     request_maturity: Mapped[int | None] = mapped_column(BigInteger)
     minted_at: Mapped[int] = mapped_column(BigInteger)
     minted_block: Mapped[int] = mapped_column(BigInteger)
+
+    # Every list filter pages in receipt-id order: (filter, receipt_id) lets the database read the
+    # first page straight off the index instead of sorting every match (20,000 rows for one owner
+    # among 100,000 receipts, in a temporary B-tree on SQLite).
+    __table_args__ = tuple(
+        Index(f"ix_receipts_{column}_id", column, "receipt_id")
+        for column in ("owner", "warehouse", "commodity", "lot_id", "status", "lender")
+    )
 
 
 class CreditLine(Base):
@@ -210,9 +218,9 @@ class Voucher(Base):
     root_id: Mapped[int] = mapped_column(BigInteger, index=True)
     parent_id: Mapped[int | None] = mapped_column(BigInteger)
     tier: Mapped[int] = mapped_column(Integer)
-    holder: Mapped[str] = mapped_column(ADDRESS, index=True)
+    holder: Mapped[str] = mapped_column(ADDRESS)
     value: Mapped[int] = mapped_column(Amount)
-    status: Mapped[str] = mapped_column(String(24), index=True)
+    status: Mapped[str] = mapped_column(String(24))
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     lienholder: Mapped[str | None] = mapped_column(ADDRESS, index=True)
     secured_amount: Mapped[int | None] = mapped_column(Amount)
@@ -226,6 +234,12 @@ class Voucher(Base):
     discount_rate_bps: Mapped[int | None] = mapped_column(Integer)
     settled_value: Mapped[int] = mapped_column(Amount, default=0)
     created_at: Mapped[int] = mapped_column(BigInteger)
+
+    # As for receipts: list filters page in voucher-id order.
+    __table_args__ = (
+        Index("ix_vouchers_holder_id", "holder", "voucher_id"),
+        Index("ix_vouchers_status_id", "status", "voucher_id"),
+    )
 
 
 class Journal(Base):
