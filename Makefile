@@ -119,7 +119,7 @@ coverage: install
 	FOUNDRY_PROFILE=test FOUNDRY_INVARIANT_RUNS=32 $(FORGE) coverage --out $(COVERAGE_DIR)/out --cache-path $(COVERAGE_DIR)/cache \
 	    --no-match-coverage '(node_modules|tests)/' \
 	    --report summary --report lcov --report-file $(COVERAGE_DIR)/lcov.info
-	$(BIN)/pytest --cov=registry --cov=client --cov-report=term --cov-report=xml:$(COVERAGE_DIR)/python.xml
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope --cov=registry --cov=client --cov-report=term --cov-report=xml:$(COVERAGE_DIR)/python.xml
 
 # Nightly: the invariant suites at the deep profile (foundry.toml [profile.deep.invariant]).
 test-deep: install

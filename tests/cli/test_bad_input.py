@@ -154,8 +154,7 @@ def mint_args(**overrides: str) -> list[str]:
         ),
         pytest.param(
             ["receipt", "transfer", "424242", "--to", SUPPLIER],
-            # The generated error has no NatSpec @notice, hence no sentence; see the report.
-            "TokenDoesNotExist: reverted",
+            "TokenDoesNotExist: no such token: the id was never minted, or was burned on delivery or merge",
             id="unknown-receipt",
         ),
         pytest.param(
