@@ -47,8 +47,8 @@ contract AttacksReentrancyTest is ConsortiumFixture {
         vm.prank(supplier);
         wr.safeTransferFrom(supplier, address(receiver), 1);
         vm.assertTrue(receiver.reentered(), "callback did not run");
-        vm.assertEq(receiver.lastFrom(), supplier);
-        vm.assertEq(receiver.lastId(), 1);
+        vm.assertEq(receiver.firstFrom(), supplier);
+        vm.assertEq(receiver.firstId(), 1);
         _assertLotConsistent(LOT, _holders());
         _assertLotConsistent(LOT2, _holders());
     }
@@ -92,6 +92,7 @@ contract AttacksReentrancyTest is ConsortiumFixture {
         );
         vm.assertTrue(receiver.succeeded(0));
         vm.assertEq(receiver.callbacks(), 2);
+        vm.assertEq(receiver.lastFrom(), address(receiver)); // the second callback: from itself
         vm.assertEq(wr.ownerOf(1), address(receiver));
     }
 
@@ -510,8 +511,6 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         IParticipantRegistry.Role C = IParticipantRegistry.Role.CoreEnterprise;
         IParticipantRegistry.Role I = IParticipantRegistry.Role.Inspector;
         IParticipantRegistry.Role R = IParticipantRegistry.Role.Regulator;
-        IParticipantRegistry.WarehouseAdmission memory adm =
-            IParticipantRegistry.WarehouseAdmission(keccak256("licence"), 10, 100_000);
         IReceivables.IssueParams memory p = IReceivables.IssueParams({
             holder: supplier,
             lender: lender,
@@ -524,8 +523,6 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         });
         address w = address(wr);
         address v = address(rcv);
-        address g = address(registry);
-        bytes32 registrar = registry.REGISTRAR_ROLE();
         c = new Case[](35);
         uint256 k = 0;
         // Warehouse receipts: member roles.
@@ -577,6 +574,19 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         // Receivables: the consortium admin.
         c[k++] = Case("rcv.pause", v, abi.encodeCall(rcv.pause, ()), Gate.ReceivablesAdmin, none);
         c[k++] = Case("rcv.unpause", v, abi.encodeCall(rcv.unpause, ()), Gate.ReceivablesAdmin, none);
+        k = _registryCases(c, k);
+        vm.assertEq(k, c.length);
+    }
+
+    /// The registry's privileged functions, appended to `c` from `k`; returns the next free index.
+    /// Apart from `_cases` so that the suite also compiles on the legacy pipeline (forge coverage).
+    function _registryCases(Case[] memory c, uint256 k) internal view returns (uint256) {
+        IParticipantRegistry.Role none = IParticipantRegistry.Role.None;
+        IParticipantRegistry.Role W = IParticipantRegistry.Role.Warehouse;
+        IParticipantRegistry.WarehouseAdmission memory adm =
+            IParticipantRegistry.WarehouseAdmission(keccak256("licence"), 10, 100_000);
+        address g = address(registry);
+        bytes32 registrar = registry.REGISTRAR_ROLE();
         // Registry: registrar.
         c[k++] = Case(
             "admit",
@@ -628,7 +638,7 @@ contract AttacksRoleTableTest is ConsortiumFixture {
             Gate.PendingAdmin,
             none
         );
-        vm.assertEq(k, c.length);
+        return k;
     }
 
     /// The error a caller who may not pass `gate` must get, or empty if `caller` may pass it.

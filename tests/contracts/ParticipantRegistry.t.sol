@@ -187,6 +187,19 @@ contract ParticipantRegistryTest is Test {
         vm.assertEq(registry.warehouseAdmission(warehouse).ratedCapacityTonnes, 80_000);
     }
 
+    function test_RevertWhen_updateWarehouseAdmissionOfRevokedWarehouse() public {
+        vm.warp(block.timestamp + 100);
+        vm.startPrank(admin);
+        registry.revoke(warehouse, "licence withdrawn");
+        vm.expectRevert(
+            abi.encodeWithSelector(IParticipantRegistry.MemberRevoked.selector, warehouse, uint64(block.timestamp))
+        );
+        registry.updateWarehouseAdmission(
+            warehouse, IParticipantRegistry.WarehouseAdmission(keccak256("licence-renewed"), 6, 80_000)
+        );
+        vm.stopPrank();
+    }
+
     function test_RevertWhen_updateWarehouseAdmissionOfNonWarehouse() public {
         vm.expectRevert(
             abi.encodeWithSelector(

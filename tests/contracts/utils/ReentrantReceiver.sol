@@ -23,6 +23,10 @@ contract ReentrantReceiver {
     address public lastOperator;
     address public lastFrom;
     uint256 public lastId;
+    /// The first callback's sender and id: a re-entrant transfer to itself calls back a second time
+    /// with itself as sender, which overwrites the `last*` fields.
+    address public firstFrom;
+    uint256 public firstId;
     /// @dev Re-enter only on the first callback, so a re-entrant safe transfer to this contract
     /// does not loop.
     uint256 public maxCallbacks = 1;
@@ -69,6 +73,7 @@ contract ReentrantReceiver {
         require(msg.sender == address(wr), "receiver: not the receipts contract");
         ++callbacks;
         (lastOperator, lastFrom, lastId) = (operator, from, id);
+        if (callbacks == 1) (firstFrom, firstId) = (from, id);
         if (callbacks <= maxCallbacks && !reentered) {
             reentered = true;
             for (uint256 i = 0; i < _calls.length; ++i) {
