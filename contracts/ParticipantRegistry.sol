@@ -147,7 +147,9 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
     }
 
     /// @inheritdoc IParticipantRegistry
+    // slither-disable-next-line incorrect-equality -- two enum values; no time or balance compared
     function hasActiveRole(address account, Role role) external view returns (bool) {
+        // slither-disable-next-line incorrect-equality
         return _members[account].role == role && isActive(account);
     }
 
