@@ -61,7 +61,11 @@ PYTEST_WORKERS ?= 2
 pytest: install browser
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope
 
-test: check-artifacts lint typecheck slither forge-test pytest
+# The static checks first (each fails fast); then the forge and Python suites side by side: forge's
+# invariant suites leave a core idle for minutes, which pytest's workers fill (CI has two cores).
+# --output-sync prints each suite's output whole, when it ends.
+test: check-artifacts lint typecheck slither
+	$(MAKE) --no-print-directory --output-sync=target -j2 forge-test pytest
 
 # Benchmarks, each scaled down to finish in minutes (the scripts' defaults are the full-size runs);
 # figures print as tables and land as JSON in $(BENCH_OUT).
@@ -91,7 +95,8 @@ $(SLITHER_STAMP): constraints-slither.txt
 	$(SLITHER_VENV)/bin/python -m pip install --quiet -c constraints-slither.txt slither-analyzer
 	touch $@
 
-# Static analysis of contracts/ compiled by forge through the same solc wrapper, into a build of its
+# Static analysis of contracts/ compiled by forge through the same solc wrapper (the test profile:
+# Slither reads the source and its AST, which the legacy pipeline builds in seconds), into a build of its
 # own (crytic-compile's own compile step would `forge clean` the shared out/ and cache/). The gate
 # fails on any High or Medium finding and on any other finding not triaged in
 # security/slither-triage.md.
@@ -99,7 +104,7 @@ SLITHER_BUILD := $(SLITHER_DIR)/out/.built
 
 $(SLITHER_BUILD): $(shell find contracts -name '*.sol') foundry.toml $(NODE_STAMP)
 	rm -rf $(SLITHER_DIR)/out $(SLITHER_DIR)/cache
-	$(FORGE) build --build-info --out $(SLITHER_DIR)/out --cache-path $(SLITHER_DIR)/cache contracts
+	FOUNDRY_PROFILE=test $(FORGE) build --build-info --out $(SLITHER_DIR)/out --cache-path $(SLITHER_DIR)/cache contracts
 	touch $@
 
 slither: $(SLITHER_STAMP) $(PY_STAMP) $(SLITHER_BUILD)
