@@ -2177,7 +2177,7 @@ contract ReceivablesGasTest is ReceivablesFixture {
             _measure("split (full tx)", supplier, abi.encodeCall(receivables.split, (wide, tier3, 25_000_000)));
         // A regression guard on forge's legacy-pipeline test build (about 1,500 gas above the shipped
         // via-IR bytecode). The 70,000 target itself is judged on the shipped bytecode by
-        // scripts/bench_gas.py, where split measures 70,300 since vouchers emit ERC-721 Transfer.
+        // scripts/bench_gas.py, where split measures 70,306 since vouchers emit ERC-721 Transfer.
         vm.assertLe(full, 72_500, "split full-transaction gas over its regression guard");
     }
 
