@@ -124,6 +124,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def service_settings(rpc_url: str, deployment: Path, data_dir: Path, db_url: str | None) -> Settings:
+    """The registry as the tests run it: polling the chain every 50 ms, on a free loopback port."""
+    return Settings(
+        rpc_url=rpc_url,
+        deployment=deployment,
+        data_dir=data_dir,
+        db_url=db_url,
+        poll_interval_s=0.05,
+        public_url=f"http://127.0.0.1:{_free_port()}",
+    )
+
+
 @contextmanager
 def running_registry(settings: Settings) -> Iterator[str]:
     """uvicorn on a loopback port in a thread: real HTTP, the real app, stopped at exit."""
@@ -168,15 +180,7 @@ def registry_service(
         assert postgres_server is not None
         _reset_postgres(postgres_server)
         db = postgres_server
-    port = _free_port()
-    settings = Settings(
-        rpc_url=anvil.rpc_url,
-        deployment=manifest_dir / f"{manifest.chain_id}.json",
-        data_dir=data_dir,
-        db_url=db,
-        poll_interval_s=0.05,
-        public_url=f"http://127.0.0.1:{port}",
-    )
+    settings = service_settings(anvil.rpc_url, manifest_dir / f"{manifest.chain_id}.json", data_dir, db)
     with running_registry(settings) as url:
         service = RunningRegistry(url=url, settings=settings, w3=w3, history=history)
         service.wait_indexed()

@@ -21,10 +21,9 @@ from web3 import Web3
 
 from client import Ledgerhouse
 from client.deployment import Manifest
-from client.devnet import Anvil, free_port
+from client.devnet import Anvil
 from registry.db.session import session_factory
-from registry.settings import Settings
-from tests.registry.conftest import RunningRegistry, running_registry
+from tests.registry.conftest import RunningRegistry, running_registry, service_settings
 from tests.registry.mirror import assert_mirrors_chain
 from tests.registry.scenario import build_history
 from tests.registry.tcp_proxy import TcpProxy
@@ -49,14 +48,8 @@ def test_database_away_for_30_s_loses_no_event(
     if url.get_backend_name() == "postgresql":
         proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
         service_db = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    settings = Settings(
-        rpc_url=anvil.rpc_url,
-        deployment=manifest_dir / f"{manifest.chain_id}.json",
-        data_dir=tmp_path / "registry",
-        db_url=service_db,
-        poll_interval_s=0.05,
-        public_url=f"http://127.0.0.1:{free_port()}",
-    )
+    deployment = manifest_dir / f"{manifest.chain_id}.json"
+    settings = service_settings(anvil.rpc_url, deployment, tmp_path / "registry", service_db)
     regulator = as_("regulator1").receipts
     with running_registry(settings) as base:
         service = RunningRegistry(url=base, settings=settings, w3=w3, history=h)

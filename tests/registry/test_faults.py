@@ -22,8 +22,7 @@ from client.deployment import Manifest, deploy, write_manifest
 from client.devnet import Anvil, admit_dev_participants, dev_account, dev_labels, free_port
 from registry.db.models import IndexerCursor
 from registry.db.session import make_engine, migrate, session_factory
-from registry.settings import Settings
-from tests.registry.conftest import RunningRegistry, running_registry
+from tests.registry.conftest import RunningRegistry, running_registry, service_settings
 from tests.registry.mirror import assert_mirrors_chain
 from tests.registry.scenario import build_history
 
@@ -106,14 +105,8 @@ def test_registry_keeps_indexing_across_a_node_restart_from_saved_state(tmp_path
             )
 
         h = build_history(w3, as_)
-        settings = Settings(
-            rpc_url=node.rpc_url,
-            deployment=deployments / f"{manifest.chain_id}.json",
-            data_dir=tmp_path / "registry",
-            db_url=db_url,
-            poll_interval_s=0.05,
-            public_url=f"http://127.0.0.1:{free_port()}",
-        )
+        deployment = deployments / f"{manifest.chain_id}.json"
+        settings = service_settings(node.rpc_url, deployment, tmp_path / "registry", db_url)
         with running_registry(settings) as url:
             service = RunningRegistry(url=url, settings=settings, w3=w3, history=h)
             service.wait_indexed()
