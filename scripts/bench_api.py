@@ -443,7 +443,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp_name:
         tmp = Path(tmp_name)
-        with devnet(tmp, block_time=args.block_time, keep_blocks=KEEP_BLOCKS) as net:
+        with devnet(tmp, block_time=args.block_time, keep_blocks=KEEP_BLOCKS, keep_states=0) as net:
             data_dir = tmp / "registry"
             settings = Settings(
                 rpc_url=net.node.rpc_url,
