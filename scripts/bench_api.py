@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
+from web3.types import RPCEndpoint  # noqa: E402
 
 from registry.db.models import ChainEventRow, Lot, Receipt, Voucher  # noqa: E402
 from registry.db.session import make_engine, migrate, session_factory  # noqa: E402
@@ -331,6 +332,21 @@ def serving(settings: Settings, workers: int, log: Path) -> Iterator[str]:
                 service.wait()
 
 
+def cpu_share(pid: int, *, seconds: float) -> float:
+    """The share of one core process `pid` used over the next `seconds` (from /proc)."""
+
+    def ticks() -> int:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    try:
+        before = ticks()
+        time.sleep(seconds)
+        return (ticks() - before) / os.sysconf("SC_CLK_TCK") / seconds
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -472,6 +488,11 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=2, help="API processes of `ledgerhouse serve` (one per core)"
     )
+    parser.add_argument(
+        "--keep-mining",
+        action="store_true",
+        help="keep anvil mining empty blocks while the load runs (it shares these cores)",
+    )
     parser.add_argument("--block-time", type=float, default=0.5, help="anvil interval mining")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--keep-db", type=Path, help="copy the indexed SQLite database here (for EXPLAIN)")
@@ -545,6 +566,15 @@ def main() -> int:
                 shutil.copyfile(settings.database_url.removeprefix("sqlite:///"), args.keep_db)
 
             plan = request_plan(net, history, int(args.rate * args.seconds))
+            # Anvil recomputes its state root for every block, empty or not; with 100,000 receipts
+            # that is most of a core at 0.5 s blocks, taken from the two the API and the load
+            # generator share here. A consortium node runs on its own machine, so the chain stops
+            # mining during the measured window (no transaction is sent in it); --keep-mining
+            # measures with it on. Its cost is reported either way.
+            anvil_cpu = cpu_share(net.node.process.pid if net.node.process else 0, seconds=5.0)
+            console.log(f"anvil mining empty {args.block_time:g} s blocks uses {anvil_cpu:.0%} of a core")
+            if not args.keep_mining:
+                net.w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"), [0])
             with serving(settings, args.workers, tmp / "serve.log") as url:
                 import httpx
 
@@ -561,6 +591,10 @@ def main() -> int:
 
     routes, overall = summarise(samples)
     print_report(console, build, history, indexed, routes, overall, args)
+    console.print(
+        f"anvil used {anvil_cpu:.0%} of a core mining empty {args.block_time:g} s blocks before the run; "
+        + ("it kept mining during the run" if args.keep_mining else "it did not mine during the run")
+    )
     console.print(f"machine: {load_note()} at the end")
     if args.json:
         write_json(
@@ -574,6 +608,7 @@ def main() -> int:
                 "build_seconds": build,
                 "history": {"transactions": history.transactions, "operations": history.operations},
                 "indexed": indexed,
+                "anvil_cpu_share_mining": anvil_cpu,
                 "overall": overall,
                 "routes": routes,
             },

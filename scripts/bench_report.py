@@ -155,6 +155,15 @@ def _api(data: Any) -> list[Figure]:
             indexed >= 100_000,
         ),
     ]
+    if "anvil_cpu_share_mining" in data:
+        out.append(
+            Figure(
+                "api",
+                "anvil CPU mining empty blocks (paused during the run)",
+                data["anvil_cpu_share_mining"],
+                "cores",
+            )
+        )
     for route, r in data["routes"].items():
         out.append(Figure("api", f"{route} p99", r["p99"], "ms", f"≤ {target:g}", r["p99"] <= target))
     return out

@@ -113,8 +113,8 @@ class Lot(Base):
 
     __tablename__ = "lots"
     lot_id: Mapped[str] = mapped_column(BYTES32, primary_key=True)
-    warehouse: Mapped[str] = mapped_column(ADDRESS, index=True)
-    commodity: Mapped[str] = mapped_column(String(16), index=True)
+    warehouse: Mapped[str] = mapped_column(ADDRESS)
+    commodity: Mapped[str] = mapped_column(String(16))
     unit: Mapped[str] = mapped_column(String(8))
     decimals: Mapped[int] = mapped_column(Integer)
     attested: Mapped[int] = mapped_column(BigInteger)
@@ -124,8 +124,11 @@ class Lot(Base):
     last_stocktake_at: Mapped[int] = mapped_column(BigInteger)
     last_shortfall: Mapped[int] = mapped_column(BigInteger, default=0)
 
-    # Frozen lots are few: shortfall alerts and the frozen-receipts filter find them by index.
-    __table_args__ = (Index("ix_lots_frozen_id", "frozen", "lot_id"),)
+    # Lists page in lot-id order, straight off (filter, lot_id); frozen lots are few, and shortfall
+    # alerts and the frozen-receipts filter find them by index.
+    __table_args__ = tuple(
+        Index(f"ix_lots_{column}_id", column, "lot_id") for column in ("warehouse", "commodity", "frozen")
+    )
 
 
 class Stocktake(Base):

@@ -1,7 +1,9 @@
-"""rare states indexed: frozen receipts and lots, live receipts by expiry
+"""rare states indexed: frozen receipts and lots, live receipts by expiry; lots in id order
 
 `/receipts?status=frozen`, the shortfall and expiring parts of `/alerts` looked for a few rows by
 reading every receipt or lot (18 ms and 11 ms at 15,000 receipts, growing with the registry).
+`/lots?warehouse` sorted every lot of the warehouse before its first page (22 ms at 100,000 lots):
+(filter, lot_id) indexes return the page directly, as 0002 did for receipts.
 
 Revision ID: 0003
 Revises: 0002
@@ -17,6 +19,8 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
+LOT_FILTERS = ("warehouse", "commodity")
+
 
 def upgrade() -> None:
     with op.batch_alter_table("receipts", schema=None) as batch_op:
@@ -24,10 +28,16 @@ def upgrade() -> None:
         batch_op.create_index("ix_receipts_status_expiry", ["status", "expires_at"], unique=False)
     with op.batch_alter_table("lots", schema=None) as batch_op:
         batch_op.create_index("ix_lots_frozen_id", ["frozen", "lot_id"], unique=False)
+        for column in LOT_FILTERS:
+            batch_op.drop_index(f"ix_lots_{column}")
+            batch_op.create_index(f"ix_lots_{column}_id", [column, "lot_id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("lots", schema=None) as batch_op:
+        for column in LOT_FILTERS:
+            batch_op.drop_index(f"ix_lots_{column}_id")
+            batch_op.create_index(f"ix_lots_{column}", [column], unique=False)
         batch_op.drop_index("ix_lots_frozen_id")
     with op.batch_alter_table("receipts", schema=None) as batch_op:
         batch_op.drop_index("ix_receipts_status_expiry")
