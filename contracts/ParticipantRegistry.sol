@@ -172,7 +172,6 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         try IStandingSubscriber(subscriber).onSubscriptionChanged(false) {
             acknowledged = true;
         } catch {}
-        // slither-disable-next-line reentrancy-events -- the outcome of the call is what the event reports
         emit SubscriberRemoved(subscriber, msg.sender, acknowledged);
     }
 
@@ -275,7 +274,6 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         if (n == 0) return;
         Standing memory standing = Standing(m.role, m.status, m.validUntil, m.statusChangedAt);
         for (uint256 i = 0; i < n; ++i) {
-            // slither-disable-next-line calls-loop -- at most MAX_SUBSCRIBERS (4) admin-chosen subscribers
             IStandingSubscriber(_subscribers[i]).onStandingChanged(account, standing);
         }
     }
