@@ -29,11 +29,16 @@ interface IStandingSubscriber {
     /// @notice The standing mirrored for `account`, and whether it is `current` (pushed under the
     /// present subscription, so it is what the registry holds); when it is not, the contract asks
     /// the registry instead.
+    /// @param account Any address (one never pushed has a zero standing, not current).
+    /// @return current Whether this contract decides on `standing` rather than asking the registry.
+    /// @return standing Role, status, KYC validity and status change time as last pushed.
     function mirroredStanding(address account)
         external
         view
         returns (bool current, IParticipantRegistry.Standing memory standing);
 
     /// @notice Whether the registry pushes to this contract, and the number of its subscription.
+    /// @return subscribed Whether the registry pushes every standing change to this contract.
+    /// @return epoch How many times it was subscribed (0: never); entries of earlier epochs are not trusted.
     function standingFeed() external view returns (bool subscribed, uint32 epoch);
 }
