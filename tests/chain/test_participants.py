@@ -298,7 +298,7 @@ def test_subscribing_again_pushes_every_member_and_what_it_missed(as_: AsFactory
     admin.suspend(supplier1, reason="review while unsubscribed")  # not pushed anywhere
     assert _mirrored(lh, supplier1)[0] is False
     with pytest.raises(MemberSuspended):  # asked of the registry meanwhile
-        as_("supplier1").receipts.signer.transact(  # type: ignore[union-attr]
+        as_("supplier1").receipts.signer.transact(
             lh.receipts.contract.functions.setApprovalForAll(dev_account("supplier2").address, True)
         )
     results = admin.subscribe(receipts)
