@@ -478,6 +478,11 @@ class Signer:
                 time.sleep(delay)
         if not isinstance(responses, list):
             raise errors.TransactionFailed(f"the node refused the batch: {responses.get('error')}")
+        if retry and any(_state_pruned(r) for r in responses):
+            # A node that keeps no past states (anvil --prune-history) can mine a block between
+            # resolving "latest" and running the read; the read itself is fine one block on.
+            time.sleep(RETRY_DELAYS_S[0])
+            return self._batch(requests, allow_null=allow_null, retry=False)
         results = []
         for response in sorted(responses, key=lambda r: int(r.get("id", 0))):
             if response.get("error"):
@@ -506,6 +511,11 @@ class Signer:
             f"transaction {pending.tx_hash} failed in block {receipt['blockNumber']} "
             f"(gas used {receipt['gasUsed']} of {pending.params.get('gas')})"
         )
+
+
+def _state_pruned(response: dict[str, Any]) -> bool:
+    error = response.get("error")
+    return isinstance(error, dict) and "BlockOutOfRange" in str(error.get("message", ""))
 
 
 def _int(value: Any) -> int:

@@ -1,12 +1,14 @@
 """Registry API benchmark: latency at a fixed arrival rate with 100,000 receipts indexed.
 
-    .venv/bin/python scripts/bench_api.py [--receipts 100000] [--rate 200] [--seconds 30] [--json FILE]
+    .venv/bin/python scripts/bench_api.py [--receipts 100000] [--rate 200] [--seconds 30] [--workers 2]
+                                          [--json FILE]
 
 Builds the data on a fresh anvil (a stocktake and a `mint_many` mint per lot, plus a little
 activity so every filter has something to find: transfers, splits, merges, pledges, deliveries,
 freezes, shortfalls, expiring receipts, vouchers), indexes it with the registry's own indexer into
-SQLite (the default), starts the registry service (uvicorn on loopback, real HTTP, its indexer
-following the chain), and drives it from a separate process: an open-loop load generator (asyncio +
+SQLite (the default), starts the registry service as an operator would (`ledgerhouse serve
+--workers N` in its own processes, real HTTP on loopback, its indexer following the chain), and
+drives it from a separate process: an open-loop load generator (asyncio +
 httpx) sends at a constant arrival rate over a mix of routes and measures each latency from the
 request's scheduled send time, so a slow server cannot hide queueing (no coordinated omission).
 Intentional 404s (receipts that do not exist) are counted apart; any other non-2xx is an error.
@@ -16,11 +18,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing
+import os
 import random
 import shutil
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -172,7 +178,14 @@ def request_plan(
 def load_process(base_url: str, plan_file: str, rate: float, out_file: str, connections: int) -> None:
     """Entry point of the load-generator process: reads the plan, writes the samples."""
     plan = json.loads(Path(plan_file).read_text())
+    # The generator's own garbage collections would stall its event loop, and every response read
+    # late would count against the server: its start-up heap is frozen and the collector is off for
+    # the bounded run (a few thousand small samples).
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     samples = asyncio.run(_open_loop(base_url, plan, rate, connections))
+    gc.enable()
     Path(out_file).write_text(json.dumps(samples))
 
 
@@ -272,28 +285,50 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_registry(settings: Settings) -> Iterator[str]:
-    """The registry service as `ledgerhouse serve` runs it (uvicorn, no access log), in a thread."""
-    import uvicorn
-
-    from registry.main import create_app
+def serving(settings: Settings, workers: int, log: Path) -> Iterator[str]:
+    """`ledgerhouse serve` as an operator runs it, in its own process group (its indexer follows the
+    chain; with --workers N, N API processes). Not a thread of this process: the benchmark's own
+    heap (the whole built history) made every full garbage collection pause the server for up to
+    200 ms."""
+    import httpx
 
     port = int(settings.public_url.rsplit(":", 1)[1])
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False)
-    )
-    thread = threading.Thread(target=server.run, name="registry", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the registry service did not start")
-        time.sleep(0.05)
+    command = [
+        sys.executable, "-m", "client.cli",
+        "--rpc", settings.rpc_url,
+        "--deployment", str(settings.deployment),
+        "serve",
+        "--data-dir", str(settings.data_dir),
+        "--port", str(port),
+        "--workers", str(workers),
+        "--log-level", "WARNING",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        service = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
+        deadline = time.monotonic() + 120
+        while True:
+            if service.poll() is not None:
+                raise RuntimeError(
+                    f"ledgerhouse serve exited with {service.returncode}: {log.read_text()[-2000:]}"
+                )
+            if time.monotonic() > deadline:
+                raise RuntimeError("ledgerhouse serve did not answer /health within 120 s")
+            try:
+                if httpx.get(f"{settings.public_url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
         yield settings.public_url
     finally:
-        server.should_exit = True
-        thread.join(timeout=60)
+        if service.poll() is None:
+            os.killpg(service.pid, signal.SIGTERM)
+            try:
+                service.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(service.pid, signal.SIGKILL)
+                service.wait()
 
 
 # ---------------------------------------------------------------- report
@@ -384,7 +419,8 @@ def print_report(
     console.print(data)
 
     table = Table(
-        title=f"Registry API at {args.rate:g} req/s open loop for {args.seconds:g} s, "
+        title=f"Registry API (ledgerhouse serve --workers {args.workers}) at {args.rate:g} req/s open loop "
+        f"for {args.seconds:g} s, "
         f"{indexed['receipts']:,} receipts (SQLite); latency from scheduled send, "
         f"target p99 ≤ {TARGET_P99_MS:g} ms"
     )
@@ -433,6 +469,9 @@ def main() -> int:
     )
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the load runs")
     parser.add_argument("--connections", type=int, default=64, help="the load generator's connection limit")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="API processes of `ledgerhouse serve` (one per core)"
+    )
     parser.add_argument("--block-time", type=float, default=0.5, help="anvil interval mining")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--keep-db", type=Path, help="copy the indexed SQLite database here (for EXPLAIN)")
@@ -443,7 +482,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp_name:
         tmp = Path(tmp_name)
-        with devnet(tmp, block_time=args.block_time, keep_blocks=KEEP_BLOCKS) as net:
+        with devnet(tmp, block_time=args.block_time, keep_blocks=KEEP_BLOCKS, keep_states=0) as net:
             data_dir = tmp / "registry"
             settings = Settings(
                 rpc_url=net.node.rpc_url,
@@ -506,7 +545,7 @@ def main() -> int:
                 shutil.copyfile(settings.database_url.removeprefix("sqlite:///"), args.keep_db)
 
             plan = request_plan(net, history, int(args.rate * args.seconds))
-            with running_registry(settings) as url:
+            with serving(settings, args.workers, tmp / "serve.log") as url:
                 import httpx
 
                 with httpx.Client(base_url=url, timeout=60) as warm:  # each route once, not measured

@@ -6,6 +6,8 @@ only when this command runs, so a bank can install the SDK without the server's 
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -34,14 +36,22 @@ def serve_command(
         int, typer.Option("--confirmations", min=0, help="Blocks behind head to index (0 on QBFT)")
     ] = 0,
     index: Annotated[bool, typer.Option("--index/--no-index", help="Run the indexer in this process")] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="API processes (one per core); the indexer then runs in the supervising process",
+        ),
+    ] = 1,
     log_level: Annotated[str, typer.Option("--log-level")] = "INFO",
 ) -> None:
     """Run the registry service: index the chain into the database and serve the REST API (/docs)."""
+    if workers > 1:
+        _share_metrics(data_dir)  # before prometheus_client is first imported, below
     try:
-        import uvicorn
-
-        from registry.main import create_app
-        from registry.observability import configure_logging
+        from registry.main import serve
         from registry.settings import Settings
     except ImportError as exc:
         raise ConfigurationError(
@@ -58,6 +68,17 @@ def serve_command(
         index=index,
         public_url=f"http://{host}:{port}",
     )
-    configure_logging(log_level.upper())
-    stderr.print(f"registry on http://{host}:{port} (API docs at /docs), indexing {c.rpc}", highlight=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    processes = f" in {workers} API processes" if workers > 1 else ""
+    stderr.print(
+        f"registry on http://{host}:{port}{processes} (API docs at /docs), indexing {c.rpc}", highlight=False
+    )
+    serve(settings, host=host, port=port, workers=workers, log_level=log_level)
+
+
+def _share_metrics(data_dir: Path) -> None:
+    """Several processes answer /metrics: each writes its samples under one directory, which
+    prometheus_client's multiprocess mode merges. A previous run's samples are not this run's."""
+    directory = data_dir / "metrics"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory.resolve())

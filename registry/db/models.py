@@ -124,6 +124,9 @@ class Lot(Base):
     last_stocktake_at: Mapped[int] = mapped_column(BigInteger)
     last_shortfall: Mapped[int] = mapped_column(BigInteger, default=0)
 
+    # Frozen lots are few: shortfall alerts and the frozen-receipts filter find them by index.
+    __table_args__ = (Index("ix_lots_frozen_id", "frozen", "lot_id"),)
+
 
 class Stocktake(Base):
     __tablename__ = "stocktakes"
@@ -175,9 +178,13 @@ class Receipt(Base):
     # Every list filter pages in receipt-id order: (filter, receipt_id) lets the database read the
     # first page straight off the index instead of sorting every match (20,000 rows for one owner
     # among 100,000 receipts, in a temporary B-tree on SQLite).
-    __table_args__ = tuple(
-        Index(f"ix_receipts_{column}_id", column, "receipt_id")
-        for column in ("owner", "warehouse", "commodity", "lot_id", "status", "lender")
+    __table_args__ = (
+        *(
+            Index(f"ix_receipts_{column}_id", column, "receipt_id")
+            for column in ("owner", "warehouse", "commodity", "lot_id", "status", "frozen", "lender")
+        ),
+        # Live receipts about to expire (alerts), without reading every live receipt.
+        Index("ix_receipts_status_expiry", "status", "expires_at"),
     )
 
 

@@ -85,7 +85,10 @@ def _filtered(f: ReceiptFilter) -> Select[Receipt, Lot]:
     if f.status == "pledged":
         query = query.where(Receipt.lender.is_not(None))
     elif f.status == "frozen":
-        query = query.where(or_(Receipt.frozen.is_(True), Lot.frozen.is_(True)))
+        # Both sides by index (a receipt frozen itself, or its lot): an OR across the join read
+        # every receipt to find the few frozen ones.
+        frozen_lots = select(Lot.lot_id).where(Lot.frozen.is_(True))
+        query = query.where(or_(Receipt.frozen.is_(True), Receipt.lot_id.in_(frozen_lots)))
     elif f.status:
         query = query.where(Receipt.status == f.status)
     if f.lender:

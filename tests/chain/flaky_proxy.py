@@ -1,6 +1,8 @@
 """A loopback JSON-RPC proxy in front of a node that misbehaves on request: for the next N requests
 (or the next N of one method) it answers 5xx or 429, stalls past the client's timeout, drops the
-connection before forwarding, or forwards and then loses the node's answer; it can also stop
+connection before forwarding, forwards and then loses the node's answer, or answers every entry
+with the error a node that keeps no past states gives when a block was mined between resolving
+"latest" and running the read (anvil --prune-history: BlockOutOfRangeError); it can also stop
 listening for a while and come back on the same port."""
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import urlparse
 
-Fault = Literal["status-503", "status-429", "stall", "drop", "lose-response"]
+Fault = Literal["status-503", "status-429", "stall", "drop", "lose-response", "state-pruned"]
 
 
 @dataclass
@@ -137,6 +139,26 @@ class FlakyProxy:
             handler.send_response(status)
             if status == 429:
                 handler.send_header("Retry-After", "0")
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+            return
+        if fault == "state-pruned":
+            entries = parsed if isinstance(parsed, list) else [parsed]
+            errors = [
+                {
+                    "jsonrpc": "2.0",
+                    "id": e.get("id"),
+                    "error": {
+                        "code": -32000,
+                        "message": "BlockOutOfRangeError: block height is 8 but requested was 7",
+                    },
+                }
+                for e in entries
+            ]
+            payload = json.dumps(errors if isinstance(parsed, list) else errors[0]).encode()
+            handler.send_response(200)
             handler.send_header("Content-Type", "application/json")
             handler.send_header("Content-Length", str(len(payload)))
             handler.end_headers()

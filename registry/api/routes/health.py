@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.api.deps import db, registry
 from registry.api.schemas import HealthOut
 from registry.db.models import IndexerCursor
-from registry.observability import METRICS
+from registry.observability import exposition
 
 router = APIRouter(tags=["operations"])
 
@@ -46,4 +46,4 @@ def health(request: Request, response: Response, session: Annotated[Session, Dep
 @router.get("/metrics", operation_id="metrics", response_class=Response)
 def metrics() -> Response:
     """Prometheus text format: events indexed, lag, request latency."""
-    return Response(generate_latest(METRICS), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
