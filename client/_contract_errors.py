@@ -708,6 +708,18 @@ class NotOwnerNorApproved(ContractRevert):
     template = None
 
 
+class NotParticipantRegistry(ContractRevert):
+    """Solidity `NotParticipantRegistry(address)`."""
+
+    caller: str
+
+    signature = 'NotParticipantRegistry(address)'
+    selector = '0xa8f6c382'
+    arg_names = ('caller',)
+    arg_types = ('address',)
+    template = '{caller:address} is not the participant registry: only the registry pushes member standing'
+
+
 class NotPledged(ContractRevert):
     """Solidity `NotPledged(uint256)`."""
 
@@ -1109,6 +1121,69 @@ class StocktakeTooOld(ContractRevert):
     template = 'the last stocktake of lot {lotId} was on {lastStocktakeAt:datetime}, older than the {maxAgeSeconds} s allowed'
 
 
+class SubscriberAlreadyAdded(ContractRevert):
+    """Solidity `SubscriberAlreadyAdded(address)`."""
+
+    subscriber: str
+
+    signature = 'SubscriberAlreadyAdded(address)'
+    selector = '0x24753995'
+    arg_names = ('subscriber',)
+    arg_types = ('address',)
+    template = '{subscriber:address} is already a standing subscriber'
+
+
+class SubscriberNotAContract(ContractRevert):
+    """Solidity `SubscriberNotAContract(address)`."""
+
+    subscriber: str
+
+    signature = 'SubscriberNotAContract(address)'
+    selector = '0xc3cd3cf3'
+    arg_names = ('subscriber',)
+    arg_types = ('address',)
+    template = 'standing subscriber {subscriber:address} is not a contract'
+
+
+class SubscriberNotFound(ContractRevert):
+    """Solidity `SubscriberNotFound(address)`."""
+
+    subscriber: str
+
+    signature = 'SubscriberNotFound(address)'
+    selector = '0xd288545d'
+    arg_names = ('subscriber',)
+    arg_types = ('address',)
+    template = '{subscriber:address} is not a standing subscriber'
+
+
+class SyncBatchOutOfBounds(ContractRevert):
+    """Solidity `SyncBatchOutOfBounds(uint256,uint256)`."""
+
+    count: int
+    max: int
+
+    signature = 'SyncBatchOutOfBounds(uint256,uint256)'
+    selector = '0xf344bcbb'
+    arg_names = ('count', 'max')
+    arg_types = ('uint256', 'uint256')
+    template = 'a standing sync covers 1 to {max} members per call, not {count}'
+
+
+class SyncRangeBeyondMembers(ContractRevert):
+    """Solidity `SyncRangeBeyondMembers(uint256,uint256,uint256)`."""
+
+    fromIndex: int
+    count: int
+    memberCount: int
+
+    signature = 'SyncRangeBeyondMembers(uint256,uint256,uint256)'
+    selector = '0xfe459ee7'
+    arg_names = ('fromIndex', 'count', 'memberCount')
+    arg_types = ('uint256', 'uint256', 'uint256')
+    template = 'members {fromIndex} to {fromIndex}+{count} are beyond the {memberCount} ever admitted'
+
+
 class TokenAlreadyExists(ContractRevert):
     """Solidity `TokenAlreadyExists()`."""
 
@@ -1140,6 +1215,18 @@ class TooMany(ContractRevert):
     arg_names = ('count', 'max')
     arg_types = ('uint256', 'uint256')
     template = '{count} entries given, at most {max} allowed'
+
+
+class TooManySubscribers(ContractRevert):
+    """Solidity `TooManySubscribers(uint256)`."""
+
+    max: int
+
+    signature = 'TooManySubscribers(uint256)'
+    selector = '0xee5c678b'
+    arg_names = ('max',)
+    arg_types = ('uint256',)
+    template = 'the registry pushes standing to at most {max} subscribers'
 
 
 class TradeDocumentMissing(ContractRevert):
@@ -1548,6 +1635,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0xc142887c': NotIssuingWarehouse,
     '0xb3595e16': NotLienholder,
     '0x4b6e7f18': NotOwnerNorApproved,
+    '0xa8f6c382': NotParticipantRegistry,
     '0xf5d222f4': NotPledged,
     '0xbc062fdd': NotReceiptOwner,
     '0x7cc4bf12': NotVoucherHolder,
@@ -1579,9 +1667,15 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0x0de43e54': SplitDoesNotConserve,
     '0x0ec89963': SplitExceedsValue,
     '0xe0b35147': StocktakeTooOld,
+    '0x24753995': SubscriberAlreadyAdded,
+    '0xc3cd3cf3': SubscriberNotAContract,
+    '0xd288545d': SubscriberNotFound,
+    '0xf344bcbb': SyncBatchOutOfBounds,
+    '0xfe459ee7': SyncRangeBeyondMembers,
     '0xc991cbb1': TokenAlreadyExists,
     '0xceea21b6': TokenDoesNotExist,
     '0xc3e33c99': TooMany,
+    '0xee5c678b': TooManySubscribers,
     '0xd3935b50': TradeDocumentMissing,
     '0xa1148100': TransferFromIncorrectOwner,
     '0xd1a57ed6': TransferToNonERC721ReceiverImplementer,

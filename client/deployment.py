@@ -18,6 +18,8 @@ MANIFEST_DIR_ENV = "LEDGERHOUSE_DEPLOYMENTS_DIR"
 DEFAULT_ADMIN_DELAY_S = 2 * 24 * 3600
 # Days an unpaid voucher piece may run past maturity before it can be flagged overdue.
 VOUCHER_GRACE_PERIOD_S = 3 * 24 * 3600
+# Contracts that mirror every member's standing, pushed by the ParticipantRegistry (IStandingSubscriber).
+STANDING_SUBSCRIBERS: tuple[str, ...] = ("WarehouseReceipts",)
 
 
 class ContractRecord(BaseModel):
@@ -151,10 +153,35 @@ def deploy(
             version=str(version),
             abi_hash=artifact.abi_hash,
         )
-    return Manifest(
+    manifest = Manifest(
         chain_id=w3.eth.chain_id,
         deployed_at=datetime.now(UTC).isoformat(timespec="seconds"),
         deployer=signer.address,
         admin=admin,
         contracts=records,
     )
+    if Web3.to_checksum_address(admin) == Web3.to_checksum_address(signer.address):
+        # Subscribed before anyone is admitted, so every member is mirrored from its admission on.
+        # Otherwise the admin subscribes them (`ledgerhouse admin subscribe`); until then they ask
+        # the registry on every check, which is correct but costs more gas.
+        registry = w3.eth.contract(
+            address=Web3.to_checksum_address(records["ParticipantRegistry"].address),
+            abi=load_artifact("ParticipantRegistry").abi,
+        )
+        for name in STANDING_SUBSCRIBERS:
+            signer.transact(registry.functions.addSubscriber(records[name].address))
+    return manifest
+
+
+def unsubscribed_contracts(w3: Web3, manifest: Manifest) -> list[str]:
+    """The contracts of `manifest` that should mirror member standing but are not subscribed to it."""
+    registry = w3.eth.contract(
+        address=Web3.to_checksum_address(manifest.address_of("ParticipantRegistry")),
+        abi=load_artifact("ParticipantRegistry").abi,
+    )
+    subscribed = {str(a).lower() for a in registry.functions.subscribers().call()}
+    return [
+        name
+        for name in STANDING_SUBSCRIBERS
+        if name in manifest.contracts and manifest.address_of(name).lower() not in subscribed
+    ]

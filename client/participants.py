@@ -174,6 +174,37 @@ class Participants:
         call = self.contract.functions.grantRole(REGISTRAR_ROLE, checksum(address))
         return self._require_signer().transact(call)
 
+    # ---------------------------------------------------------------- standing subscribers
+
+    def subscribers(self) -> list[str]:
+        """The contracts the registry pushes every member's standing to."""
+        return [str(a) for a in self.contract.functions.subscribers().call()]
+
+    def add_subscriber(self, address: str) -> TxResult:
+        """Adds a standing subscriber (consortium admin); see `subscribe` to also push existing members."""
+        return self._require_signer().transact(self.contract.functions.addSubscriber(checksum(address)))
+
+    def remove_subscriber(self, address: str) -> TxResult:
+        """Removes a standing subscriber (consortium admin); it then asks the registry again."""
+        return self._require_signer().transact(self.contract.functions.removeSubscriber(checksum(address)))
+
+    def sync_members(self, from_index: int, count: int) -> TxResult:
+        """Pushes the standing of members `from_index` .. `from_index + count - 1` to every subscriber."""
+        return self._require_signer().transact(self.contract.functions.syncMembers(from_index, count))
+
+    def subscribe(self, address: str) -> list[TxResult]:
+        """Adds `address` as a standing subscriber unless it is one, then pushes every member admitted so
+        far, in batches of the registry's `MAX_SYNC_BATCH` (needs the admin and registrar roles)."""
+        account = checksum(address)
+        results = []
+        if account.lower() not in {a.lower() for a in self.subscribers()}:
+            results.append(self.add_subscriber(account))
+        total = int(self.contract.functions.memberCount().call())
+        batch = int(self.contract.functions.MAX_SYNC_BATCH().call())
+        for start in range(0, total, batch):
+            results.append(self.sync_members(start, min(batch, total - start)))
+        return results
+
     # ---------------------------------------------------------------- reads
 
     def member(self, address: str) -> Member | None:

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {IStandingSubscriber} from "./interfaces/IStandingSubscriber.sol";
 
 /// @title ParticipantRegistry
 /// @notice The consortium's membership list; see {IParticipantRegistry}.
@@ -11,12 +12,23 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 /// in 25.6). The default admin can only be handed over in two steps with a delay
 /// (AccessControlDefaultAdminRules), and day-to-day admission is done by REGISTRAR_ROLE holders it
 /// appoints, so no single hot key can silently grant itself everything.
+///
+/// Standing is pushed, not only asked for: every change of a member's role, status or KYC validity
+/// is passed, in the same transaction, to each subscriber contract the default admin added (at most
+/// {MAX_SUBSCRIBERS}), which mirrors it for its own checks. A subscriber that reverts reverts the
+/// change, so no mirror can miss one; the registry stays the single source of truth.
 contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminRules {
     /// @notice Role allowed to admit, suspend, reinstate and revoke members.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
 
     /// @inheritdoc IParticipantRegistry
     string public constant VERSION = "1.0.0";
+
+    /// @notice Most standing subscribers: bounds the loop of pushes on every standing change.
+    uint256 public constant MAX_SUBSCRIBERS = 4;
+
+    /// @notice Most members one {syncMembers} call pushes.
+    uint256 public constant MAX_SYNC_BATCH = 64;
 
     uint8 private constant _MAX_ROLE = uint8(Role.Regulator);
 
@@ -26,6 +38,8 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
 
     uint16 private _minYearsInOperation;
     uint64 private _minRatedCapacityTonnes;
+
+    address[] private _subscribers;
 
     /// @param initialAdmin Holder of DEFAULT_ADMIN_ROLE (two-step transfer) and first registrar.
     /// @param adminTransferDelay Seconds a new default admin must wait before accepting.
@@ -45,6 +59,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         if (role == 0 || role > _MAX_ROLE) revert UnknownRole(role);
         if (Role(role) == Role.Warehouse) revert WarehouseAdmissionRequired(account);
         _admit(account, Role(role), entityId, name, validUntil);
+        _push(account, _members[account]);
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -58,6 +73,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         _checkWarehouseStandard(account, admission);
         _admit(account, Role.Warehouse, entityId, name, validUntil);
         _recordWarehouseAdmission(account, admission);
+        _push(account, _members[account]);
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -80,6 +96,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         m.status = Status.Suspended;
         m.statusChangedAt = uint40(block.timestamp);
         emit MembershipSuspended(account, msg.sender, reason);
+        _push(account, m);
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -90,6 +107,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         m.status = Status.Active;
         m.statusChangedAt = uint40(block.timestamp);
         emit MembershipReinstated(account, msg.sender);
+        _push(account, m);
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -99,6 +117,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         m.status = Status.Revoked;
         m.statusChangedAt = uint40(block.timestamp);
         emit MembershipRevoked(account, msg.sender, reason);
+        _push(account, m);
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -111,6 +130,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         // forge-lint: disable-next-line(unsafe-typecast) -- bounded by type(uint40).max just above
         m.validUntil = uint40(validUntil);
         emit KycRenewed(account, msg.sender, validUntil);
+        _push(account, m);
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -121,6 +141,55 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         _minYearsInOperation = minYearsInOperation;
         _minRatedCapacityTonnes = minRatedCapacityTonnes;
         emit WarehouseStandardsChanged(msg.sender, minYearsInOperation, minRatedCapacityTonnes);
+    }
+
+    // ------------------------------------------------------------ standing subscribers
+
+    /// @inheritdoc IParticipantRegistry
+    function addSubscriber(address subscriber) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (subscriber.code.length == 0) revert SubscriberNotAContract(subscriber);
+        uint256 n = _subscribers.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if (_subscribers[i] == subscriber) revert SubscriberAlreadyAdded(subscriber);
+        }
+        if (n == MAX_SUBSCRIBERS) revert TooManySubscribers(MAX_SUBSCRIBERS);
+        _subscribers.push(subscriber);
+        emit SubscriberAdded(subscriber, msg.sender);
+        // A contract that does not take this registry as its source reverts here.
+        IStandingSubscriber(subscriber).onSubscriptionChanged(true);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function removeSubscriber(address subscriber) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint256 n = _subscribers.length;
+        uint256 i = 0;
+        while (i < n && _subscribers[i] != subscriber) ++i;
+        if (i == n) revert SubscriberNotFound(subscriber);
+        _subscribers[i] = _subscribers[n - 1];
+        _subscribers.pop();
+        bool acknowledged = false;
+        // Best effort: a subscriber that reverts here must not keep itself on the list.
+        try IStandingSubscriber(subscriber).onSubscriptionChanged(false) {
+            acknowledged = true;
+        } catch {}
+        emit SubscriberRemoved(subscriber, msg.sender, acknowledged);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function syncMembers(uint256 fromIndex, uint256 count) external onlyRole(REGISTRAR_ROLE) {
+        if (count == 0 || count > MAX_SYNC_BATCH) revert SyncBatchOutOfBounds(count, MAX_SYNC_BATCH);
+        uint256 total = _memberList.length;
+        if (fromIndex > total || count > total - fromIndex) revert SyncRangeBeyondMembers(fromIndex, count, total);
+        emit MembersSynced(msg.sender, fromIndex, count);
+        for (uint256 i = fromIndex; i < fromIndex + count; ++i) {
+            address account = _memberList[i];
+            _push(account, _members[account]);
+        }
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function subscribers() external view returns (address[] memory) {
+        return _subscribers;
     }
 
     // ------------------------------------------------------------ reads
@@ -195,6 +264,18 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         m.name = name;
         _memberList.push(account);
         emit MemberAdmitted(account, role, entityId, name, validUntil);
+    }
+
+    /// @dev Passes `account`'s standing to every subscriber, after the change and its event. Bounded
+    /// by {MAX_SUBSCRIBERS}; the subscribers are contracts the default admin chose, and a revert in
+    /// one reverts the change, so a mirror is never left behind the registry.
+    function _push(address account, Member storage m) private {
+        uint256 n = _subscribers.length;
+        if (n == 0) return;
+        Standing memory standing = Standing(m.role, m.status, m.validUntil, m.statusChangedAt);
+        for (uint256 i = 0; i < n; ++i) {
+            IStandingSubscriber(_subscribers[i]).onStandingChanged(account, standing);
+        }
     }
 
     function _recordWarehouseAdmission(address account, WarehouseAdmission calldata admission) private {

@@ -11,6 +11,7 @@ from rich.table import Table
 from client._encoding import parse_day
 from client._types import Role
 from client.cli._context import cli, stdout
+from client.deployment import STANDING_SUBSCRIBERS
 from client.errors import InvalidInput
 
 app = typer.Typer(
@@ -173,6 +174,22 @@ def list_members(ctx: typer.Context) -> None:
             m.valid_until.date().isoformat(),
         )
     stdout.print(table)
+
+
+@app.command()
+def subscribe(ctx: typer.Context) -> None:
+    """Have the registry push member standing to the receipts contract (consortium admin), and push
+    every member admitted so far. Needed once after `deploy --admin` named another admin."""
+    c = cli(ctx)
+    lh = c.ledgerhouse(signer=True)
+    results = []
+    for name in STANDING_SUBSCRIBERS:
+        results += lh.participants.subscribe(lh.manifest.address_of(name))
+    subscribers = lh.participants.subscribers()
+    c.emit(
+        {"subscribers": subscribers, "tx_hashes": [r.tx_hash for r in results]},
+        f"member standing is pushed to {', '.join(subscribers)} ({len(results)} transactions)",
+    )
 
 
 def _set_paused(ctx: typer.Context, paused: bool) -> None:

@@ -9,7 +9,7 @@ import typer
 
 from client.chain import Signer, checksum, connect
 from client.cli._context import cli, stderr
-from client.deployment import DEFAULT_ADMIN_DELAY_S, deploy, write_manifest
+from client.deployment import DEFAULT_ADMIN_DELAY_S, deploy, unsubscribed_contracts, write_manifest
 from client.errors import InvalidInput
 
 
@@ -36,17 +36,24 @@ def deploy_command(
     with stderr.status(f"deploying to chain {w3.eth.chain_id} at {c.rpc}…"):
         manifest = deploy(Signer(w3, account), admin=admin_address, admin_delay_s=admin_delay)
     path = write_manifest(manifest, out)
+    unsubscribed = unsubscribed_contracts(w3, manifest)
     c.emit(
         {
             "chain_id": manifest.chain_id,
             "manifest": str(path),
             "contracts": {k: v.model_dump() for k, v in manifest.contracts.items()},
+            "unsubscribed": unsubscribed,
         },
         "\n".join(
             [f"deployed to chain {manifest.chain_id}; manifest written to {path}"]
             + [
                 f"  {name}: {rec.address} (v{rec.version}, block {rec.block_number})"
                 for name, rec in manifest.contracts.items()
+            ]
+            + [
+                f"  {name} does not mirror member standing yet (it asks the registry on every check): "
+                f"the admin {manifest.admin} runs `ledgerhouse admin subscribe`"
+                for name in unsubscribed
             ]
         ),
     )

@@ -5,7 +5,9 @@ pragma solidity ^0.8.24;
 /// @notice Who may act in Ledgerhouse. The consortium's registrar admits members with one role each,
 /// a commitment to their legal-entity id, a display name and a KYC validity date; suspends, reinstates
 /// and revokes them. Every other Ledgerhouse contract asks this registry before it lets anyone act,
-/// so a suspended or expired member is stopped everywhere at once.
+/// so a suspended or expired member is stopped everywhere at once: either by calling it, or from a
+/// mirror of each member's {Standing} that the registry pushes, in the same transaction as every
+/// change, to the few subscriber contracts the consortium admin names (see {addSubscriber}).
 interface IParticipantRegistry {
     /// @notice The role a member plays. `None` marks an address that was never admitted.
     enum Role {
@@ -36,6 +38,15 @@ interface IParticipantRegistry {
         uint40 statusChangedAt;
         bytes32 entityId;
         string name;
+    }
+
+    /// @notice What {requireActive} decides on, as pushed to subscribers: role, status, KYC validity
+    /// and when the status last changed (for the reasons a refusal gives).
+    struct Standing {
+        Role role;
+        Status status;
+        uint40 validUntil;
+        uint40 statusChangedAt;
     }
 
     /// @notice A warehouse's admission record, checked against the consortium's standards on admission.
@@ -77,6 +88,18 @@ interface IParticipantRegistry {
     );
     /// @notice warehouse {account:address} needs a licence commitment
     error MissingLicence(address account);
+    /// @notice standing subscriber {subscriber:address} is not a contract
+    error SubscriberNotAContract(address subscriber);
+    /// @notice {subscriber:address} is already a standing subscriber
+    error SubscriberAlreadyAdded(address subscriber);
+    /// @notice {subscriber:address} is not a standing subscriber
+    error SubscriberNotFound(address subscriber);
+    /// @notice the registry pushes standing to at most {max} subscribers
+    error TooManySubscribers(uint256 max);
+    /// @notice a standing sync covers 1 to {max} members per call, not {count}
+    error SyncBatchOutOfBounds(uint256 count, uint256 max);
+    /// @notice members {fromIndex} to {fromIndex}+{count} are beyond the {memberCount} ever admitted
+    error SyncRangeBeyondMembers(uint256 fromIndex, uint256 count, uint256 memberCount);
 
     // ---------------------------------------------------------------- events
 
@@ -98,6 +121,14 @@ interface IParticipantRegistry {
     event KycRenewed(address indexed account, address indexed by, uint64 validUntil);
     /// @notice The consortium changed its minimum standards for admitting warehouses.
     event WarehouseStandardsChanged(address indexed by, uint16 minYearsInOperation, uint64 minRatedCapacityTonnes);
+    /// @notice The consortium admin added a contract that is pushed every member's standing from now on.
+    event SubscriberAdded(address indexed subscriber, address indexed by);
+    /// @notice The consortium admin removed a standing subscriber. `acknowledged` is false when the
+    /// subscriber failed to take note (it then may trust a mirror that no longer follows the registry).
+    event SubscriberRemoved(address indexed subscriber, address indexed by, bool acknowledged);
+    /// @notice A registrar pushed the standing of members `fromIndex` .. `fromIndex + count - 1` (in
+    /// admission order, see {memberAt}) to every subscriber.
+    event MembersSynced(address indexed by, uint256 fromIndex, uint256 count);
 
     // ---------------------------------------------------------------- registrar actions
 
@@ -151,6 +182,35 @@ interface IParticipantRegistry {
     /// @param minYearsInOperation Minimum years in operation.
     /// @param minRatedCapacityTonnes Minimum rated capacity in tonnes.
     function setWarehouseStandards(uint16 minYearsInOperation, uint64 minRatedCapacityTonnes) external;
+
+    // ---------------------------------------------------------------- standing subscribers
+
+    /// @notice Adds `subscriber` (consortium admin): from this transaction on, every admission,
+    /// suspension, reinstatement, revocation and KYC change is pushed to it synchronously through
+    /// {IStandingSubscriber-onStandingChanged}, and a subscriber that reverts reverts the change, so
+    /// its mirror never falls behind. The subscriber is told through
+    /// {IStandingSubscriber-onSubscriptionChanged}; members admitted before are pushed with {syncMembers}
+    /// (until then the subscriber asks the registry about them). At most a handful of subscribers.
+    /// @param subscriber A contract that takes this registry as its source (it reverts otherwise).
+    function addSubscriber(address subscriber) external;
+
+    /// @notice Removes `subscriber` (consortium admin): nothing more is pushed to it, and it is told so,
+    /// so that it stops trusting its mirror and asks the registry again. The removal succeeds even if
+    /// the subscriber reverts (a broken subscriber must not block the registry); the event says whether
+    /// it took note.
+    /// @param subscriber A current subscriber.
+    function removeSubscriber(address subscriber) external;
+
+    /// @notice Pushes the current standing of the members admitted at positions `fromIndex` ..
+    /// `fromIndex + count - 1` (see {memberAt}) to every subscriber (registrar). Used after
+    /// {addSubscriber} for members admitted before it; pushing again is harmless (the registry's
+    /// answer replaces the mirrored one).
+    /// @param fromIndex First position, in admission order.
+    /// @param count Members to push, 1 to `MAX_SYNC_BATCH`.
+    function syncMembers(uint256 fromIndex, uint256 count) external;
+
+    /// @notice The contracts every standing change is pushed to, in no particular order.
+    function subscribers() external view returns (address[] memory);
 
     // ---------------------------------------------------------------- reads
 

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IStandingSubscriber} from "./IStandingSubscriber.sol";
+
 /// @title IWarehouseReceipts
 /// @notice Warehouse receipts as ERC-721 tokens: one lot of goods, one live receipt family; one
 /// receipt, one lien. An independent inspector attests the stock of every lot; receipts can never
 /// cover more than the last attested quantity, and a stocktake that finds less freezes the lot and
-/// names every lender exposed to it.
-interface IWarehouseReceipts {
+/// names every lender exposed to it. Every party must be an active member: the contract checks them
+/// against the standing the participant registry pushes to it ({IStandingSubscriber}).
+interface IWarehouseReceipts is IStandingSubscriber {
     /// @notice A receipt as stored, decoded. Descriptive terms (grade, location, documents) are
     /// committed in `details` and published in the {ReceiptMinted} event.
     struct Receipt {
@@ -364,7 +367,8 @@ interface IWarehouseReceipts {
         view
         returns (uint64 maxStocktakeAge, uint64 foreclosureGrace, bool paused, uint256 nextReceiptId);
 
-    /// @notice The participant registry this contract asks.
+    /// @notice The participant registry whose standing this contract mirrors (and asks when its
+    /// mirror has no current entry).
     function registry() external view returns (address);
 
     /// @notice The contract's version, recorded in deployment manifests.

@@ -20,6 +20,8 @@ from client._contract_errors import (
     MemberRevoked,
     MemberSuspended,
     NotAMember,
+    SubscriberAlreadyAdded,
+    SubscriberNotFound,
     UnknownRole,
     ValidityNotInFuture,
     WarehouseAdmissionRequired,
@@ -264,3 +266,58 @@ def test_resending_a_submitted_transaction_never_creates_a_second_one(as_: AsFac
     assert w3.eth.get_transaction_count(lh.signer.address) == count
     dev_members = sum(1 for p in DEV_PARTICIPANTS if p.role is not None)
     assert len(lh.participants.members()) == dev_members + 1
+
+
+def _mirrored(lh: Ledgerhouse, address: str) -> tuple[bool, list[int]]:
+    current, standing = lh.receipts.contract.functions.mirroredStanding(address).call()
+    return bool(current), list(standing)
+
+
+def test_deploy_subscribes_the_receipts_contract_to_member_standing(as_: AsFactory) -> None:
+    lh = as_("auditor1")
+    receipts = lh.manifest.address_of("WarehouseReceipts")
+    assert lh.participants.subscribers() == [receipts]
+    assert lh.receipts.contract.functions.standingFeed().call() == [True, 1]
+    for p in DEV_PARTICIPANTS:
+        if p.role is None:
+            continue
+        member = lh.participants.member(dev_account(p.name).address)
+        assert member is not None
+        current, (role, status, valid_until, _) = _mirrored(lh, member.address)
+        assert current, p.name
+        assert (role, status, valid_until) == (p.role, MemberStatus.ACTIVE, member.valid_until.timestamp())
+
+
+def test_subscribing_again_pushes_every_member_and_what_it_missed(as_: AsFactory) -> None:
+    admin = as_("admin").participants
+    lh = as_("admin")
+    receipts = lh.manifest.address_of("WarehouseReceipts")
+    supplier1 = dev_account("supplier1").address
+    admin.remove_subscriber(receipts)
+    assert admin.subscribers() == []
+    admin.suspend(supplier1, reason="review while unsubscribed")  # not pushed anywhere
+    assert _mirrored(lh, supplier1)[0] is False
+    with pytest.raises(MemberSuspended):  # asked of the registry meanwhile
+        as_("supplier1").receipts.signer.transact(
+            lh.receipts.contract.functions.setApprovalForAll(dev_account("supplier2").address, True)
+        )
+    results = admin.subscribe(receipts)
+    assert len(results) == 2  # added, then every member pushed in one batch
+    assert lh.receipts.contract.functions.standingFeed().call() == [True, 2]
+    current, (_, status, _, _) = _mirrored(lh, supplier1)
+    assert (current, status) == (True, MemberStatus.SUSPENDED)
+    assert len(admin.subscribe(receipts)) == 1  # already subscribed: only the sync
+    with pytest.raises(SubscriberAlreadyAdded):
+        admin.add_subscriber(receipts)
+
+
+def test_only_the_consortium_admin_manages_subscribers(as_: AsFactory) -> None:
+    lh = as_("bank1")
+    receipts = lh.manifest.address_of("WarehouseReceipts")
+    with pytest.raises(AccessControlUnauthorizedAccount):
+        lh.participants.remove_subscriber(receipts)
+    with pytest.raises(AccessControlUnauthorizedAccount):
+        lh.participants.sync_members(0, 1)
+    with pytest.raises(SubscriberNotFound):
+        as_("admin").participants.remove_subscriber(dev_account("bank1").address)
+    assert lh.participants.subscribers() == [receipts]

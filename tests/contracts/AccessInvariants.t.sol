@@ -29,6 +29,8 @@ contract RoleGateInvariantsTest is Test {
         wr = new WarehouseReceipts(registry);
         receivables = new Receivables(registry, 7 days);
         uint64 validUntil = uint64(block.timestamp + 20 * 365 days);
+        vm.prank(ADMIN);
+        registry.addSubscriber(address(wr)); // the handler takes it off the feed and back at times
 
         // The handler's pool: two members of each role at 0x7002..0x700f (0x7000, 0x7001: none).
         vm.startPrank(ADMIN);
@@ -82,6 +84,30 @@ contract RoleGateInvariantsTest is Test {
 
     function invariant_onlyRoleHoldersMintSettleFreezeOrAdmit() public view {
         if (handler.violationCount() != 0) vm.assertTrue(false, handler.violations(0));
+    }
+
+    /// The mirror the receipts contract checks callers against never lies: any entry it trusts
+    /// (current) is exactly the registry's record, whatever membership churn, removals from and
+    /// returns to the standing feed, and partial syncs happened; a non-member has none; and once
+    /// every member was synced under the current subscription, every member has one.
+    function invariant_mirroredStandingIsTheRegistrys() public view {
+        (bool subscribed,) = wr.standingFeed();
+        uint256 n = handler.POOL() + handler.admitAttempts();
+        for (uint256 i = 0; i < n; ++i) {
+            address account = i < handler.POOL() ? handler.poolAt(i) : handler.admittedAt(i - handler.POOL());
+            IParticipantRegistry.Member memory m = registry.member(account);
+            (bool current, IParticipantRegistry.Standing memory s) = wr.mirroredStanding(account);
+            if (m.role == IParticipantRegistry.Role.None) {
+                vm.assertFalse(current, "a trusted entry for a non-member");
+                continue;
+            }
+            if (subscribed && handler.fullySynced()) vm.assertTrue(current, "a synced member without an entry");
+            if (!current) continue;
+            vm.assertEq(uint256(s.role), uint256(m.role), "mirrored role");
+            vm.assertEq(uint256(s.status), uint256(m.status), "mirrored status");
+            vm.assertEq(s.validUntil, m.validUntil, "mirrored KYC validity");
+            vm.assertEq(s.statusChangedAt, m.statusChangedAt, "mirrored status time");
+        }
     }
 
     /// The pool's registrars are exactly those the admin appointed; no member holds the admin role.

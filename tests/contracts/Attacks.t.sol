@@ -7,6 +7,7 @@ import {IAccessControlDefaultAdminRules} from
 import {ERC721} from "solady/src/tokens/ERC721.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivables} from "../../contracts/interfaces/IReceivables.sol";
+import {IStandingSubscriber} from "../../contracts/interfaces/IStandingSubscriber.sol";
 import {IWarehouseReceipts} from "../../contracts/interfaces/IWarehouseReceipts.sol";
 import {ConsortiumFixture} from "./utils/ConsortiumFixture.sol";
 import {ReentrantReceiver, Unreceptive} from "./utils/ReentrantReceiver.sol";
@@ -476,7 +477,8 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         DefaultAdmin, // AccessControlUnauthorizedAccount(caller, DEFAULT_ADMIN_ROLE)
         PendingAdmin, // AccessControlInvalidDefaultAdmin(caller)
         ReceiptLienholder, // NotLienholder(receipt, caller, lender)
-        VoucherPayer // NotVoucherPayer(root, caller, core)
+        VoucherPayer, // NotVoucherPayer(root, caller, core)
+        StandingSource // NotParticipantRegistry(caller): only the registry pushes standing
     }
 
     struct Case {
@@ -523,7 +525,7 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         });
         address w = address(wr);
         address v = address(rcv);
-        c = new Case[](35);
+        c = new Case[](40);
         uint256 k = 0;
         // Warehouse receipts: member roles.
         c[k++] = Case(
@@ -553,6 +555,15 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         c[k++] = Case("wr.setPaused", w, abi.encodeCall(wr.setPaused, (true)), Gate.ReceiptsAdmin, none);
         c[k++] =
             Case("wr.setParameters", w, abi.encodeCall(wr.setParameters, (30 days, 7 days)), Gate.ReceiptsAdmin, none);
+        // Warehouse receipts: the registry's standing feed.
+        IParticipantRegistry.Standing memory forged =
+            IParticipantRegistry.Standing(W, IParticipantRegistry.Status.Active, type(uint40).max, 0);
+        c[k++] = Case(
+            "wr.onStandingChanged", w, abi.encodeCall(wr.onStandingChanged, (outsider, forged)), Gate.StandingSource, none
+        );
+        c[k++] = Case(
+            "wr.onSubscriptionChanged", w, abi.encodeCall(wr.onSubscriptionChanged, (false)), Gate.StandingSource, none
+        );
         // Receivables: member roles.
         c[k++] = Case(
             "setCreditLine",
@@ -613,6 +624,11 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         c[k++] = Case("reinstate", g, abi.encodeCall(registry.reinstate, (supplier2)), Gate.Registrar, none);
         c[k++] = Case("revoke", g, abi.encodeCall(registry.revoke, (supplier2, "x")), Gate.Registrar, none);
         c[k++] = Case("renewKyc", g, abi.encodeCall(registry.renewKyc, (supplier2, validUntil)), Gate.Registrar, none);
+        c[k++] = Case("syncMembers", g, abi.encodeCall(registry.syncMembers, (0, 1)), Gate.Registrar, none);
+        c[k++] =
+            Case("addSubscriber", g, abi.encodeCall(registry.addSubscriber, (address(wr))), Gate.DefaultAdmin, none);
+        c[k++] =
+            Case("removeSubscriber", g, abi.encodeCall(registry.removeSubscriber, (address(wr))), Gate.DefaultAdmin, none);
         // Registry: default admin (and the role admin of REGISTRAR_ROLE).
         c[k++] = Case(
             "setWarehouseStandards", g, abi.encodeCall(registry.setWarehouseStandards, (1, 1)), Gate.DefaultAdmin, none
@@ -665,6 +681,9 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         if (c.gate == Gate.PendingAdmin) {
             return abi.encodeWithSelector(IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, caller);
         }
+        if (c.gate == Gate.StandingSource) {
+            return abi.encodeWithSelector(IStandingSubscriber.NotParticipantRegistry.selector, caller);
+        }
         if (c.gate == Gate.ReceiptLienholder) {
             if (caller == lender) return "";
             return abi.encodeWithSelector(IWarehouseReceipts.NotLienholder.selector, pledgedId, caller, lender);
@@ -678,7 +697,8 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         Case[] memory cases = _cases();
         uint256 refusals = 0;
         for (uint256 i = 0; i < cases.length; ++i) {
-            bool authorisedSeen = cases[i].gate == Gate.PendingAdmin; // nobody is pending
+            // Nobody is pending; only the registry itself pushes standing.
+            bool authorisedSeen = cases[i].gate == Gate.PendingAdmin || cases[i].gate == Gate.StandingSource;
             for (uint256 a = 0; a < actors.length; ++a) {
                 address caller = actors[a];
                 bytes memory expected = _expected(cases[i], caller);
@@ -698,7 +718,7 @@ contract AttacksRoleTableTest is ConsortiumFixture {
             }
             vm.assertTrue(authorisedSeen, string.concat(cases[i].name, ": no authorised caller in the table"));
         }
-        vm.assertGe(refusals, 35 * 8, "table too small");
+        vm.assertGe(refusals, 40 * 8, "table too small");
     }
 
     function _selector(bytes memory ret) internal pure returns (bytes4 selector) {
@@ -714,7 +734,8 @@ contract AttacksRoleTableTest is ConsortiumFixture {
             || selector == IReceivables.CallerNotConsortiumAdmin.selector
             || selector == IAccessControl.AccessControlUnauthorizedAccount.selector
             || selector == IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector
-            || selector == IWarehouseReceipts.NotLienholder.selector || selector == IReceivables.NotVoucherPayer.selector;
+            || selector == IWarehouseReceipts.NotLienholder.selector || selector == IReceivables.NotVoucherPayer.selector
+            || selector == IStandingSubscriber.NotParticipantRegistry.selector;
     }
 
     /// A suspended or lapsed holder of the right role is refused too, with the registry's reason.

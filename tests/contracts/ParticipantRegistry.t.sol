@@ -6,6 +6,8 @@ import {IAccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/IAccessControlDefaultAdminRules.sol";
 import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
+import {IStandingSubscriber} from "../../contracts/interfaces/IStandingSubscriber.sol";
+import {StandingSubscriberMock} from "./utils/StandingSubscriberMock.sol";
 import {Test} from "./utils/Test.sol";
 
 contract ParticipantRegistryTest is Test {
@@ -454,5 +456,290 @@ contract ParticipantRegistryTest is Test {
         );
         vm.prank(caller);
         registry.admit(address(0x4000), uint8(IParticipantRegistry.Role.Supplier), bytes32(0), "F", validUntil);
+    }
+
+    // ------------------------------------------------------------ standing subscribers
+
+    function _newSubscriber() internal returns (StandingSubscriberMock s) {
+        s = new StandingSubscriberMock(address(registry));
+        vm.prank(admin);
+        registry.addSubscriber(address(s));
+    }
+
+    /// @dev `s` holds exactly what the registry holds for `account`.
+    function _assertMirrors(StandingSubscriberMock s, address account) internal view {
+        IParticipantRegistry.Member memory m = registry.member(account);
+        (, IParticipantRegistry.Standing memory st) = s.mirroredStanding(account);
+        vm.assertEq(uint256(st.role), uint256(m.role), "role");
+        vm.assertEq(uint256(st.status), uint256(m.status), "status");
+        vm.assertEq(st.validUntil, m.validUntil, "valid until");
+        vm.assertEq(st.statusChangedAt, m.statusChangedAt, "status changed at");
+    }
+
+    function _unauthorized(address caller, bytes32 role) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, caller, role);
+    }
+
+    function test_addSubscriber_listsItEmitsAndTellsIt() public {
+        StandingSubscriberMock s = new StandingSubscriberMock(address(registry));
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IParticipantRegistry.SubscriberAdded(address(s), admin);
+        vm.prank(admin);
+        registry.addSubscriber(address(s));
+        address[] memory subs = registry.subscribers();
+        vm.assertEq(subs.length, 1);
+        vm.assertEq(subs[0], address(s));
+        vm.assertTrue(s.subscribed());
+        vm.assertEq(s.epoch(), 1);
+        vm.assertEq(s.pushes(), 0, "members admitted before are pushed by syncMembers");
+    }
+
+    function test_standingChanges_arePushedToEverySubscriber() public {
+        StandingSubscriberMock a = _newSubscriber();
+        StandingSubscriberMock b = _newSubscriber();
+        address fresh = address(0x2000);
+        address wh = address(0x2001);
+        vm.startPrank(admin);
+        registry.admit(fresh, uint8(IParticipantRegistry.Role.Supplier), 0, "Fresh", validUntil);
+        _assertMirrors(a, fresh);
+        vm.warp(block.timestamp + 1 days);
+        registry.suspend(fresh, "review");
+        _assertMirrors(a, fresh);
+        vm.warp(block.timestamp + 1 days);
+        registry.reinstate(fresh);
+        _assertMirrors(a, fresh);
+        registry.renewKyc(fresh, validUntil + 30 days);
+        _assertMirrors(a, fresh);
+        vm.warp(block.timestamp + 1 days);
+        registry.revoke(fresh, "fraud");
+        _assertMirrors(a, fresh);
+        registry.admitWarehouse(wh, 0, "WH", validUntil, _admission(5, 50_000));
+        _assertMirrors(a, wh);
+        registry.updateWarehouseAdmission(wh, _admission(6, 60_000)); // no standing change: no push
+        vm.stopPrank();
+        _assertMirrors(b, fresh);
+        _assertMirrors(b, wh);
+        vm.assertEq(a.pushes(), 6);
+        vm.assertEq(b.pushes(), 6);
+    }
+
+    function test_RevertWhen_aSubscriberRefusesAPush_theChangeIsUndone() public {
+        StandingSubscriberMock s = _newSubscriber();
+        s.setRefusals(true, false);
+        vm.expectRevert(StandingSubscriberMock.MockRefused.selector);
+        vm.prank(admin);
+        registry.suspend(lender, "review");
+        vm.assertEq(uint256(registry.member(lender).status), uint256(IParticipantRegistry.Status.Active));
+        vm.expectRevert(StandingSubscriberMock.MockRefused.selector);
+        vm.prank(admin);
+        registry.admit(address(0x2000), uint8(IParticipantRegistry.Role.Supplier), 0, "Fresh", validUntil);
+        vm.assertEq(registry.memberCount(), 7);
+    }
+
+    function test_RevertWhen_addSubscriber_callerIsNotTheAdmin() public {
+        address registrar = address(0x3000);
+        bytes32 registrarRole = registry.REGISTRAR_ROLE();
+        vm.prank(admin);
+        registry.grantRole(registrarRole, registrar);
+        StandingSubscriberMock s = new StandingSubscriberMock(address(registry));
+        address[3] memory callers = [registrar, lender, outsider];
+        for (uint256 i = 0; i < callers.length; ++i) {
+            vm.expectRevert(_unauthorized(callers[i], bytes32(0)));
+            vm.prank(callers[i]);
+            registry.addSubscriber(address(s));
+        }
+        vm.assertEq(registry.subscribers().length, 0);
+    }
+
+    function test_RevertWhen_addSubscriber_notAContract() public {
+        vm.startPrank(admin);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.SubscriberNotAContract.selector, address(0)));
+        registry.addSubscriber(address(0));
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.SubscriberNotAContract.selector, outsider));
+        registry.addSubscriber(outsider);
+        vm.stopPrank();
+    }
+
+    function test_RevertWhen_addSubscriber_alreadySubscribed() public {
+        StandingSubscriberMock s = _newSubscriber();
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.SubscriberAlreadyAdded.selector, address(s)));
+        vm.prank(admin);
+        registry.addSubscriber(address(s));
+        vm.assertEq(s.epoch(), 1);
+    }
+
+    function test_RevertWhen_addSubscriber_fifth() public {
+        for (uint256 i = 0; i < registry.MAX_SUBSCRIBERS(); ++i) {
+            _newSubscriber();
+        }
+        StandingSubscriberMock fifth = new StandingSubscriberMock(address(registry));
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.TooManySubscribers.selector, 4));
+        vm.prank(admin);
+        registry.addSubscriber(address(fifth));
+        vm.assertEq(registry.subscribers().length, 4);
+    }
+
+    function test_RevertWhen_addSubscriber_itServesAnotherRegistry() public {
+        StandingSubscriberMock s = new StandingSubscriberMock(address(0xDEAD));
+        vm.expectRevert(abi.encodeWithSelector(IStandingSubscriber.NotParticipantRegistry.selector, address(registry)));
+        vm.prank(admin);
+        registry.addSubscriber(address(s));
+        vm.assertEq(registry.subscribers().length, 0);
+    }
+
+    function test_removeSubscriber_stopsPushesEmitsAndTellsIt() public {
+        StandingSubscriberMock a = _newSubscriber();
+        StandingSubscriberMock b = _newSubscriber();
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IParticipantRegistry.SubscriberRemoved(address(a), admin, true);
+        vm.prank(admin);
+        registry.removeSubscriber(address(a));
+        vm.assertFalse(a.subscribed());
+        address[] memory subs = registry.subscribers();
+        vm.assertEq(subs.length, 1);
+        vm.assertEq(subs[0], address(b));
+        vm.prank(admin);
+        registry.suspend(lender, "review");
+        vm.assertEq(a.pushes(), 0);
+        vm.assertEq(b.pushes(), 1);
+        // It can be subscribed again (a new epoch).
+        vm.prank(admin);
+        registry.addSubscriber(address(a));
+        vm.assertEq(a.epoch(), 2);
+    }
+
+    function test_removeSubscriber_evenWhenItReverts() public {
+        StandingSubscriberMock s = _newSubscriber();
+        s.setRefusals(true, true);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IParticipantRegistry.SubscriberRemoved(address(s), admin, false);
+        vm.prank(admin);
+        registry.removeSubscriber(address(s));
+        vm.assertEq(registry.subscribers().length, 0);
+        vm.prank(admin);
+        registry.suspend(lender, "review"); // no longer blocked by the broken subscriber
+        vm.assertFalse(registry.isActive(lender));
+    }
+
+    function test_RevertWhen_removeSubscriber_notASubscriber() public {
+        _newSubscriber();
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.SubscriberNotFound.selector, outsider));
+        vm.prank(admin);
+        registry.removeSubscriber(outsider);
+    }
+
+    function test_RevertWhen_removeSubscriber_callerIsNotTheAdmin() public {
+        StandingSubscriberMock s = _newSubscriber();
+        vm.expectRevert(_unauthorized(lender, bytes32(0)));
+        vm.prank(lender);
+        registry.removeSubscriber(address(s));
+        vm.assertEq(registry.subscribers().length, 1);
+    }
+
+    function test_syncMembers_pushesTheRangeToEverySubscriber() public {
+        vm.startPrank(admin);
+        registry.suspend(core, "review"); // before anyone subscribed: only a sync carries it
+        vm.stopPrank();
+        StandingSubscriberMock a = _newSubscriber();
+        StandingSubscriberMock b = _newSubscriber();
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IParticipantRegistry.MembersSynced(admin, 1, 3);
+        vm.prank(admin);
+        registry.syncMembers(1, 3); // lender, core, supplier
+        vm.assertEq(a.pushes(), 3);
+        (bool current,) = a.mirroredStanding(warehouse);
+        vm.assertFalse(current, "member 0 is outside the range");
+        _assertMirrors(a, core);
+        _assertMirrors(b, core);
+        vm.prank(admin);
+        registry.syncMembers(0, 7);
+        for (uint256 i = 0; i < 7; ++i) {
+            _assertMirrors(a, registry.memberAt(i));
+        }
+        vm.assertEq(b.pushes(), 10);
+    }
+
+    function test_syncMembers_byAnAppointedRegistrar() public {
+        StandingSubscriberMock s = _newSubscriber();
+        address registrar = address(0x3000);
+        bytes32 registrarRole = registry.REGISTRAR_ROLE();
+        vm.prank(admin);
+        registry.grantRole(registrarRole, registrar);
+        vm.prank(registrar);
+        registry.syncMembers(0, 7);
+        vm.assertEq(s.pushes(), 7);
+    }
+
+    function test_syncMembers_withoutSubscribersPushesNothing() public {
+        vm.prank(admin);
+        registry.syncMembers(0, 7);
+    }
+
+    function test_RevertWhen_syncMembers_batchEmptyOrTooLarge() public {
+        uint256 max = registry.MAX_SYNC_BATCH();
+        vm.startPrank(admin);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.SyncBatchOutOfBounds.selector, 0, max));
+        registry.syncMembers(0, 0);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.SyncBatchOutOfBounds.selector, max + 1, max));
+        registry.syncMembers(0, max + 1);
+        vm.stopPrank();
+    }
+
+    function test_RevertWhen_syncMembers_rangeBeyondMembers() public {
+        vm.startPrank(admin);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.SyncRangeBeyondMembers.selector, 0, 8, 7));
+        registry.syncMembers(0, 8);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.SyncRangeBeyondMembers.selector, 7, 1, 7));
+        registry.syncMembers(7, 1);
+        uint256 huge = type(uint256).max;
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.SyncRangeBeyondMembers.selector, huge, 1, 7));
+        registry.syncMembers(huge, 1);
+        vm.stopPrank();
+    }
+
+    function test_RevertWhen_syncMembers_callerIsNotARegistrar() public {
+        _newSubscriber();
+        bytes32 registrarRole = registry.REGISTRAR_ROLE();
+        address[8] memory callers = _nonRegistrars();
+        for (uint256 i = 0; i < callers.length; ++i) {
+            vm.expectRevert(_unauthorized(callers[i], registrarRole));
+            vm.prank(callers[i]);
+            registry.syncMembers(0, 1);
+        }
+    }
+
+    /// A full batch to the most subscribers fits comfortably in a block (30M gas on Besu's default).
+    function test_syncMembers_fullBatchToFourSubscribersIsBounded() public {
+        vm.startPrank(admin);
+        for (uint256 i = 0; i < 64; ++i) {
+            // forge-lint: disable-next-line(unsafe-typecast) -- i < 64
+            registry.admit(address(uint160(0x6000 + i)), uint8(IParticipantRegistry.Role.Supplier), 0, "S", validUntil);
+        }
+        vm.stopPrank();
+        StandingSubscriberMock[4] memory subs;
+        for (uint256 i = 0; i < 4; ++i) {
+            subs[i] = _newSubscriber();
+        }
+        vm.prank(admin);
+        uint256 before = gasleft();
+        registry.syncMembers(7, 64);
+        uint256 used = before - gasleft();
+        vm.assertLt(used, 15_000_000, "a full sync batch must fit half a block");
+        for (uint256 i = 0; i < 4; ++i) {
+            vm.assertEq(subs[i].pushes(), 64);
+        }
+    }
+
+    function testFuzz_syncMembers_pushesExactlyTheRangeGiven(uint256 fromIndex, uint256 count) public {
+        fromIndex = bound(fromIndex, 0, 6);
+        count = bound(count, 1, 7 - fromIndex);
+        StandingSubscriberMock s = _newSubscriber();
+        vm.prank(admin);
+        registry.syncMembers(fromIndex, count);
+        vm.assertEq(s.pushes(), count);
+        for (uint256 i = 0; i < 7; ++i) {
+            (bool current,) = s.mirroredStanding(registry.memberAt(i));
+            vm.assertEq(current, i >= fromIndex && i < fromIndex + count, "pushed outside the range");
+        }
     }
 }

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IWarehouseReceipts} from "../../contracts/interfaces/IWarehouseReceipts.sol";
 import {ReceiptsHandler} from "./handlers/ReceiptsHandler.sol";
 import {ReceiptsFixture} from "./utils/ReceiptsFixture.sol";
 
 /// @notice Whatever sequence of stocktakes, mints, endorsements, splits, merges, pledges, releases,
-/// foreclosures, deliveries, freezes, suspensions and waiting the handler throws at the contract,
-/// stock cover, quantity conservation, one-lot-one-receipt, one-serial-one-lot and the lien rules hold.
+/// foreclosures, deliveries, freezes, suspensions, lapsed KYC and waiting the handler throws at the
+/// contract, stock cover, quantity conservation, one-lot-one-receipt, one-serial-one-lot and the lien
+/// rules hold, and the member standing the contract checks locally is the registry's.
 /// The handler wraps every contract action in try/catch and reads only receipts its ghost books
 /// say are live, so a handler revert means the books and the contract disagree: it fails the run.
 contract WarehouseReceiptsInvariantTest is ReceiptsFixture {
@@ -127,6 +129,31 @@ contract WarehouseReceiptsInvariantTest is ReceiptsFixture {
             vm.assertEq(live[i].r.pledgeLocked, locked, "pledge lock without lien, or lien without lock");
             if (locked) vm.assertEq(live[i].r.owner, handler.ownerAtLock(live[i].id), "pledged receipt moved");
             vm.assertEq(live[i].r.deliveryRequested, wr.deliveryRequest(live[i].id) != 0, "delivery request");
+        }
+    }
+
+    /// The standing the contract checks its callers against is the registry's: for every account
+    /// the handler acts as or churns, the mirrored entry is current and holds the registry's record,
+    /// and whether it makes the account active at this block's time is the registry's answer. (The
+    /// outsider was never admitted, so it has no entry and the contract asks the registry about it.)
+    /// forge-config: default.invariant.fail-on-revert = true
+    function invariant_mirroredStandingIsTheRegistrys() public view {
+        address[] memory accounts = handler.touchedAccounts();
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            IParticipantRegistry.Member memory m = registry.member(accounts[i]);
+            (bool current, IParticipantRegistry.Standing memory s) = wr.mirroredStanding(accounts[i]);
+            if (m.role == IParticipantRegistry.Role.None) {
+                vm.assertFalse(current, "an entry for a non-member");
+                continue;
+            }
+            vm.assertTrue(current, "a member without a current entry");
+            vm.assertEq(uint256(s.role), uint256(m.role), "mirrored role");
+            vm.assertEq(uint256(s.status), uint256(m.status), "mirrored status");
+            vm.assertEq(s.validUntil, m.validUntil, "mirrored KYC validity");
+            vm.assertEq(s.statusChangedAt, m.statusChangedAt, "mirrored status time");
+            bool activeByMirror =
+                s.status == IParticipantRegistry.Status.Active && vm.getBlockTimestamp() <= s.validUntil;
+            vm.assertEq(activeByMirror, registry.isActive(accounts[i]), "active by the mirror != by the registry");
         }
     }
 

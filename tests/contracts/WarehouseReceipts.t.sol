@@ -4,7 +4,9 @@ pragma solidity ^0.8.24;
 import {IAccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/IAccessControlDefaultAdminRules.sol";
 import {ERC721} from "solady/src/tokens/ERC721.sol";
+import {WarehouseReceipts} from "../../contracts/WarehouseReceipts.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
+import {IStandingSubscriber} from "../../contracts/interfaces/IStandingSubscriber.sol";
 import {IWarehouseReceipts} from "../../contracts/interfaces/IWarehouseReceipts.sol";
 import {ReceiptsFixture} from "./utils/ReceiptsFixture.sol";
 
@@ -2563,5 +2565,345 @@ contract WarehouseReceiptsTest is ReceiptsFixture {
         for (uint256 b = 0; b < 64; ++b) {
             if ((uint256(mask) >> b) & 1 != 0) items[j++] = _serial(b);
         }
+    }
+
+    // ================================================================ the standing mirror
+
+    /// @dev From here to the end of the test, the contract must not ask the registry about anyone.
+    function _expectNoRegistryChecks() internal {
+        vm.expectCall(address(registry), abi.encodeWithSelector(IParticipantRegistry.requireActiveMember.selector), 0);
+        vm.expectCall(address(registry), abi.encodeWithSelector(IParticipantRegistry.requireActive.selector), 0);
+    }
+
+    function _standing(IParticipantRegistry.Role role, IParticipantRegistry.Status status)
+        internal
+        view
+        returns (IParticipantRegistry.Standing memory)
+    {
+        return IParticipantRegistry.Standing(role, status, uint40(validUntil), uint40(_now()));
+    }
+
+    /// @dev The contract's mirror of `account` is current and holds exactly the registry's record.
+    function _assertMirrors(address account) internal view {
+        IParticipantRegistry.Member memory m = registry.member(account);
+        (bool current, IParticipantRegistry.Standing memory s) = wr.mirroredStanding(account);
+        vm.assertTrue(current, "mirror entry not current");
+        vm.assertEq(uint256(s.role), uint256(m.role), "role");
+        vm.assertEq(uint256(s.status), uint256(m.status), "status");
+        vm.assertEq(s.validUntil, m.validUntil, "valid until");
+        vm.assertEq(s.statusChangedAt, m.statusChangedAt, "status changed at");
+    }
+
+    /// @dev Receipt A of LOT held by the supplier, receipt B of LOT2 held by supplier2.
+    function _twoHolders() internal returns (uint256 a, uint256 b) {
+        a = _receipt(Q);
+        _attest(LOT2, Q);
+        b = _mint(supplier2, LOT2, Q);
+    }
+
+    /// @dev The supplier, whose standing the caller just spoiled, can neither send A, nor receive B,
+    /// nor pledge A, nor be minted to, nor approve; each refusal is `reason`, decided from the mirror.
+    function _assertSupplierRefusedLocally(uint256 a, uint256 b, bytes memory reason) internal {
+        _expectNoRegistryChecks();
+        vm.expectRevert(reason);
+        vm.prank(supplier);
+        wr.transferFrom(supplier, supplier2, a);
+        vm.expectRevert(reason);
+        vm.prank(supplier2);
+        wr.transferFrom(supplier2, supplier, b);
+        vm.expectRevert(reason);
+        vm.prank(supplier);
+        wr.requestPledge(a, lender, 1, CNY, LOAN, uint64(_now() + 30 days));
+        vm.expectRevert(reason);
+        vm.prank(supplier);
+        wr.setApprovalForAll(supplier2, true);
+        _attest(keccak256("another lot"), Q);
+        vm.expectRevert(reason);
+        vm.prank(warehouse);
+        wr.mint(supplier, keccak256("another lot"), AL, Q, 0, DETAILS);
+        vm.assertEq(wr.ownerOf(a), supplier);
+        vm.assertEq(wr.ownerOf(b), supplier2);
+    }
+
+    function test_standingFeed_subscribedBeforeAnyAdmission() public view {
+        (bool subscribed, uint32 epoch) = wr.standingFeed();
+        vm.assertTrue(subscribed);
+        vm.assertEq(epoch, 1);
+        address[9] memory members =
+            [warehouse, warehouse2, lender, lender2, core, supplier, supplier2, inspector, regulator];
+        for (uint256 i = 0; i < members.length; ++i) {
+            _assertMirrors(members[i]);
+        }
+        (bool current, IParticipantRegistry.Standing memory s) = wr.mirroredStanding(outsider);
+        vm.assertFalse(current, "never pushed");
+        vm.assertEq(uint256(s.role), 0);
+    }
+
+    function test_mirroredStanding_followsEveryRegistryChange() public {
+        address fresh = address(0x2000);
+        vm.startPrank(admin);
+        registry.admit(fresh, uint8(IParticipantRegistry.Role.Supplier), 0, "Fresh", validUntil);
+        _assertMirrors(fresh);
+        _skip(1 days);
+        registry.suspend(fresh, "review");
+        _assertMirrors(fresh);
+        _skip(1 days);
+        registry.renewKyc(fresh, validUntil + 1 days);
+        _assertMirrors(fresh);
+        registry.reinstate(fresh);
+        _assertMirrors(fresh);
+        _skip(1 days);
+        registry.revoke(fresh, "fraud");
+        _assertMirrors(fresh);
+        vm.stopPrank();
+    }
+
+    function test_activeMembers_transferPledgeAndMintWithoutAskingTheRegistry() public {
+        (uint256 a,) = _twoHolders();
+        _expectNoRegistryChecks();
+        vm.prank(supplier);
+        wr.transferFrom(supplier, core, a);
+        uint48 seq = _requestPledge(core, a, lender);
+        vm.prank(lender);
+        wr.acceptPledge(a, seq);
+        _attest(keccak256("third"), Q);
+        _mint(supplier, keccak256("third"), Q);
+        vm.assertEq(wr.lien(a).lender, lender);
+    }
+
+    function test_RevertWhen_suspendedMember_sendsReceivesOrPledges() public {
+        (uint256 a, uint256 b) = _twoHolders();
+        _suspend(supplier);
+        _assertSupplierRefusedLocally(a, b, _suspended(supplier));
+    }
+
+    function test_RevertWhen_revokedMember_sendsReceivesOrPledges() public {
+        (uint256 a, uint256 b) = _twoHolders();
+        vm.prank(admin);
+        registry.revoke(supplier, "fraud");
+        _assertSupplierRefusedLocally(
+            a, b, abi.encodeWithSelector(IParticipantRegistry.MemberRevoked.selector, supplier, uint64(_now()))
+        );
+    }
+
+    function test_RevertWhen_kycExpiredMember_sendsReceivesOrPledges() public {
+        (uint256 a, uint256 b) = _twoHolders();
+        // No push happens when KYC lapses: the mirror holds the date and compares it with block time.
+        uint64 until = _expireKyc(supplier);
+        _assertSupplierRefusedLocally(
+            a, b, abi.encodeWithSelector(IParticipantRegistry.MemberKycExpired.selector, supplier, until)
+        );
+    }
+
+    function test_RevertWhen_suspendedLender_acceptsOrForecloses() public {
+        uint256 id = _receipt(Q);
+        uint48 seq = _requestPledge(supplier, id, lender);
+        _suspend(lender);
+        _expectNoRegistryChecks();
+        vm.expectRevert(_suspended(lender));
+        vm.prank(lender);
+        wr.acceptPledge(id, seq);
+        vm.prank(admin);
+        registry.reinstate(lender);
+        vm.prank(lender);
+        wr.acceptPledge(id, seq);
+        _skip(90 days + DEFAULT_GRACE);
+        uint64 until = _expireKyc(lender);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.MemberKycExpired.selector, lender, until));
+        vm.prank(lender);
+        wr.foreclose(id, lender);
+    }
+
+    function test_RevertWhen_onStandingChanged_callerIsNotTheRegistry() public {
+        address[4] memory callers = [admin, supplier, outsider, address(wr)];
+        IParticipantRegistry.Standing memory forged =
+            _standing(IParticipantRegistry.Role.Warehouse, IParticipantRegistry.Status.Active);
+        for (uint256 i = 0; i < callers.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(IStandingSubscriber.NotParticipantRegistry.selector, callers[i]));
+            vm.prank(callers[i]);
+            wr.onStandingChanged(outsider, forged);
+        }
+        (bool current,) = wr.mirroredStanding(outsider);
+        vm.assertFalse(current);
+    }
+
+    function test_RevertWhen_onSubscriptionChanged_callerIsNotTheRegistry() public {
+        address[3] memory callers = [admin, supplier, outsider];
+        for (uint256 i = 0; i < callers.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(IStandingSubscriber.NotParticipantRegistry.selector, callers[i]));
+            vm.prank(callers[i]);
+            wr.onSubscriptionChanged(false);
+        }
+        (bool subscribed, uint32 epoch) = wr.standingFeed();
+        vm.assertTrue(subscribed);
+        vm.assertEq(epoch, 1);
+    }
+
+    function test_RevertWhen_multicallForgesAPush() public {
+        bytes[] memory calls = new bytes[](1);
+        calls[0] = abi.encodeCall(
+            wr.onStandingChanged,
+            (outsider, _standing(IParticipantRegistry.Role.Warehouse, IParticipantRegistry.Status.Active))
+        );
+        vm.expectRevert(abi.encodeWithSelector(IStandingSubscriber.NotParticipantRegistry.selector, outsider));
+        vm.prank(outsider);
+        wr.multicall(calls);
+    }
+
+    function test_onSubscriptionChanged_removalAndReadditionStartANewEpoch() public {
+        vm.expectEmit(true, true, true, true, address(wr));
+        emit IStandingSubscriber.StandingFeedChanged(false, 1);
+        vm.prank(admin);
+        registry.removeSubscriber(address(wr));
+        vm.expectEmit(true, true, true, true, address(wr));
+        emit IStandingSubscriber.StandingFeedChanged(true, 2);
+        vm.prank(admin);
+        registry.addSubscriber(address(wr));
+        (bool subscribed, uint32 epoch) = wr.standingFeed();
+        vm.assertTrue(subscribed);
+        vm.assertEq(epoch, 2);
+    }
+
+    /// Removed from the feed, the contract stops trusting its mirror: a suspension it never heard of
+    /// still stops the member, because it asks the registry again.
+    function test_unsubscribed_asksTheRegistryAndMissesNoChange() public {
+        (uint256 a,) = _twoHolders();
+        vm.prank(admin);
+        registry.removeSubscriber(address(wr));
+        _suspend(supplier);
+        (bool current, IParticipantRegistry.Standing memory stale) = wr.mirroredStanding(supplier);
+        vm.assertFalse(current);
+        vm.assertEq(uint256(stale.status), uint256(IParticipantRegistry.Status.Active), "not pushed");
+        vm.expectRevert(_suspended(supplier));
+        vm.prank(supplier);
+        wr.transferFrom(supplier, core, a);
+        vm.expectCall(address(registry), abi.encodeWithSelector(IParticipantRegistry.requireActiveMember.selector), 2);
+        vm.prank(supplier2);
+        wr.transferFrom(supplier2, core, 2);
+        vm.assertEq(wr.ownerOf(2), core);
+    }
+
+    /// Subscribed again, the contract trusts only what is pushed under the new subscription: entries
+    /// from before (which missed what happened in between) send it to the registry until synced.
+    function test_resubscribed_distrustsOlderEntriesUntilSynced() public {
+        (uint256 a,) = _twoHolders();
+        vm.startPrank(admin);
+        registry.removeSubscriber(address(wr));
+        registry.suspend(supplier, "review");
+        registry.addSubscriber(address(wr));
+        vm.stopPrank();
+        (bool current, IParticipantRegistry.Standing memory stale) = wr.mirroredStanding(supplier);
+        vm.assertFalse(current, "an entry of epoch 1 under epoch 2");
+        vm.assertEq(uint256(stale.status), uint256(IParticipantRegistry.Status.Active));
+        vm.expectRevert(_suspended(supplier));
+        vm.prank(supplier);
+        wr.transferFrom(supplier, core, a);
+
+        uint256 members = registry.memberCount();
+        vm.prank(admin);
+        registry.syncMembers(0, members);
+        _assertMirrors(supplier);
+        _assertMirrors(core);
+        vm.prank(admin);
+        registry.reinstate(supplier);
+        _expectNoRegistryChecks();
+        vm.prank(supplier);
+        wr.transferFrom(supplier, core, a);
+        vm.assertEq(wr.ownerOf(a), core);
+    }
+
+    function test_neverSubscribed_everyCheckAsksTheRegistry() public {
+        WarehouseReceipts fresh = new WarehouseReceipts(IParticipantRegistry(address(registry)));
+        (bool subscribed, uint32 epoch) = fresh.standingFeed();
+        vm.assertFalse(subscribed);
+        vm.assertEq(epoch, 0);
+        (bool current,) = fresh.mirroredStanding(inspector);
+        vm.assertFalse(current);
+        vm.expectRevert(_notMember(outsider));
+        vm.prank(outsider);
+        fresh.recordStocktake(warehouse, LOT, AL, KG, DECIMALS, Q, EVIDENCE, new uint256[](0));
+        vm.expectRevert(_wrongRole(supplier, _SUPPLIER, _INSPECTOR));
+        vm.prank(supplier);
+        fresh.recordStocktake(warehouse, LOT, AL, KG, DECIMALS, Q, EVIDENCE, new uint256[](0));
+        vm.expectCall(address(registry), abi.encodeWithSelector(IParticipantRegistry.requireActive.selector), 2);
+        vm.prank(inspector);
+        fresh.recordStocktake(warehouse, LOT, AL, KG, DECIMALS, Q, EVIDENCE, new uint256[](0));
+        vm.assertEq(fresh.lot(LOT).attested, Q);
+    }
+
+    function test_setPaused_doesNotStopStandingPushes() public {
+        vm.prank(admin);
+        wr.setPaused(true);
+        _suspend(supplier);
+        _assertMirrors(supplier);
+        vm.prank(admin);
+        registry.renewKyc(supplier, validUntil + 1 days);
+        _assertMirrors(supplier);
+    }
+
+    function test_mint_preAllocatesTheLienSlot() public {
+        uint256 id = _receipt(Q);
+        vm.assertTrue(vm.load(address(wr), _lienSlot(id)) != bytes32(0), "lien slot not allocated");
+        IWarehouseReceipts.Lien memory l = wr.lien(id);
+        vm.assertEq(l.lender, address(0));
+        vm.assertEq(l.loanMaturity, 0);
+        vm.assertEq(uint256(l.state), uint256(IWarehouseReceipts.LienState.None));
+        vm.assertEq(l.requestSeq, 0);
+        // A part from a split is not pre-allocated: its first request allocates, and behaves the same.
+        uint256 part = _split(supplier, id, _q(100, Q - 100));
+        vm.assertEq(vm.load(address(wr), _lienSlot(part)), bytes32(0));
+        vm.assertEq(_requestPledge(supplier, part, lender), 1);
+        vm.assertEq(_requestPledge(supplier, id, lender), 1);
+        vm.assertEq(wr.lien(part).lender, lender);
+    }
+
+    function _lienSlot(uint256 id) internal pure returns (bytes32) {
+        return keccak256(abi.encode(id, uint256(5))); // `_liens` is slot 5 (forge inspect storageLayout)
+    }
+
+    /// Whatever happens to a member's standing and however time passes, the contract refuses it
+    /// exactly as the registry does (same error, same arguments), from its mirror alone.
+    function testFuzz_mirror_refusesExactlyAsTheRegistry(uint8 role, uint8[6] calldata steps, uint32[6] calldata gaps)
+        public
+    {
+        address m = address(0x7777);
+        role = uint8(bound(role, 2, 7));
+        vm.prank(admin);
+        registry.admit(m, role, 0, "M", uint64(_now() + 10 days));
+        for (uint256 i = 0; i < steps.length; ++i) {
+            uint8 step = steps[i] % 8;
+            vm.startPrank(admin);
+            if (step == 0 || step == 1) {
+                try registry.suspend(m, "fuzz") {} catch {}
+            } else if (step == 2 || step == 3) {
+                try registry.reinstate(m) {} catch {}
+            } else if (step == 4 || step == 5) {
+                try registry.renewKyc(m, uint64(_now() + bound(gaps[i], 1, 10 days))) {} catch {}
+            } else if (step == 6) {
+                try registry.revoke(m, "fuzz") {} catch {}
+            }
+            vm.stopPrank();
+            _skip(bound(gaps[i], 0, 6 days));
+            _assertMirrors(m);
+            _assertSameAnswer(m);
+        }
+    }
+
+    function _assertSameAnswer(address m) internal {
+        // Any role: approving an operator checks only the caller's standing.
+        (bool okRegistry, bytes memory registryRet) =
+            address(registry).staticcall(abi.encodeCall(registry.requireActiveMember, (m)));
+        vm.prank(m);
+        (bool ok, bytes memory ret) = address(wr).call(abi.encodeCall(wr.setApprovalForAll, (supplier, true)));
+        vm.assertEq(ok, okRegistry, "active member check");
+        if (!ok) vm.assertEq(ret, registryRet);
+        // A role: unfreezing a lot checks the caller is an active regulator first (then finds it unfrozen).
+        (okRegistry, registryRet) = address(registry).staticcall(
+            abi.encodeCall(registry.requireActive, (m, IParticipantRegistry.Role.Regulator))
+        );
+        vm.prank(m);
+        (, ret) = address(wr).call(abi.encodeCall(wr.unfreezeLot, (LOT)));
+        if (okRegistry) vm.assertEq(ret, abi.encodeWithSelector(IWarehouseReceipts.LotNotFrozen.selector, LOT));
+        else vm.assertEq(ret, registryRet);
     }
 }

@@ -455,18 +455,35 @@ contract ReceiptsHandler is Test {
         } catch {}
     }
 
-    /// Suspends (one time in four) or reinstates a holder or the second warehouse (the first
-    /// warehouse, the inspector, the banks and the regulator stay in good standing).
+    /// Suspends (one time in four), lets the KYC lapse within the hour (one time in eight), or
+    /// reinstates and renews a holder or the second warehouse (the first warehouse, the inspector,
+    /// the banks and the regulator stay in good standing). The receipts contract hears of each
+    /// change only through the registry's push, and of a lapse not at all (it compares the date).
     function toggleMembership(uint256 seed, uint8 mode) external {
         address[4] memory pool = [_holders[0], _holders[1], _holders[2], _warehouses[1]];
         address account = pool[seed % 4];
         vm.startPrank(_admin);
-        if (mode % 4 == 0) {
+        if (mode % 8 < 2) {
             try registry.suspend(account, "handler") {} catch {}
+        } else if (mode % 8 == 2) {
+            try registry.renewKyc(account, uint64(vm.getBlockTimestamp() + 1 hours)) {} catch {}
         } else {
             try registry.reinstate(account) {} catch {}
+            try registry.renewKyc(account, uint64(vm.getBlockTimestamp() + 20 * 365 days)) {} catch {}
         }
         vm.stopPrank();
+    }
+
+    /// Everyone the handler acts as or churns: holders (one of them an outsider), warehouses,
+    /// banks, the inspector and the regulator.
+    function touchedAccounts() external view returns (address[] memory accounts) {
+        accounts = new address[](12);
+        for (uint256 i = 0; i < 6; ++i) {
+            accounts[i] = _holders[i];
+        }
+        (accounts[6], accounts[7]) = (_warehouses[0], _warehouses[1]);
+        (accounts[8], accounts[9]) = (_lenders[0], _lenders[1]);
+        (accounts[10], accounts[11]) = (_inspector, _regulator);
     }
 
     function passTime(uint32 secondsForward) external {

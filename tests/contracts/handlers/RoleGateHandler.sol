@@ -33,6 +33,9 @@ contract RoleGateHandler is Test {
     uint256 internal _lotNonce;
     uint256 internal _admitNonce;
 
+    /// @dev Every member's standing was pushed under the receipts contract's current subscription.
+    bool public fullySynced = true;
+
     /// @dev Successful gated actions, by kind, and by callers that were not entitled.
     mapping(bytes32 action => uint256) public succeeded;
     string[] public violations;
@@ -182,6 +185,44 @@ contract RoleGateHandler is Test {
         vm.prank(admin);
         if (appoint) registry.grantRole(_registrarRole, account);
         else registry.revokeRole(_registrarRole, account);
+    }
+
+    /// Takes the receipts contract off the registry's standing feed (rarely), subscribes it again,
+    /// or has the registrar push all members or a random range of them, so that runs go through
+    /// detached mirrors, stale epochs and partly synced members (where the contract asks the registry).
+    function churnStandingFeed(uint8 mode, uint256 fromSeed, uint256 countSeed) external {
+        (bool subscribed,) = wr.standingFeed();
+        uint256 total = registry.memberCount();
+        mode = mode % 8;
+        vm.startPrank(admin);
+        if (!subscribed) {
+            registry.addSubscriber(address(wr));
+            fullySynced = false;
+        } else if (mode == 0) {
+            registry.removeSubscriber(address(wr));
+            fullySynced = false;
+        } else if (mode < 4) {
+            uint256 batch = registry.MAX_SYNC_BATCH();
+            for (uint256 start = 0; start < total; start += batch) {
+                registry.syncMembers(start, total - start < batch ? total - start : batch);
+            }
+            fullySynced = true;
+        } else {
+            uint256 from = fromSeed % total;
+            uint256 room = total - from < 64 ? total - from : 64;
+            registry.syncMembers(from, bound(countSeed, 1, room));
+        }
+        vm.stopPrank();
+    }
+
+    /// Accounts admitted by {admit} so far (and the ones it tried), after the pool.
+    function admittedAt(uint256 i) public pure returns (address) {
+        // forge-lint: disable-next-line(unsafe-typecast) -- a small nonce above 0x9000000
+        return address(uint160(0x9000000 + 1 + i));
+    }
+
+    function admitAttempts() external view returns (uint256) {
+        return _admitNonce;
     }
 
     function designatePayer(uint256 rootSeed, uint256 bankSeed) external {

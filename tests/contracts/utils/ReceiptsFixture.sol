@@ -55,6 +55,8 @@ abstract contract ReceiptsFixture is Test {
         registry = new ParticipantRegistry(admin, 2 days);
         wr = new WarehouseReceipts(IParticipantRegistry(address(registry)));
         vm.startPrank(admin);
+        // Subscribed before anyone is admitted, as `ledgerhouse deploy` does: every member is mirrored.
+        registry.addSubscriber(address(wr));
         _admitWarehouse(warehouse, "Qingdao Bonded Logistics Warehouse");
         _admitWarehouse(warehouse2, "Dezhou Metals Warehouse");
         _admit(lender, IParticipantRegistry.Role.Lender, "Bank One");

@@ -43,6 +43,8 @@ interface Vm {
     function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter)
         external;
     function expectEmit(address emitter) external;
+    /// @dev Expects exactly `count` calls to `callee` whose calldata starts with `data` before the test ends.
+    function expectCall(address callee, bytes calldata data, uint64 count) external;
     function recordLogs() external;
     function getRecordedLogs() external returns (Log[] memory logs);
     function load(address target, bytes32 slot) external view returns (bytes32 data);
