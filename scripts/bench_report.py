@@ -204,7 +204,7 @@ BENCHES = (
     # The full size the API target names: 100,000 receipts indexed (anvil keeps no past states, see
     # _bench_common.devnet; the build takes about 10 minutes).
     Bench(
-        "api", "bench_api.py", ("--receipts", "100000"), ("--receipts", "2000", "--seconds", "5"), 2700, _api
+        "api", "bench_api.py", ("--receipts", "100000"), ("--receipts", "2000", "--seconds", "5"), 3600, _api
     ),
     Bench("audit", "bench_audit.py", (), ("--lots", "200", "--split", "100"), 600, _audit),
 )

@@ -44,7 +44,9 @@ def served(
         "--log-level",
         "WARNING",
     ]
-    service = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    service = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -61,8 +63,8 @@ def served(
     try:
         yield url, service
     finally:
-        if service.poll() is None:
-            service.kill()
+        if service.poll() is None:  # the test failed before its SIGTERM: no worker may outlive it
+            os.killpg(service.pid, signal.SIGKILL)
             service.wait(timeout=10)
 
 
@@ -128,16 +130,23 @@ def test_workers_share_the_index_the_sessions_and_the_metrics_and_stop_together(
     assert statuses == [200] * 24, statuses
 
     # /metrics merges the processes: the indexer's block (supervisor) and every worker's requests.
-    text = fresh_connection_get(f"{url}/metrics").text
+    # A worker times a request once its response is sent, so the last sample may land a moment after
+    # the client has its answer.
+    deadline = time.monotonic() + 10
+    while True:
+        text = fresh_connection_get(f"{url}/metrics").text
+        exposure_count = sum(
+            float(line.split()[1])
+            for line in text.splitlines()
+            if line.startswith("ledgerhouse_http_request_seconds_count")
+            and 'route="/exposure/{borrower}"' in line
+        )
+        if exposure_count >= 24 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert exposure_count == 24
     indexed = [line for line in text.splitlines() if line.startswith("ledgerhouse_indexer_block ")]
     assert indexed and float(indexed[0].split()[1]) > 0, indexed
-    exposure_count = sum(
-        float(line.split()[1])
-        for line in text.splitlines()
-        if line.startswith("ledgerhouse_http_request_seconds_count")
-        and 'route="/exposure/{borrower}"' in line
-    )
-    assert exposure_count == 24
 
     service.send_signal(signal.SIGTERM)
     assert service.wait(timeout=30) == 0
