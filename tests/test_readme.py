@@ -61,7 +61,14 @@ def seeded_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
     env.pop("LEDGERHOUSE_PRIVATE_KEY", None)
     yield Devnet(rpc=ready["rpc_url"], registry=ready["registry_url"], cwd=cwd, env=env)
     process.send_signal(signal.SIGINT)
-    process.communicate(timeout=60)
+    try:
+        process.communicate(timeout=60)
+    except subprocess.TimeoutExpired as exc:
+        process.kill()
+        _, err = process.communicate()
+        raise AssertionError(
+            f"devnet did not stop within 60 s of Ctrl-C; its last words: {err[-3000:]}"
+        ) from exc
 
 
 def as_script(code: str, devnet: Devnet) -> str:

@@ -77,7 +77,14 @@ class Devnet:
 
     def stop(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGINT)
-        _, err = self.process.communicate(timeout=30)
+        try:
+            _, err = self.process.communicate(timeout=30)
+        except subprocess.TimeoutExpired as exc:
+            self.process.kill()
+            _, err = self.process.communicate()
+            raise AssertionError(
+                f"devnet did not stop within 30 s of Ctrl-C; its last words: {err[-3000:]}"
+            ) from exc
         return self.process.returncode, err
 
 
