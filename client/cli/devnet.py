@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 from pathlib import Path
@@ -54,6 +55,7 @@ def up(
     """Start anvil, deploy every contract, admit the dev participants, run the registry service
     beside them, and stay up until Ctrl-C."""
     c = cli(ctx)
+    _stop_on_signals()
     if state is not None:
         state.parent.mkdir(parents=True, exist_ok=True)
     anvil = Anvil(port=port, state=state, block_time=block_time or None)
@@ -78,6 +80,19 @@ def up(
         if service is not None:
             service.stop()
         anvil.stop()
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C, SIGINT and SIGTERM all stop the devnet the same clean way (anvil saves --state, the
+    registry and anvil stop). A shell without job control, or make, starts a background job with
+    SIGINT ignored, which Python would keep; a supervisor stops with SIGTERM. Either would otherwise
+    leave anvil and the registry running."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _bootstrap(rpc_url: str, deployments: Path) -> Path:

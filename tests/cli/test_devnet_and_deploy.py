@@ -22,7 +22,9 @@ NEW = "0x000000000000000000000000000000000000bEEF"
 
 
 class Devnet:
-    def __init__(self, port: int, state: Path, deployments: Path, *extra: str) -> None:
+    def __init__(
+        self, port: int, state: Path, deployments: Path, *extra: str, ignore_sigint: bool = False
+    ) -> None:
         self.port = port
         self.rpc = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
@@ -46,6 +48,8 @@ class Devnet:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # as a shell without job control (or make) starts a background job
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None,
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()  # blocks until the devnet announces itself (or dies)
@@ -150,6 +154,25 @@ def test_devnet_up_admits_participants_and_state_survives_restart(cwd_env: Path)
     finally:
         code, err = devnet.stop()
     assert "resuming the chain in its saved state" in err
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_devnet_started_in_the_background_stops_cleanly_on_sigint_or_sigterm(
+    cwd_env: Path, stop_signal: signal.Signals
+) -> None:
+    port, state = free_port(), cwd_env / "chain" / "state.json"
+    devnet = Devnet(port, state, cwd_env / "deployments", "--empty", ignore_sigint=True)
+    assert _port_open(port)
+    devnet.process.send_signal(stop_signal)
+    try:
+        _, err = devnet.process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        devnet.process.kill()
+        raise AssertionError(f"the devnet ignored {stop_signal.name}") from None
+    assert devnet.process.returncode == 0, err
+    assert "stopping devnet; state saved to" in err
+    assert state.is_file()
+    assert not _port_open(port), "anvil outlived the devnet"
 
 
 def test_devnet_leaves_no_orphan_anvil_when_killed(cwd_env: Path) -> None:
