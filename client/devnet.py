@@ -6,6 +6,7 @@ Dev keys come from anvil's well-known test mnemonic: they are public, never use 
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import os
 import platform
@@ -69,6 +70,7 @@ DEV_WAREHOUSE_ADMISSION = {"years_in_operation": 12, "rated_capacity_tonnes": 50
 Account.enable_unaudited_hdwallet_features()
 
 
+@functools.cache  # deriving from the mnemonic costs ~2 ms (PBKDF2): bulk scripts ask thousands of times
 def dev_account(name: str) -> LocalAccount:
     for participant in DEV_PARTICIPANTS:
         if participant.name == name:
