@@ -31,6 +31,7 @@ from client.errors import ChainUnavailable, ConfigurationError
 log = logging.getLogger(__name__)
 
 DEVNET_CHAIN_ID = 31337
+DEVNET_GAS_LIMIT = 100_000_000  # per block: room for bulk mints (a 10-receipt multicall reserves 1.5M)
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_KYC_VALIDITY = timedelta(days=2 * 365)
 
@@ -132,6 +133,7 @@ class Anvil:
         accounts: int = DEV_ACCOUNT_COUNT,
         log_file: Path | None = None,
         host: str = "127.0.0.1",
+        gas_limit: int = DEVNET_GAS_LIMIT,
         extra_args: tuple[str, ...] = (),
     ) -> None:
         self.port = port or free_port()
@@ -141,6 +143,7 @@ class Anvil:
         self.chain_id = chain_id
         self.accounts = accounts
         self.log_file = log_file
+        self.gas_limit = gas_limit
         self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -162,7 +165,7 @@ class Anvil:
             "--mnemonic",
             DEV_MNEMONIC,
             "--gas-limit",
-            "100000000",
+            str(self.gas_limit),
         ]
         if self.block_time:
             cmd += ["--block-time", str(self.block_time)]

@@ -35,7 +35,13 @@ from client import Ledgerhouse  # noqa: E402
 from client._encoding import commitment, from_base_units, money, short_code  # noqa: E402
 from client.chain import Signer, TxResult, connect  # noqa: E402
 from client.deployment import Manifest, deploy, write_manifest  # noqa: E402
-from client.devnet import Anvil, admit_dev_participants, dev_account, dev_labels  # noqa: E402
+from client.devnet import (  # noqa: E402
+    DEVNET_GAS_LIMIT,
+    Anvil,
+    admit_dev_participants,
+    dev_account,
+    dev_labels,
+)
 
 WAREHOUSES = ("warehouse1", "warehouse2")
 OWNERS = ("supplier1", "supplier2", "supplier3")
@@ -100,7 +106,12 @@ class Devnet:
 
 @contextmanager
 def devnet(
-    directory: Path, *, block_time: float, keep_blocks: int | None = None, keep_states: int = 4
+    directory: Path,
+    *,
+    block_time: float,
+    keep_blocks: int | None = None,
+    keep_states: int = 4,
+    gas_limit: int = DEVNET_GAS_LIMIT,
 ) -> Iterator[Devnet]:
     """`keep_blocks`: anvil forgets the transactions (and so the logs) of older blocks.
 
@@ -116,7 +127,7 @@ def devnet(
         extra += (str(keep_states),)
     if keep_blocks is not None:
         extra += ("--transaction-block-keeper", str(keep_blocks))
-    with Anvil(block_time=block_time or None, extra_args=extra) as node:
+    with Anvil(block_time=block_time or None, gas_limit=gas_limit, extra_args=extra) as node:
         w3 = connect(node.rpc_url, timeout=300)
         manifest = deploy(Signer(w3, dev_account("admin")))
         path = write_manifest(manifest, directory)
