@@ -582,8 +582,8 @@ def main() -> int:
 
             plan = request_plan(net, history, int(args.rate * args.seconds))
             # Anvil recomputes its state root for every block, empty or not; with 100,000 receipts
-            # that is most of a core at 0.5 s blocks, taken from the two the API and the load
-            # generator share here. A consortium node runs on its own machine, so the chain stops
+            # that is 30-40 % of a core in 2 s blocks (measured), taken from the two the API and the
+            # load generator share here. A consortium node runs on its own machine, so the chain stops
             # mining during the measured window (no transaction is sent in it); --keep-mining
             # measures with it on. Its cost is reported either way.
             anvil_cpu = cpu_share(net.node.process.pid if net.node.process else 0, seconds=5.0)

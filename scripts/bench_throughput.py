@@ -145,8 +145,9 @@ def main() -> int:
                 "seconds": round(seconds, 3),
                 "per_second": round(count / seconds, 1),
                 "vs_sequential": round(count / seconds / base_rate, 2),
+                "baseline": index == 0,
             }
-            for name, count, seconds in rows
+            for index, (name, count, seconds) in enumerate(rows)
         ]
         args.json.write_text(
             json.dumps({"block_time_s": args.block_time, "stuck_nonces": stuck, "rows": figures}, indent=2)
