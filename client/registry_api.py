@@ -110,8 +110,9 @@ class RegistryApi:
     def penetration(self, core: str) -> dict[str, Any]:
         return dict(self.get(f"/cores/{core}/penetration"))
 
-    def alerts(self, expiring_within_days: int = 30) -> list[dict[str, Any]]:
-        return list(self.get("/alerts", expiring_within_days=expiring_within_days))
+    def alerts(self, expiring_within_days: int = 30, kind: str | None = None) -> list[dict[str, Any]]:
+        """Every alert (shortfall, overdue, expiring), or those of one `kind`."""
+        return self._all_pages("/alerts", expiring_within_days=expiring_within_days, kind=kind)
 
     def liens(self, lender: str) -> list[dict[str, Any]]:
         return self._all_pages(f"/liens/{lender}")
@@ -143,6 +144,9 @@ class RegistryApi:
         while True:
             page = self.get(path, after=after, limit=500, **filters)
             items.extend(page["items"])
-            after = page.get("next_after")
+            previous, after = after, page.get("next_after")
             if after is None:
                 return items
+            if after == previous:
+                # A cursor that does not move would page forever: a registry bug, said as one.
+                raise LedgerhouseError(f"the registry at {self.base_url} returned the same {path} page twice")

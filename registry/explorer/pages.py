@@ -58,6 +58,7 @@ from registry.services.receipts import ReceiptFilter
 
 LIST_LIMIT = 500  # rows per table; the REST API pages through the rest
 RECENT_EVENTS = 15
+INDEX_ALERTS = 100  # on the front page; the API pages through the rest
 
 
 # ---------------------------------------------------------------- the index's state
@@ -97,7 +98,11 @@ class IndexPage(Page):
 
 def index_page(session: Session, links: Links) -> IndexPage:
     now = chain_now(session)
-    alerts = risk_service.alerts(session, now=now, expiring_within_days=30) if now else []
+    alerts, more_alerts = (
+        risk_service.alerts(session, now=now, expiring_within_days=30, limit=INDEX_ALERTS)
+        if now
+        else ([], None)
+    )
     lots, _ = receipts_service.list_lots(
         session, warehouse=None, commodity=None, frozen=None, after=None, limit=100
     )
@@ -169,11 +174,11 @@ def index_page(session: Session, links: Links) -> IndexPage:
         as_of=as_of(session),
         fields=[],
         tables=tables,
-        alerts=alerts_table(alerts, links),
+        alerts=alerts_table(alerts, links, more=more_alerts is not None),
     )
 
 
-def alerts_table(alerts: Iterable[AlertOut], links: Links) -> Table:
+def alerts_table(alerts: Iterable[AlertOut], links: Links, *, more: bool = False) -> Table:
     rows: list[tuple[Cell, ...]] = []
     for a in alerts:
         if a.kind == "shortfall":
@@ -193,7 +198,7 @@ def alerts_table(alerts: Iterable[AlertOut], links: Links) -> Table:
         )
     return Table(
         id="alerts",
-        caption="Alerts",
+        caption=f"Alerts (the first {INDEX_ALERTS}; /alerts pages through all)" if more else "Alerts",
         columns=("Kind", "Subject", "Detail", "Parties", "Since / due"),
         rows=rows,
         empty="no alerts: no shortfall, nothing overdue, no receipt expiring within 30 days",

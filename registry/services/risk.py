@@ -81,66 +81,127 @@ def chain_time(session: Session) -> int | None:
     return session.scalar(select(func.max(IndexedBlock.timestamp)))
 
 
-def alerts(session: Session, *, now: int, expiring_within_days: int) -> list[AlertOut]:
-    """Shortfalls (frozen lots), overdue voucher pieces, and live receipts about to expire."""
-    found: list[AlertOut] = []
-    for lot in session.scalars(select(Lot).where(Lot.frozen.is_(True)).order_by(Lot.lot_id)):
-        lenders = sorted(
-            {
-                lender
-                for lender in session.scalars(
-                    select(Receipt.lender).where(Receipt.lot_id == lot.lot_id, Receipt.lender.is_not(None))
-                )
-                if lender
-            }
-        )
-        attested, receipted = quantity(lot.attested, lot.decimals), quantity(lot.receipted, lot.decimals)
-        found.append(
-            AlertOut(
-                kind="shortfall",
-                subject=lot.lot_id,
-                detail=f"{lot.commodity} lot at {lot.warehouse}: {attested} {lot.unit} attested against "
-                f"{receipted} {lot.unit} receipted",
-                parties=[lot.warehouse, *lenders],
-                since=when(lot.last_stocktake_at),
+ALERT_KINDS = ("shortfall", "overdue", "expiring")
+# One cursor across the three kinds, in page order: shortfalls by lot, overdue pieces by voucher id,
+# expiring receipts by (expiry, receipt id). The kind leads so a page can end inside any of them.
+ALERT_CURSOR_PATTERN = r"^(shortfall:0x[0-9a-f]{64}|overdue:[0-9]{1,19}|expiring:[0-9]{1,19}:[0-9]{1,19})$"
+
+
+def alerts(
+    session: Session,
+    *,
+    now: int,
+    expiring_within_days: int,
+    kind: str | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> tuple[list[AlertOut], str | None]:
+    """Shortfalls (frozen lots), overdue voucher pieces, and live receipts about to expire, in that
+    order, one keyset page at a time; returns the page and the cursor of its last alert if more follow.
+
+    `after` must match ALERT_CURSOR_PATTERN (the API checks it); `kind` keeps one kind only."""
+    start_kind, _, start_key = after.partition(":") if after else (ALERT_KINDS[0], "", "")
+    found: list[tuple[str, AlertOut]] = []
+    for k in ALERT_KINDS[ALERT_KINDS.index(start_kind) :]:
+        if kind is not None and k != kind:
+            continue
+        key = start_key if k == start_kind else ""
+        want = limit + 1 - len(found)
+        if k == "shortfall":
+            found += _shortfalls(session, after=key or None, limit=want)
+        elif k == "overdue":
+            found += _overdue(session, now=now, after=int(key) if key else None, limit=want)
+        else:
+            horizon = now + expiring_within_days * 86_400
+            expiring_after = tuple(int(part) for part in key.split(":")) if key else None
+            found += _expiring(session, now=now, horizon=horizon, after=expiring_after, limit=want)
+        if len(found) > limit:
+            break
+    page = found[:limit]
+    next_after = page[-1][0] if len(found) > limit else None
+    return [alert for _, alert in page], next_after
+
+
+def _shortfalls(session: Session, *, after: str | None, limit: int) -> list[tuple[str, AlertOut]]:
+    query = select(Lot).where(Lot.frozen.is_(True))
+    if after is not None:
+        query = query.where(Lot.lot_id > after)
+    lots = session.scalars(query.order_by(Lot.lot_id).limit(limit)).all()
+    lenders: dict[str, set[str]] = defaultdict(set)
+    if lots:
+        for lot_id, lender in session.execute(
+            select(Receipt.lot_id, Receipt.lender).where(
+                Receipt.lot_id.in_([lot.lot_id for lot in lots]), Receipt.lender.is_not(None)
             )
+        ):
+            if lender:
+                lenders[lot_id].add(lender)
+    found = []
+    for lot in lots:
+        attested, receipted = quantity(lot.attested, lot.decimals), quantity(lot.receipted, lot.decimals)
+        alert = AlertOut(
+            kind="shortfall",
+            subject=lot.lot_id,
+            detail=f"{lot.commodity} lot at {lot.warehouse}: {attested} {lot.unit} attested against "
+            f"{receipted} {lot.unit} receipted",
+            parties=[lot.warehouse, *sorted(lenders[lot.lot_id])],
+            since=when(lot.last_stocktake_at),
         )
-    for v, root in session.execute(
+        found.append((f"shortfall:{lot.lot_id}", alert))
+    return found
+
+
+def _overdue(session: Session, *, now: int, after: int | None, limit: int) -> list[tuple[str, AlertOut]]:
+    query = (
         select(Voucher, VoucherRoot)
         .join(VoucherRoot, VoucherRoot.root_id == Voucher.root_id)
         .where(
             Voucher.status.not_in(("settled", "merged")),
+            Voucher.value != 0,  # equality, not order: on SQLite the amount is decimal text
             or_(Voucher.overdue.is_(True), VoucherRoot.maturity < now),
         )
-        .order_by(Voucher.voucher_id)
-    ):
-        if v.value == 0:
-            continue
-        found.append(
-            AlertOut(
-                kind="overdue",
-                subject=str(v.voucher_id),
-                detail=f"{money(v.value)} {root.currency} owed by {root.obligor} unpaid since maturity",
-                parties=[p for p in (v.holder, root.obligor, v.lienholder) if p],
-                since=when(root.maturity),
-            )
+    )
+    if after is not None:
+        query = query.where(Voucher.voucher_id > after)
+    found = []
+    for v, root in session.execute(query.order_by(Voucher.voucher_id).limit(limit)):
+        alert = AlertOut(
+            kind="overdue",
+            subject=str(v.voucher_id),
+            detail=f"{money(v.value)} {root.currency} owed by {root.obligor} unpaid since maturity",
+            parties=[p for p in (v.holder, root.obligor, v.lienholder) if p],
+            since=when(root.maturity),
         )
-    horizon = now + expiring_within_days * 86_400
-    for r, lot in session.execute(
+        found.append((f"overdue:{v.voucher_id}", alert))
+    return found
+
+
+def _expiring(
+    session: Session, *, now: int, horizon: int, after: tuple[int, ...] | None, limit: int
+) -> list[tuple[str, AlertOut]]:
+    query = (
         select(Receipt, Lot)
         .join(Lot, Lot.lot_id == Receipt.lot_id)
         .where(Receipt.status == "live", Receipt.expires_at > 0, Receipt.expires_at <= horizon)
-        .order_by(Receipt.expires_at, Receipt.receipt_id)
-    ):
-        state = "expired" if r.expires_at <= now else "expires"
-        found.append(
-            AlertOut(
-                kind="expiring",
-                subject=str(r.receipt_id),
-                detail=f"receipt for {quantity(r.quantity, lot.decimals)} {lot.unit} {lot.commodity} {state} "
-                f"{when(r.expires_at).date().isoformat()}",
-                parties=[p for p in (r.owner, r.warehouse, r.lender) if p],
-                since=when(r.expires_at),
+    )
+    if after is not None:
+        expires_at, receipt_id = after
+        query = query.where(
+            or_(
+                Receipt.expires_at > expires_at,
+                and_(Receipt.expires_at == expires_at, Receipt.receipt_id > receipt_id),
             )
         )
+    found = []
+    for r, lot in session.execute(query.order_by(Receipt.expires_at, Receipt.receipt_id).limit(limit)):
+        state = "expired" if r.expires_at <= now else "expires"
+        alert = AlertOut(
+            kind="expiring",
+            subject=str(r.receipt_id),
+            detail=f"receipt for {quantity(r.quantity, lot.decimals)} {lot.unit} {lot.commodity} {state} "
+            f"{when(r.expires_at).date().isoformat()}",
+            parties=[p for p in (r.owner, r.warehouse, r.lender) if p],
+            since=when(r.expires_at),
+        )
+        found.append((f"expiring:{r.expires_at}:{r.receipt_id}", alert))
     return found

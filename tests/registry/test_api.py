@@ -174,6 +174,44 @@ def test_alerts_name_shortfall_lenders_and_overdue_pieces(registry_service: Runn
     )
 
 
+def test_alerts_page_in_kind_order_with_one_cursor(registry_service: RunningRegistry) -> None:
+    whole = raw(registry_service, "/alerts", params={"limit": 500}).json()
+    assert whole["next_after"] is None
+    kinds = [a["kind"] for a in whole["items"]]
+    # 1 shortfall, 2 overdue pieces, 2 receipts expiring within 30 days: one page of each order.
+    assert kinds == ["shortfall", "overdue", "overdue", "expiring", "expiring"]
+    expiring = [a for a in whole["items"] if a["kind"] == "expiring"]
+    assert [a["since"] for a in expiring] == sorted(a["since"] for a in expiring)
+    # One alert a page: the cursor carries across kinds and the pages add up to the whole list.
+    paged, after, cursors = [], None, []
+    for _ in range(len(kinds)):  # bounded: a cursor that does not move fails here, not hangs
+        page = raw(registry_service, "/alerts", params={"limit": 1, **({"after": after} if after else {})})
+        body = page.json()
+        assert page.status_code == 200 and len(body["items"]) == 1, body
+        paged += body["items"]
+        after = body["next_after"]
+        if after is None:
+            break
+        cursors.append(after)
+    assert after is None and paged == whole["items"]
+    assert [c.split(":")[0] for c in cursors] == kinds[:-1]
+    # The SDK follows the pages; `kind` keeps one kind, also from a cursor inside another kind.
+    api = registry_service.api()
+    assert api.alerts() == whole["items"]
+    assert [a["subject"] for a in api.alerts(kind="overdue")] == [a["subject"] for a in whole["items"][1:3]]
+    from_shortfall = raw(registry_service, "/alerts", params={"kind": "expiring", "after": cursors[0]}).json()
+    assert from_shortfall["items"] == expiring
+    for bad in ("overdue", "overdue:x", "shortfall:0x12", "expiring:5", "nonsense:1"):
+        problem = assert_problem(
+            raw(registry_service, "/alerts", params={"after": bad}), 422, "invalid-request"
+        )
+        assert problem["errors"][0]["field"] == "after", bad
+    bad_kind = assert_problem(
+        raw(registry_service, "/alerts", params={"kind": "late"}), 422, "invalid-request"
+    )
+    assert bad_kind["errors"][0]["field"] == "kind"
+
+
 # ---------------------------------------------------------------- receivables
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
@@ -46,11 +46,21 @@ def exposure(
     return service.exposure(session, account)
 
 
-@router.get("/alerts", operation_id="listAlerts", response_model=list[AlertOut])
+@router.get("/alerts", operation_id="listAlerts", response_model=Page[AlertOut])
 def alerts(
     session: Annotated[Session, Depends(db)],
     expiring_within_days: Annotated[int, Query(ge=0, le=3650)] = 30,
-) -> list[AlertOut]:
-    """Stock shortfalls, overdue voucher pieces and receipts expiring within the given days."""
+    kind: Annotated[Literal["shortfall", "overdue", "expiring"] | None, Query()] = None,
+    after: Annotated[
+        str | None,
+        Query(pattern=service.ALERT_CURSOR_PATTERN, description="next_after of the previous page"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[AlertOut]:
+    """Stock shortfalls (naming the lenders), overdue voucher pieces and receipts expiring within
+    the given days, in that order, keyset-paginated; `kind` keeps one kind."""
     now = service.chain_time(session) or int(time.time())
-    return service.alerts(session, now=now, expiring_within_days=expiring_within_days)
+    items, next_after = service.alerts(
+        session, now=now, expiring_within_days=expiring_within_days, kind=kind, after=after, limit=limit
+    )
+    return Page[AlertOut](items=items, next_after=next_after)
