@@ -84,7 +84,8 @@ def chain_time(session: Session) -> int | None:
 ALERT_KINDS = ("shortfall", "overdue", "expiring")
 # One cursor across the three kinds, in page order: shortfalls by lot, overdue pieces by voucher id,
 # expiring receipts by (expiry, receipt id). The kind leads so a page can end inside any of them.
-ALERT_CURSOR_PATTERN = r"^(shortfall:0x[0-9a-f]{64}|overdue:[0-9]{1,19}|expiring:[0-9]{1,19}:[0-9]{1,19})$"
+# At most 18 digits: every such number fits the 64-bit columns it is compared with.
+ALERT_CURSOR_PATTERN = r"^(shortfall:0x[0-9a-f]{64}|overdue:[0-9]{1,18}|expiring:[0-9]{1,18}:[0-9]{1,18})$"
 
 
 def alerts(
