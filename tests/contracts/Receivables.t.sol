@@ -2179,11 +2179,11 @@ contract ReceivablesGasTest is ReceivablesFixture {
     function test_gas_split_fullTransactionWithinTarget() public {
         (uint256 full,) =
             _measure("split (full tx)", supplier, abi.encodeCall(receivables.split, (wide, tier3, 25_000_000)));
-        // A regression guard on forge's legacy-pipeline test build (about 1,500 gas above the shipped
-        // via-IR bytecode). The 70,000 target itself is judged on the shipped bytecode by
+        // A regression guard on forge's legacy-pipeline test build (about 3,650 gas above the shipped
+        // via-IR bytecode: 70,600 here). The 70,000 target itself is judged on the shipped bytecode by
         // scripts/bench_gas.py, where split measures 66,948 (70,316 before the members' standing was
         // mirrored here instead of asked of the registry twice).
-        vm.assertLe(full, 72_500, "split full-transaction gas over its regression guard");
+        vm.assertLe(full, 71_500, "split full-transaction gas over its regression guard");
     }
 
     function test_gas_transfer() public {
@@ -2254,7 +2254,7 @@ contract ReceivablesGasTest is ReceivablesFixture {
             abi.encodeCall(receivables.settle, (lastPiece, keccak256("p")))
         );
         _assertFlat(gasSingle, gasWide, "settle: 1-piece root vs piece of a 100-piece root");
-        vm.assertLe(fullSingle, 65_000, "settle");
+        vm.assertLe(fullSingle, 57_000, "settle"); // 55,820 here, 52,977 on the shipped bytecode
     }
 
     /// Redeeming one piece of a funded root costs the same whether the root has 1 piece or 100.
