@@ -19,7 +19,7 @@ DEFAULT_ADMIN_DELAY_S = 2 * 24 * 3600
 # Days an unpaid voucher piece may run past maturity before it can be flagged overdue.
 VOUCHER_GRACE_PERIOD_S = 3 * 24 * 3600
 # Contracts that mirror every member's standing, pushed by the ParticipantRegistry (IStandingSubscriber).
-STANDING_SUBSCRIBERS: tuple[str, ...] = ("WarehouseReceipts",)
+STANDING_SUBSCRIBERS: tuple[str, ...] = ("WarehouseReceipts", "Receivables")
 
 
 class ContractRecord(BaseModel):

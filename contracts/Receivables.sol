@@ -5,6 +5,8 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IReceivables} from "./interfaces/IReceivables.sol";
+import {IStandingSubscriber} from "./interfaces/IStandingSubscriber.sol";
+import {MemberStanding} from "./libraries/MemberStanding.sol";
 
 /// @title Receivables
 /// @notice Supply-chain payable vouchers: credit lines, issue, split-down, discount, pledge and
@@ -27,10 +29,19 @@ import {IReceivables} from "./interfaces/IReceivables.sol";
 /// A split therefore reads the pause flag, the piece and the root terms, writes the piece, the
 /// terms and one fresh slot for the child, and asks the registry about the two parties.
 ///
+/// Members are checked locally: the participant registry pushes every member's standing to this
+/// contract (see {IStandingSubscriber}), which keeps it in one word per member (`_standing`, laid
+/// out by {MemberStanding}); KYC validity is stored as a date and compared with the block's time.
+/// The feed's state (live, epoch) shares the pause flag's slot, which every state change reads
+/// anyway, so a member check costs one cold storage read instead of a call to the registry. No slot
+/// keyed by a member is touched here otherwise (pieces and roots are keyed by id), so the mirror
+/// has a word of its own. A mirrored entry is trusted only while subscribed and only if pushed
+/// under the current subscription; otherwise the registry is asked, as before.
+///
 /// No function loops. The only external calls are static calls to the participant registry (a
 /// trusted, immutable contract whose code is checked at construction), made before any state
-/// change; they are low-level so that no code-size check is paid on each call, and they bubble the
-/// registry's typed errors unchanged.
+/// change when the mirror is not current; they are low-level so that no code-size check is paid on
+/// each call, and they bubble the registry's typed errors unchanged.
 contract Receivables is IReceivables, Pausable {
     /// @inheritdoc IReceivables
     string public constant VERSION = "1.0.0";
@@ -117,6 +128,11 @@ contract Receivables is IReceivables, Pausable {
     IParticipantRegistry private immutable _registry;
     uint32 private immutable _gracePeriod;
 
+    // The standing feed's state, declared first so that it packs into slot 0 beside Pausable's
+    // `_paused` (checked by test_storage_feedSharesThePauseSlot): one slot for every state change.
+    bool private _standingLive;
+    uint32 private _standingEpoch;
+
     uint256 private _rootCount;
     mapping(uint256 voucherId => Packed) private _vouchers;
     mapping(uint256 rootId => Packed) private _rootTerms;
@@ -126,6 +142,8 @@ contract Receivables is IReceivables, Pausable {
     mapping(uint256 voucherId => OfferRecord) private _offers;
     mapping(uint256 voucherId => DiscountRecord) private _discounts;
     mapping(uint256 voucherId => LienRecord) private _liens;
+    /// @dev Each member's standing as last pushed by the registry ({MemberStanding} layout).
+    mapping(address account => uint256 standing) private _standing;
 
     /// @param registry_ The participant registry every party is checked against.
     /// @param gracePeriod_ Seconds after maturity before an unpaid piece can be marked overdue.
@@ -135,6 +153,29 @@ contract Receivables is IReceivables, Pausable {
         if (address(registry_).code.length == 0) revert RegistryNotAContract(address(registry_));
         _registry = registry_;
         _gracePeriod = gracePeriod_;
+    }
+
+    // ------------------------------------------------------------ standing feed (registry only)
+
+    /// @inheritdoc IStandingSubscriber
+    /// @dev Works while paused: standing must always reach the mirror.
+    function onStandingChanged(address account, IParticipantRegistry.Standing calldata standing) external {
+        if (msg.sender != address(_registry)) revert NotParticipantRegistry(msg.sender);
+        _standing[account] = MemberStanding.pack(standing, _standingEpoch);
+    }
+
+    /// @inheritdoc IStandingSubscriber
+    /// @dev A new subscription starts a new epoch, so entries pushed under an earlier one (which may
+    /// have missed changes while unsubscribed) are not trusted until pushed again.
+    function onSubscriptionChanged(bool subscribed) external {
+        if (msg.sender != address(_registry)) revert NotParticipantRegistry(msg.sender);
+        uint32 epoch = _standingEpoch;
+        if (subscribed) {
+            ++epoch;
+            _standingEpoch = epoch;
+        }
+        _standingLive = subscribed;
+        emit StandingFeedChanged(subscribed, epoch);
     }
 
     // ------------------------------------------------------------ credit lines
@@ -631,10 +672,32 @@ contract Receivables is IReceivables, Pausable {
         return _gracePeriod;
     }
 
+    /// @inheritdoc IStandingSubscriber
+    function mirroredStanding(address account)
+        external
+        view
+        returns (bool current, IParticipantRegistry.Standing memory standing)
+    {
+        uint256 word = _standing[account];
+        current = _standingLive && MemberStanding.epoch(word) == _standingEpoch;
+        standing = MemberStanding.unpack(word);
+    }
+
+    /// @inheritdoc IStandingSubscriber
+    function standingFeed() external view returns (bool subscribed, uint32 epoch) {
+        return (_standingLive, _standingEpoch);
+    }
+
     // ------------------------------------------------------------ internals: registry
 
-    /// @dev `_registry.requireActiveMember(account)`, bubbling the registry's error.
+    /// @dev `_registry.requireActiveMember(account)`: answered from the mirrored standing when it is
+    /// current (same errors, same order), else by the registry, bubbling its error.
     function _requireActiveMember(address account) private view {
+        uint256 word = _standing[account];
+        if (_standingLive && MemberStanding.epoch(word) == _standingEpoch) {
+            MemberStanding.check(word, account, IParticipantRegistry.Role.None);
+            return;
+        }
         address target = address(_registry);
         assembly ("memory-safe") {
             // Calldata in scratch space (0x00-0x3f): selector, then the address. Values narrower
@@ -649,8 +712,14 @@ contract Receivables is IReceivables, Pausable {
         }
     }
 
-    /// @dev `_registry.requireActive(account, role)`, bubbling the registry's error.
+    /// @dev `_registry.requireActive(account, role)`: answered from the mirrored standing when it is
+    /// current (same errors, same order), else by the registry, bubbling its error.
     function _requireActive(address account, IParticipantRegistry.Role role) private view {
+        uint256 word = _standing[account];
+        if (_standingLive && MemberStanding.epoch(word) == _standingEpoch) {
+            MemberStanding.check(word, account, role);
+            return;
+        }
         address target = address(_registry);
         assembly ("memory-safe") {
             let ptr := mload(0x40)

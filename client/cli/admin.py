@@ -178,8 +178,8 @@ def list_members(ctx: typer.Context) -> None:
 
 @app.command()
 def subscribe(ctx: typer.Context) -> None:
-    """Have the registry push member standing to the receipts contract (consortium admin), and push
-    every member admitted so far. Needed once after `deploy --admin` named another admin."""
+    """Have the registry push member standing to the receipts and receivables contracts (consortium
+    admin), and push every member admitted so far. Needed once after `deploy --admin` named another admin."""
     c = cli(ctx)
     lh = c.ledgerhouse(signer=True)
     results = []

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IParticipantRegistry} from "./IParticipantRegistry.sol";
+import {IStandingSubscriber} from "./IStandingSubscriber.sol";
 
 /// @title IReceivables
 /// @notice Payable vouchers that carry a core enterprise's credit down its supply chain.
@@ -21,7 +22,10 @@ import {IParticipantRegistry} from "./IParticipantRegistry.sol";
 ///
 /// Amounts are integer minor units (fen for CNY). The API takes and returns uint128; a voucher's
 /// face value must fit in 64 bits (1.8e19 minor units), which keeps each piece in one storage slot.
-interface IReceivables {
+///
+/// Members are checked against the participant registry's standing, mirrored here as the registry
+/// pushes it (see {IStandingSubscriber}); while the mirror is not current the registry is asked.
+interface IReceivables is IStandingSubscriber {
     // ---------------------------------------------------------------- types
 
     /// @notice Where a voucher piece stands.

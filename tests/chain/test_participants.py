@@ -268,35 +268,45 @@ def test_resending_a_submitted_transaction_never_creates_a_second_one(as_: AsFac
     assert len(lh.participants.members()) == dev_members + 1
 
 
-def _mirrored(lh: Ledgerhouse, address: str) -> tuple[bool, list[int]]:
-    current, standing = lh.receipts.contract.functions.mirroredStanding(address).call()
+def _mirrored(lh: Ledgerhouse, address: str, contract: str = "receipts") -> tuple[bool, list[int]]:
+    mirror = lh.receipts.contract if contract == "receipts" else lh.receivables.contract
+    current, standing = mirror.functions.mirroredStanding(address).call()
     return bool(current), list(standing)
 
 
-def test_deploy_subscribes_the_receipts_contract_to_member_standing(as_: AsFactory) -> None:
+def test_deploy_subscribes_the_receipts_and_receivables_contracts_to_member_standing(as_: AsFactory) -> None:
     lh = as_("auditor1")
     receipts = lh.manifest.address_of("WarehouseReceipts")
-    assert lh.participants.subscribers() == [receipts]
+    receivables = lh.manifest.address_of("Receivables")
+    assert lh.participants.subscribers() == [receipts, receivables]
     assert lh.receipts.contract.functions.standingFeed().call() == [True, 1]
+    assert lh.receivables.contract.functions.standingFeed().call() == [True, 1]
     for p in DEV_PARTICIPANTS:
         if p.role is None:
             continue
         member = lh.participants.member(dev_account(p.name).address)
         assert member is not None
-        current, (role, status, valid_until, _) = _mirrored(lh, member.address)
-        assert current, p.name
-        assert (role, status, valid_until) == (p.role, MemberStatus.ACTIVE, member.valid_until.timestamp())
+        for contract in ("receipts", "receivables"):
+            current, (role, status, valid_until, _) = _mirrored(lh, member.address, contract)
+            assert current, (p.name, contract)
+            assert (role, status, valid_until) == (
+                p.role,
+                MemberStatus.ACTIVE,
+                member.valid_until.timestamp(),
+            )
 
 
 def test_subscribing_again_pushes_every_member_and_what_it_missed(as_: AsFactory) -> None:
     admin = as_("admin").participants
     lh = as_("admin")
     receipts = lh.manifest.address_of("WarehouseReceipts")
+    receivables = lh.manifest.address_of("Receivables")
     supplier1 = dev_account("supplier1").address
     admin.remove_subscriber(receipts)
-    assert admin.subscribers() == []
-    admin.suspend(supplier1, reason="review while unsubscribed")  # not pushed anywhere
+    assert admin.subscribers() == [receivables]
+    admin.suspend(supplier1, reason="review while unsubscribed")  # not pushed to the receipts
     assert _mirrored(lh, supplier1)[0] is False
+    assert _mirrored(lh, supplier1, "receivables")[1][1] == MemberStatus.SUSPENDED
     with pytest.raises(MemberSuspended):  # asked of the registry meanwhile
         as_("supplier1").receipts.signer.transact(
             lh.receipts.contract.functions.setApprovalForAll(dev_account("supplier2").address, True)
@@ -320,4 +330,4 @@ def test_only_the_consortium_admin_manages_subscribers(as_: AsFactory) -> None:
         lh.participants.sync_members(0, 1)
     with pytest.raises(SubscriberNotFound):
         as_("admin").participants.remove_subscriber(dev_account("bank1").address)
-    assert lh.participants.subscribers() == [receipts]
+    assert lh.participants.subscribers() == [receipts, lh.manifest.address_of("Receivables")]

@@ -198,7 +198,7 @@ def test_deploy_to_any_rpc_writes_manifest_that_the_sdk_finds(
         deployed = json.loads(out)
         manifest_path = cwd_env / "deployments" / "4242.json"
         assert deployed["manifest"] == "deployments/4242.json"
-        assert deployed["unsubscribed"] == []  # the deployer is the admin: it subscribed the receipts
+        assert deployed["unsubscribed"] == []  # the deployer is the admin: it subscribed both mirrors
         manifest = json.loads(manifest_path.read_text())
         assert manifest["chain_id"] == 4242
         assert manifest["admin"] == dev_account("bank2").address
@@ -225,8 +225,8 @@ def test_deploy_for_another_admin_leaves_the_standing_subscription_to_it(
         admin = dev_account("admin").address
         assert main(["--rpc", node.rpc_url, "--json", "deploy", "--admin", admin]) == 0
         deployed = json.loads(capsys.readouterr().out)
-        # The deployer may not subscribe for the admin: the receipts contract asks the registry until then.
-        assert deployed["unsubscribed"] == ["WarehouseReceipts"]
+        # The deployer may not subscribe for the admin: both contracts ask the registry until then.
+        assert deployed["unsubscribed"] == ["WarehouseReceipts", "Receivables"]
         monkeypatch.setenv("LEDGERHOUSE_PRIVATE_KEY", "0x" + bytes(dev_account("admin").key).hex())
         admit = ["admin", "admit", "supplier", NEW, "--name", "Early Member"]
         assert main(["--rpc", node.rpc_url, *admit]) == 0
@@ -235,14 +235,17 @@ def test_deploy_for_another_admin_leaves_the_standing_subscription_to_it(
         assert main(["--rpc", node.rpc_url, "--json", "admin", "subscribe"]) == 0
         out = json.loads(capsys.readouterr().out)
         receipts = deployed["contracts"]["WarehouseReceipts"]["address"]
-        assert out["subscribers"] == [receipts]
-        assert len(out["tx_hashes"]) == 2  # subscribed, then the early member pushed
+        receivables = deployed["contracts"]["Receivables"]["address"]
+        assert out["subscribers"] == [receipts, receivables]
+        assert len(out["tx_hashes"]) == 4  # per contract: subscribed, then the early member pushed
         w3 = connect(node.rpc_url)
         manifest = find_manifest(4245)
-        assert Participants(w3, manifest.address_of("ParticipantRegistry")).subscribers() == [receipts]
-        contract = w3.eth.contract(address=receipts, abi=load_artifact("WarehouseReceipts").abi)
-        current, (role, status, _, _) = contract.functions.mirroredStanding(NEW).call()
-        assert (current, role, status) == (True, 4, 1)  # supplier, active
+        registry = Participants(w3, manifest.address_of("ParticipantRegistry"))
+        assert registry.subscribers() == [receipts, receivables]
+        for name, address in (("WarehouseReceipts", receipts), ("Receivables", receivables)):
+            contract = w3.eth.contract(address=address, abi=load_artifact(name).abi)
+            current, (role, status, _, _) = contract.functions.mirroredStanding(NEW).call()
+            assert (current, role, status) == (True, 4, 1), name  # supplier, active
 
 
 def test_deploy_without_key_or_with_bad_admin_fails_cleanly(

@@ -6,6 +6,7 @@ import {Receivables} from "../../contracts/Receivables.sol";
 import {WarehouseReceipts} from "../../contracts/WarehouseReceipts.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivables} from "../../contracts/interfaces/IReceivables.sol";
+import {IStandingSubscriber} from "../../contracts/interfaces/IStandingSubscriber.sol";
 import {AdminTransferHandler} from "./handlers/AdminTransferHandler.sol";
 import {RoleGateHandler} from "./handlers/RoleGateHandler.sol";
 import {Test} from "./utils/Test.sol";
@@ -30,7 +31,9 @@ contract RoleGateInvariantsTest is Test {
         receivables = new Receivables(registry, 7 days);
         uint64 validUntil = uint64(block.timestamp + 20 * 365 days);
         vm.prank(ADMIN);
-        registry.addSubscriber(address(wr)); // the handler takes it off the feed and back at times
+        registry.addSubscriber(address(wr)); // the handler takes both off the feed and back at times
+        vm.prank(ADMIN);
+        registry.addSubscriber(address(receivables));
 
         // The handler's pool: two members of each role at 0x7002..0x700f (0x7000, 0x7001: none).
         vm.startPrank(ADMIN);
@@ -86,17 +89,22 @@ contract RoleGateInvariantsTest is Test {
         if (handler.violationCount() != 0) vm.assertTrue(false, handler.violations(0));
     }
 
-    /// The mirror the receipts contract checks callers against never lies: any entry it trusts
+    /// The mirrors the receipts and receivables contracts check callers against never lie: any entry it trusts
     /// (current) is exactly the registry's record, whatever membership churn, removals from and
     /// returns to the standing feed, and partial syncs happened; a non-member has none; and once
     /// every member was synced under the current subscription, every member has one.
     function invariant_mirroredStandingIsTheRegistrys() public view {
-        (bool subscribed,) = wr.standingFeed();
+        _assertMirrorIsTheRegistrys(wr);
+        _assertMirrorIsTheRegistrys(receivables);
+    }
+
+    function _assertMirrorIsTheRegistrys(IStandingSubscriber mirror) internal view {
+        (bool subscribed,) = mirror.standingFeed();
         uint256 n = handler.POOL() + handler.admitAttempts();
         for (uint256 i = 0; i < n; ++i) {
             address account = i < handler.POOL() ? handler.poolAt(i) : handler.admittedAt(i - handler.POOL());
             IParticipantRegistry.Member memory m = registry.member(account);
-            (bool current, IParticipantRegistry.Standing memory s) = wr.mirroredStanding(account);
+            (bool current, IParticipantRegistry.Standing memory s) = mirror.mirroredStanding(account);
             if (m.role == IParticipantRegistry.Role.None) {
                 vm.assertFalse(current, "a trusted entry for a non-member");
                 continue;

@@ -525,7 +525,7 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         });
         address w = address(wr);
         address v = address(rcv);
-        c = new Case[](40);
+        c = new Case[](42);
         uint256 k = 0;
         // Warehouse receipts: member roles.
         c[k++] = Case(
@@ -585,6 +585,13 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         // Receivables: the consortium admin.
         c[k++] = Case("rcv.pause", v, abi.encodeCall(rcv.pause, ()), Gate.ReceivablesAdmin, none);
         c[k++] = Case("rcv.unpause", v, abi.encodeCall(rcv.unpause, ()), Gate.ReceivablesAdmin, none);
+        // Receivables: the registry's standing feed.
+        c[k++] = Case(
+            "rcv.onStandingChanged", v, abi.encodeCall(rcv.onStandingChanged, (outsider, forged)), Gate.StandingSource, none
+        );
+        c[k++] = Case(
+            "rcv.onSubscriptionChanged", v, abi.encodeCall(rcv.onSubscriptionChanged, (false)), Gate.StandingSource, none
+        );
         k = _registryCases(c, k);
         vm.assertEq(k, c.length);
     }

@@ -6,6 +6,7 @@ import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
 import {Receivables} from "../../contracts/Receivables.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivables} from "../../contracts/interfaces/IReceivables.sol";
+import {IStandingSubscriber} from "../../contracts/interfaces/IStandingSubscriber.sol";
 import {Test} from "./utils/Test.sol";
 import {Vm} from "./utils/Vm.sol";
 
@@ -62,7 +63,11 @@ abstract contract ReceivablesFixture is Test {
         lineExpiry = uint64(block.timestamp + 365 days);
         maturity = uint64(block.timestamp + 90 days);
         registry = new ParticipantRegistry(admin, 2 days);
+        receivables = new Receivables(registry, GRACE);
         vm.startPrank(admin);
+        // Subscribed before anyone is admitted, as `ledgerhouse deploy` does: every member is mirrored.
+        // ReceivablesRegistryFallbackTest runs the whole suite again with the contract off the feed.
+        registry.addSubscriber(address(receivables));
         _admit(lender, IParticipantRegistry.Role.Lender, "Bank One");
         _admit(lender2, IParticipantRegistry.Role.Lender, "Bank Two");
         _admit(core, IParticipantRegistry.Role.CoreEnterprise, "Core One");
@@ -73,7 +78,6 @@ abstract contract ReceivablesFixture is Test {
         _admit(inspector, IParticipantRegistry.Role.Inspector, "Inspector");
         vm.stopPrank();
 
-        receivables = new Receivables(registry, GRACE);
         vm.prank(lender);
         receivables.setCreditLine(core, LIMIT, CNY, lineExpiry);
     }
@@ -2175,10 +2179,11 @@ contract ReceivablesGasTest is ReceivablesFixture {
     function test_gas_split_fullTransactionWithinTarget() public {
         (uint256 full,) =
             _measure("split (full tx)", supplier, abi.encodeCall(receivables.split, (wide, tier3, 25_000_000)));
-        // A regression guard on forge's legacy-pipeline test build (about 1,500 gas above the shipped
-        // via-IR bytecode). The 70,000 target itself is judged on the shipped bytecode by
-        // scripts/bench_gas.py, where split measures 70,306 since vouchers emit ERC-721 Transfer.
-        vm.assertLe(full, 72_500, "split full-transaction gas over its regression guard");
+        // A regression guard on forge's legacy-pipeline test build (about 3,650 gas above the shipped
+        // via-IR bytecode: 70,600 here). The 70,000 target itself is judged on the shipped bytecode by
+        // scripts/bench_gas.py, where split measures 66,948 (70,316 before the members' standing was
+        // mirrored here instead of asked of the registry twice).
+        vm.assertLe(full, 71_500, "split full-transaction gas over its regression guard");
     }
 
     function test_gas_transfer() public {
@@ -2249,7 +2254,7 @@ contract ReceivablesGasTest is ReceivablesFixture {
             abi.encodeCall(receivables.settle, (lastPiece, keccak256("p")))
         );
         _assertFlat(gasSingle, gasWide, "settle: 1-piece root vs piece of a 100-piece root");
-        vm.assertLe(fullSingle, 65_000, "settle");
+        vm.assertLe(fullSingle, 57_000, "settle"); // 55,820 here, 52,977 on the shipped bytecode
     }
 
     /// Redeeming one piece of a funded root costs the same whether the root has 1 piece or 100.
@@ -2273,5 +2278,304 @@ contract ReceivablesGasTest is ReceivablesFixture {
     function _assertFlat(uint256 a, uint256 b, string memory what) private pure {
         uint256 diff = a > b ? a - b : b - a;
         vm.assertLe(diff, 100, what);
+    }
+}
+
+/// @notice The whole unit suite again with the receivables contract off the registry's standing
+/// feed: every member check is then the registry's own, and must refuse and allow exactly the same.
+contract ReceivablesRegistryFallbackTest is ReceivablesTest {
+    function setUp() public override {
+        super.setUp();
+        vm.prank(admin);
+        registry.removeSubscriber(address(receivables));
+        (bool subscribed,) = receivables.standingFeed();
+        vm.assertFalse(subscribed);
+    }
+}
+
+/// @notice The mirrored member standing: pushed only by the registry, trusted only while current,
+/// refusing exactly as the registry does.
+contract ReceivablesStandingTest is ReceivablesFixture {
+    function test_standingFeed_subscribedBeforeAnyAdmission() public view {
+        (bool subscribed, uint32 epoch) = receivables.standingFeed();
+        vm.assertTrue(subscribed);
+        vm.assertEq(epoch, 1);
+        address[8] memory members = [lender, lender2, core, core2, supplier, supplier2, supplier3, inspector];
+        for (uint256 i = 0; i < members.length; ++i) {
+            _assertMirrors(members[i]);
+        }
+        (bool current, IParticipantRegistry.Standing memory s) = receivables.mirroredStanding(outsider);
+        vm.assertFalse(current, "never pushed");
+        vm.assertEq(uint256(s.role), 0);
+    }
+
+    /// The feed's state shares slot 0 with Pausable's flag, which every state change reads anyway.
+    function test_storage_feedSharesThePauseSlot() public {
+        // byte 0: paused; byte 1: live; bytes 2-5: epoch.
+        vm.assertEq(uint256(vms.load(address(receivables), 0)), (1 << 8) | (1 << 16));
+        vm.prank(admin);
+        receivables.pause();
+        vm.assertEq(uint256(vms.load(address(receivables), 0)), 1 | (1 << 8) | (1 << 16));
+        vm.prank(admin);
+        registry.removeSubscriber(address(receivables));
+        vm.assertEq(uint256(vms.load(address(receivables), 0)), 1 | (1 << 16));
+    }
+
+    function test_mirroredStanding_followsEveryRegistryChange() public {
+        address fresh = address(0x2000);
+        vm.startPrank(admin);
+        registry.admit(fresh, uint8(IParticipantRegistry.Role.Supplier), 0, "Fresh", validUntil);
+        _assertMirrors(fresh);
+        vm.warp(block.timestamp + 1 days);
+        registry.suspend(fresh, "review");
+        _assertMirrors(fresh);
+        vm.warp(block.timestamp + 1 days);
+        registry.renewKyc(fresh, validUntil + 1 days);
+        _assertMirrors(fresh);
+        registry.reinstate(fresh);
+        _assertMirrors(fresh);
+        vm.warp(block.timestamp + 1 days);
+        registry.revoke(fresh, "fraud");
+        _assertMirrors(fresh);
+        vm.stopPrank();
+    }
+
+    /// Issue, split, transfer, discount, pledge, settle and redeem: no call to the registry.
+    function test_activeMembers_wholeLifecycleWithoutAskingTheRegistry() public {
+        _expectNoRegistryChecks();
+        uint256 rootId = _issue(FACE);
+        uint256 second = _issue(FACE);
+        uint256 child = _split(supplier, rootId, supplier2, 1_000);
+        vm.prank(supplier2);
+        receivables.transfer(child, supplier3);
+        _offer(child, supplier3, lender, 990);
+        vm.prank(lender);
+        receivables.acceptDiscount(child, 990, keccak256("wire"));
+        uint256 pledged = _split(supplier, rootId, supplier, 2_000);
+        _pledge(pledged, supplier, lender2, 1_000);
+        vm.warp(maturity);
+        vm.startPrank(core);
+        receivables.settle(child, keccak256("pay"));
+        receivables.settle(pledged, keccak256("pay"));
+        receivables.fundRoot(second, keccak256("fund"));
+        vm.stopPrank();
+        vm.prank(supplier);
+        receivables.redeem(second);
+        vm.assertEq(_status(child), uint256(IReceivables.VoucherStatus.Settled));
+        vm.assertEq(_status(second), uint256(IReceivables.VoucherStatus.Settled));
+    }
+
+    function test_RevertWhen_suspendedOrRevokedObligorSettles() public {
+        uint256 rootId = _issue(FACE);
+        vm.warp(maturity);
+        _suspend(core);
+        _expectNoRegistryChecks();
+        vm.expectRevert(
+            abi.encodeWithSelector(IParticipantRegistry.MemberSuspended.selector, core, uint64(block.timestamp))
+        );
+        vm.prank(core);
+        receivables.settle(rootId, keccak256("pay"));
+        vm.prank(admin);
+        registry.revoke(core, "fraud");
+        vm.expectRevert(
+            abi.encodeWithSelector(IParticipantRegistry.MemberRevoked.selector, core, uint64(block.timestamp))
+        );
+        vm.prank(core);
+        receivables.settle(rootId, keccak256("pay"));
+    }
+
+    function test_RevertWhen_kycExpiredHolderSplitsOrReceives() public {
+        uint256 rootId = _issue(FACE);
+        vm.prank(admin);
+        registry.renewKyc(supplier2, uint64(block.timestamp + 1 days));
+        vm.warp(block.timestamp + 1 days + 1);
+        // No push happens when KYC lapses: the mirror holds the date and compares it with block time.
+        _expectNoRegistryChecks();
+        bytes memory expired = abi.encodeWithSelector(
+            IParticipantRegistry.MemberKycExpired.selector, supplier2, uint64(block.timestamp - 1)
+        );
+        vm.expectRevert(expired);
+        _split(supplier, rootId, supplier2, 1_000);
+    }
+
+    function test_RevertWhen_onStandingChanged_callerIsNotTheRegistry() public {
+        address[4] memory callers = [admin, supplier, outsider, address(receivables)];
+        IParticipantRegistry.Standing memory forged = IParticipantRegistry.Standing(
+            IParticipantRegistry.Role.Lender,
+            IParticipantRegistry.Status.Active,
+            uint40(validUntil),
+            uint40(block.timestamp)
+        );
+        for (uint256 i = 0; i < callers.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(IStandingSubscriber.NotParticipantRegistry.selector, callers[i]));
+            vm.prank(callers[i]);
+            receivables.onStandingChanged(outsider, forged);
+        }
+        (bool current,) = receivables.mirroredStanding(outsider);
+        vm.assertFalse(current);
+    }
+
+    function test_RevertWhen_onSubscriptionChanged_callerIsNotTheRegistry() public {
+        address[3] memory callers = [admin, supplier, outsider];
+        for (uint256 i = 0; i < callers.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(IStandingSubscriber.NotParticipantRegistry.selector, callers[i]));
+            vm.prank(callers[i]);
+            receivables.onSubscriptionChanged(false);
+        }
+        (bool subscribed, uint32 epoch) = receivables.standingFeed();
+        vm.assertTrue(subscribed);
+        vm.assertEq(epoch, 1);
+    }
+
+    function test_onSubscriptionChanged_removalAndReadditionStartANewEpoch() public {
+        vm.expectEmit(true, true, true, true, address(receivables));
+        emit IStandingSubscriber.StandingFeedChanged(false, 1);
+        vm.prank(admin);
+        registry.removeSubscriber(address(receivables));
+        vm.expectEmit(true, true, true, true, address(receivables));
+        emit IStandingSubscriber.StandingFeedChanged(true, 2);
+        vm.prank(admin);
+        registry.addSubscriber(address(receivables));
+        (bool subscribed, uint32 epoch) = receivables.standingFeed();
+        vm.assertTrue(subscribed);
+        vm.assertEq(epoch, 2);
+    }
+
+    /// Removed from the feed, the contract stops trusting its mirror: a suspension it never heard of
+    /// still stops the member, because it asks the registry again.
+    function test_unsubscribed_asksTheRegistryAndMissesNoChange() public {
+        uint256 rootId = _issue(FACE);
+        vm.prank(admin);
+        registry.removeSubscriber(address(receivables));
+        _suspend(supplier);
+        (bool current, IParticipantRegistry.Standing memory stale) = receivables.mirroredStanding(supplier);
+        vm.assertFalse(current);
+        vm.assertEq(uint256(stale.status), uint256(IParticipantRegistry.Status.Active), "not pushed");
+        vm.expectRevert(
+            abi.encodeWithSelector(IParticipantRegistry.MemberSuspended.selector, supplier, uint64(block.timestamp))
+        );
+        _split(supplier, rootId, supplier2, 1_000);
+        vm.prank(admin);
+        registry.reinstate(supplier);
+        vm.expectCall(address(registry), abi.encodeWithSelector(IParticipantRegistry.requireActiveMember.selector), 2);
+        _split(supplier, rootId, supplier2, 1_000);
+    }
+
+    /// Subscribed again, the contract trusts only what is pushed under the new subscription: entries
+    /// from before (which missed what happened in between) send it to the registry until synced.
+    function test_resubscribed_distrustsOlderEntriesUntilSynced() public {
+        uint256 rootId = _issue(FACE);
+        vm.startPrank(admin);
+        registry.removeSubscriber(address(receivables));
+        registry.suspend(supplier, "review");
+        registry.addSubscriber(address(receivables));
+        vm.stopPrank();
+        (bool current, IParticipantRegistry.Standing memory stale) = receivables.mirroredStanding(supplier);
+        vm.assertFalse(current, "an entry of epoch 1 under epoch 2");
+        vm.assertEq(uint256(stale.status), uint256(IParticipantRegistry.Status.Active));
+        vm.expectRevert(
+            abi.encodeWithSelector(IParticipantRegistry.MemberSuspended.selector, supplier, uint64(block.timestamp))
+        );
+        _split(supplier, rootId, supplier2, 1_000);
+
+        uint256 members = registry.memberCount();
+        vm.prank(admin);
+        registry.syncMembers(0, members);
+        _assertMirrors(supplier);
+        _assertMirrors(supplier2);
+        vm.prank(admin);
+        registry.reinstate(supplier);
+        _expectNoRegistryChecks();
+        _split(supplier, rootId, supplier2, 1_000);
+    }
+
+    function test_neverSubscribed_everyCheckAsksTheRegistry() public {
+        Receivables fresh = new Receivables(registry, GRACE);
+        (bool subscribed, uint32 epoch) = fresh.standingFeed();
+        vm.assertFalse(subscribed);
+        vm.assertEq(epoch, 0);
+        (bool current,) = fresh.mirroredStanding(lender);
+        vm.assertFalse(current);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.NotAMember.selector, outsider));
+        vm.prank(outsider);
+        fresh.setCreditLine(core, LIMIT, CNY, lineExpiry);
+        vm.expectCall(address(registry), abi.encodeWithSelector(IParticipantRegistry.requireActive.selector), 2);
+        vm.prank(lender);
+        fresh.setCreditLine(core, LIMIT, CNY, lineExpiry);
+        vm.assertEq(fresh.creditLine(lender, core).limit, LIMIT);
+    }
+
+    function test_pause_doesNotStopStandingPushes() public {
+        vm.prank(admin);
+        receivables.pause();
+        _suspend(supplier);
+        _assertMirrors(supplier);
+        vm.prank(admin);
+        registry.renewKyc(supplier, validUntil + 1 days);
+        _assertMirrors(supplier);
+    }
+
+    /// Whatever happens to a member's standing and however time passes, the contract refuses it
+    /// exactly as the registry does (same error, same arguments), from its mirror alone: in any role
+    /// (an active member check) and in the lender role (a role check).
+    function testFuzz_mirror_refusesExactlyAsTheRegistry(uint8 role, uint8[6] calldata steps, uint32[6] calldata gaps)
+        public
+    {
+        address m = address(0x7777);
+        role = uint8(bound(role, 2, 7));
+        vm.prank(admin);
+        registry.admit(m, role, 0, "M", uint64(block.timestamp + 10 days)); // any role but warehouse
+        for (uint256 i = 0; i < steps.length; ++i) {
+            uint8 step = steps[i] % 8;
+            vm.startPrank(admin);
+            if (step == 0 || step == 1) {
+                try registry.suspend(m, "fuzz") {} catch {}
+            } else if (step == 2 || step == 3) {
+                try registry.reinstate(m) {} catch {}
+            } else if (step == 4 || step == 5) {
+                try registry.renewKyc(m, uint64(block.timestamp + bound(gaps[i], 1, 10 days))) {} catch {}
+            } else if (step == 6) {
+                try registry.revoke(m, "fuzz") {} catch {}
+            }
+            vm.stopPrank();
+            vm.warp(block.timestamp + bound(gaps[i], 0, 6 days));
+            _assertMirrors(m);
+            _assertSameAnswer(m);
+        }
+    }
+
+    function _assertSameAnswer(address m) internal {
+        // Any role: cancelling an offer checks the caller's standing first, then finds no voucher.
+        (bool okRegistry, bytes memory registryRet) =
+            address(registry).staticcall(abi.encodeCall(registry.requireActiveMember, (m)));
+        vm.prank(m);
+        (bool ok, bytes memory ret) = address(receivables).call(abi.encodeCall(receivables.cancelDiscountOffer, (1)));
+        vm.assertFalse(ok);
+        vm.assertEq(ret, okRegistry ? _err(IReceivables.VoucherNotFound.selector, 1) : registryRet);
+        // The lender role: closing a line checks the caller is an active lender, then finds no line.
+        (okRegistry, registryRet) = address(registry).staticcall(
+            abi.encodeCall(registry.requireActive, (m, IParticipantRegistry.Role.Lender))
+        );
+        vm.prank(m);
+        (ok, ret) = address(receivables).call(abi.encodeCall(receivables.closeCreditLine, (outsider)));
+        vm.assertFalse(ok);
+        bytes memory noLine = abi.encodeWithSelector(IReceivables.CreditLineNotFound.selector, m, outsider);
+        vm.assertEq(ret, okRegistry ? noLine : registryRet);
+    }
+
+    function _expectNoRegistryChecks() internal {
+        vm.expectCall(address(registry), abi.encodeWithSelector(IParticipantRegistry.requireActiveMember.selector), 0);
+        vm.expectCall(address(registry), abi.encodeWithSelector(IParticipantRegistry.requireActive.selector), 0);
+    }
+
+    /// @dev The contract's mirror of `account` is current and holds exactly the registry's record.
+    function _assertMirrors(address account) internal view {
+        IParticipantRegistry.Member memory m = registry.member(account);
+        (bool current, IParticipantRegistry.Standing memory s) = receivables.mirroredStanding(account);
+        vm.assertTrue(current, "mirror entry not current");
+        vm.assertEq(uint256(s.role), uint256(m.role), "role");
+        vm.assertEq(uint256(s.status), uint256(m.status), "status");
+        vm.assertEq(s.validUntil, m.validUntil, "valid until");
+        vm.assertEq(s.statusChangedAt, m.statusChangedAt, "status changed at");
     }
 }

@@ -187,19 +187,23 @@ contract RoleGateHandler is Test {
         else registry.revokeRole(_registrarRole, account);
     }
 
-    /// Takes the receipts contract off the registry's standing feed (rarely), subscribes it again,
-    /// or has the registrar push all members or a random range of them, so that runs go through
-    /// detached mirrors, stale epochs and partly synced members (where the contract asks the registry).
+    /// Takes the receipts and receivables contracts off the registry's standing feed (rarely),
+    /// subscribes them again, or has the registrar push all members or a random range of them, so
+    /// that runs go through detached mirrors, stale epochs and partly synced members (where the
+    /// contracts ask the registry).
     function churnStandingFeed(uint8 mode, uint256 fromSeed, uint256 countSeed) external {
         (bool subscribed,) = wr.standingFeed();
         uint256 total = registry.memberCount();
         mode = mode % 8;
         vm.startPrank(admin);
+        // Both mirrors (receipts and receivables) leave and rejoin the feed together.
         if (!subscribed) {
             registry.addSubscriber(address(wr));
+            registry.addSubscriber(address(receivables));
             fullySynced = false;
         } else if (mode == 0) {
             registry.removeSubscriber(address(wr));
+            registry.removeSubscriber(address(receivables));
             fullySynced = false;
         } else if (mode < 4) {
             uint256 batch = registry.MAX_SYNC_BATCH();

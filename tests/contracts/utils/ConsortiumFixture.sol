@@ -19,6 +19,12 @@ abstract contract ConsortiumFixture is ReceiptsFixture {
     function setUp() public virtual override {
         super.setUp();
         rcv = new Receivables(registry, VOUCHER_GRACE);
+        // On the standing feed as `ledgerhouse deploy` leaves it; the members admitted before it
+        // was subscribed are pushed with syncMembers.
+        vm.startPrank(admin);
+        registry.addSubscriber(address(rcv));
+        registry.syncMembers(0, registry.memberCount());
+        vm.stopPrank();
         vm.prank(lender);
         rcv.setCreditLine(core, type(uint128).max, CNY, uint64(_now() + 365 days));
         vm.label(address(rcv), "Receivables");
