@@ -95,7 +95,7 @@ def alerts(
     expiring_within_days: int,
     kind: str | None = None,
     after: str | None = None,
-    limit: int = 100,
+    limit: int = 50,
 ) -> tuple[list[AlertOut], str | None]:
     """Shortfalls (frozen lots), overdue voucher pieces, and live receipts about to expire, in that
     order, one keyset page at a time; returns the page and the cursor of its last alert if more follow.

@@ -55,7 +55,7 @@ def alerts(
         str | None,
         Query(pattern=service.ALERT_CURSOR_PATTERN, description="next_after of the previous page"),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AlertOut]:
     """Stock shortfalls (naming the lenders), overdue voucher pieces and receipts expiring within
     the given days, in that order, keyset-paginated; `kind` keeps one kind."""
