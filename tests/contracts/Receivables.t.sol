@@ -7,6 +7,7 @@ import {Receivables} from "../../contracts/Receivables.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivables} from "../../contracts/interfaces/IReceivables.sol";
 import {IStandingSubscriber} from "../../contracts/interfaces/IStandingSubscriber.sol";
+import {StandingSubscriberChecks} from "./utils/StandingSubscriberChecks.sol";
 import {Test} from "./utils/Test.sol";
 import {Vm} from "./utils/Vm.sol";
 
@@ -2295,7 +2296,12 @@ contract ReceivablesRegistryFallbackTest is ReceivablesTest {
 
 /// @notice The mirrored member standing: pushed only by the registry, trusted only while current,
 /// refusing exactly as the registry does.
-contract ReceivablesStandingTest is ReceivablesFixture {
+contract ReceivablesStandingTest is ReceivablesFixture, StandingSubscriberChecks {
+    function setUp() public override {
+        super.setUp();
+        _onStandingFeed(registry, receivables, admin, supplier, outsider, IParticipantRegistry.Role.Lender);
+    }
+
     function test_standingFeed_subscribedBeforeAnyAdmission() public view {
         (bool subscribed, uint32 epoch) = receivables.standingFeed();
         vm.assertTrue(subscribed);
@@ -2398,48 +2404,8 @@ contract ReceivablesStandingTest is ReceivablesFixture {
         _split(supplier, rootId, supplier2, 1_000);
     }
 
-    function test_RevertWhen_onStandingChanged_callerIsNotTheRegistry() public {
-        address[4] memory callers = [admin, supplier, outsider, address(receivables)];
-        IParticipantRegistry.Standing memory forged = IParticipantRegistry.Standing(
-            IParticipantRegistry.Role.Lender,
-            IParticipantRegistry.Status.Active,
-            uint40(validUntil),
-            uint40(block.timestamp)
-        );
-        for (uint256 i = 0; i < callers.length; ++i) {
-            vm.expectRevert(abi.encodeWithSelector(IStandingSubscriber.NotParticipantRegistry.selector, callers[i]));
-            vm.prank(callers[i]);
-            receivables.onStandingChanged(outsider, forged);
-        }
-        (bool current,) = receivables.mirroredStanding(outsider);
-        vm.assertFalse(current);
-    }
 
-    function test_RevertWhen_onSubscriptionChanged_callerIsNotTheRegistry() public {
-        address[3] memory callers = [admin, supplier, outsider];
-        for (uint256 i = 0; i < callers.length; ++i) {
-            vm.expectRevert(abi.encodeWithSelector(IStandingSubscriber.NotParticipantRegistry.selector, callers[i]));
-            vm.prank(callers[i]);
-            receivables.onSubscriptionChanged(false);
-        }
-        (bool subscribed, uint32 epoch) = receivables.standingFeed();
-        vm.assertTrue(subscribed);
-        vm.assertEq(epoch, 1);
-    }
 
-    function test_onSubscriptionChanged_removalAndReadditionStartANewEpoch() public {
-        vm.expectEmit(true, true, true, true, address(receivables));
-        emit IStandingSubscriber.StandingFeedChanged(false, 1);
-        vm.prank(admin);
-        registry.removeSubscriber(address(receivables));
-        vm.expectEmit(true, true, true, true, address(receivables));
-        emit IStandingSubscriber.StandingFeedChanged(true, 2);
-        vm.prank(admin);
-        registry.addSubscriber(address(receivables));
-        (bool subscribed, uint32 epoch) = receivables.standingFeed();
-        vm.assertTrue(subscribed);
-        vm.assertEq(epoch, 2);
-    }
 
     /// Removed from the feed, the contract stops trusting its mirror: a suspension it never heard of
     /// still stops the member, because it asks the registry again.
@@ -2515,36 +2481,8 @@ contract ReceivablesStandingTest is ReceivablesFixture {
         _assertMirrors(supplier);
     }
 
-    /// Whatever happens to a member's standing and however time passes, the contract refuses it
-    /// exactly as the registry does (same error, same arguments), from its mirror alone: in any role
-    /// (an active member check) and in the lender role (a role check).
-    function testFuzz_mirror_refusesExactlyAsTheRegistry(uint8 role, uint8[6] calldata steps, uint32[6] calldata gaps)
-        public
-    {
-        address m = address(0x7777);
-        role = uint8(bound(role, 2, 7));
-        vm.prank(admin);
-        registry.admit(m, role, 0, "M", uint64(block.timestamp + 10 days)); // any role but warehouse
-        for (uint256 i = 0; i < steps.length; ++i) {
-            uint8 step = steps[i] % 8;
-            vm.startPrank(admin);
-            if (step == 0 || step == 1) {
-                try registry.suspend(m, "fuzz") {} catch {}
-            } else if (step == 2 || step == 3) {
-                try registry.reinstate(m) {} catch {}
-            } else if (step == 4 || step == 5) {
-                try registry.renewKyc(m, uint64(block.timestamp + bound(gaps[i], 1, 10 days))) {} catch {}
-            } else if (step == 6) {
-                try registry.revoke(m, "fuzz") {} catch {}
-            }
-            vm.stopPrank();
-            vm.warp(block.timestamp + bound(gaps[i], 0, 6 days));
-            _assertMirrors(m);
-            _assertSameAnswer(m);
-        }
-    }
 
-    function _assertSameAnswer(address m) internal {
+    function _assertSameAnswer(address m) internal override {
         // Any role: cancelling an offer checks the caller's standing first, then finds no voucher.
         (bool okRegistry, bytes memory registryRet) =
             address(registry).staticcall(abi.encodeCall(registry.requireActiveMember, (m)));
@@ -2561,21 +2499,5 @@ contract ReceivablesStandingTest is ReceivablesFixture {
         vm.assertFalse(ok);
         bytes memory noLine = abi.encodeWithSelector(IReceivables.CreditLineNotFound.selector, m, outsider);
         vm.assertEq(ret, okRegistry ? noLine : registryRet);
-    }
-
-    function _expectNoRegistryChecks() internal {
-        vm.expectCall(address(registry), abi.encodeWithSelector(IParticipantRegistry.requireActiveMember.selector), 0);
-        vm.expectCall(address(registry), abi.encodeWithSelector(IParticipantRegistry.requireActive.selector), 0);
-    }
-
-    /// @dev The contract's mirror of `account` is current and holds exactly the registry's record.
-    function _assertMirrors(address account) internal view {
-        IParticipantRegistry.Member memory m = registry.member(account);
-        (bool current, IParticipantRegistry.Standing memory s) = receivables.mirroredStanding(account);
-        vm.assertTrue(current, "mirror entry not current");
-        vm.assertEq(uint256(s.role), uint256(m.role), "role");
-        vm.assertEq(uint256(s.status), uint256(m.status), "status");
-        vm.assertEq(s.validUntil, m.validUntil, "valid until");
-        vm.assertEq(s.statusChangedAt, m.statusChangedAt, "status changed at");
     }
 }

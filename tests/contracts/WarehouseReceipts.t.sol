@@ -9,9 +9,15 @@ import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegis
 import {IStandingSubscriber} from "../../contracts/interfaces/IStandingSubscriber.sol";
 import {IWarehouseReceipts} from "../../contracts/interfaces/IWarehouseReceipts.sol";
 import {ReceiptsFixture} from "./utils/ReceiptsFixture.sol";
+import {StandingSubscriberChecks} from "./utils/StandingSubscriberChecks.sol";
 
 /// @notice Unit and fuzz tests of {WarehouseReceipts}: every external function, every revert path.
-contract WarehouseReceiptsTest is ReceiptsFixture {
+contract WarehouseReceiptsTest is ReceiptsFixture, StandingSubscriberChecks {
+    function setUp() public override {
+        super.setUp();
+        _onStandingFeed(registry, wr, admin, supplier, outsider, IParticipantRegistry.Role.Warehouse);
+    }
+
     event Transfer(address indexed from, address indexed to, uint256 indexed id);
     event Approval(address indexed owner, address indexed account, uint256 indexed id);
     event ApprovalForAll(address indexed owner, address indexed operator, bool isApproved);
@@ -2569,11 +2575,6 @@ contract WarehouseReceiptsTest is ReceiptsFixture {
 
     // ================================================================ the standing mirror
 
-    /// @dev From here to the end of the test, the contract must not ask the registry about anyone.
-    function _expectNoRegistryChecks() internal {
-        vm.expectCall(address(registry), abi.encodeWithSelector(IParticipantRegistry.requireActiveMember.selector), 0);
-        vm.expectCall(address(registry), abi.encodeWithSelector(IParticipantRegistry.requireActive.selector), 0);
-    }
 
     function _standing(IParticipantRegistry.Role role, IParticipantRegistry.Status status)
         internal
@@ -2583,16 +2584,6 @@ contract WarehouseReceiptsTest is ReceiptsFixture {
         return IParticipantRegistry.Standing(role, status, uint40(validUntil), uint40(_now()));
     }
 
-    /// @dev The contract's mirror of `account` is current and holds exactly the registry's record.
-    function _assertMirrors(address account) internal view {
-        IParticipantRegistry.Member memory m = registry.member(account);
-        (bool current, IParticipantRegistry.Standing memory s) = wr.mirroredStanding(account);
-        vm.assertTrue(current, "mirror entry not current");
-        vm.assertEq(uint256(s.role), uint256(m.role), "role");
-        vm.assertEq(uint256(s.status), uint256(m.status), "status");
-        vm.assertEq(s.validUntil, m.validUntil, "valid until");
-        vm.assertEq(s.statusChangedAt, m.statusChangedAt, "status changed at");
-    }
 
     /// @dev Receipt A of LOT held by the supplier, receipt B of LOT2 held by supplier2.
     function _twoHolders() internal returns (uint256 a, uint256 b) {
@@ -2714,30 +2705,7 @@ contract WarehouseReceiptsTest is ReceiptsFixture {
         wr.foreclose(id, lender);
     }
 
-    function test_RevertWhen_onStandingChanged_callerIsNotTheRegistry() public {
-        address[4] memory callers = [admin, supplier, outsider, address(wr)];
-        IParticipantRegistry.Standing memory forged =
-            _standing(IParticipantRegistry.Role.Warehouse, IParticipantRegistry.Status.Active);
-        for (uint256 i = 0; i < callers.length; ++i) {
-            vm.expectRevert(abi.encodeWithSelector(IStandingSubscriber.NotParticipantRegistry.selector, callers[i]));
-            vm.prank(callers[i]);
-            wr.onStandingChanged(outsider, forged);
-        }
-        (bool current,) = wr.mirroredStanding(outsider);
-        vm.assertFalse(current);
-    }
 
-    function test_RevertWhen_onSubscriptionChanged_callerIsNotTheRegistry() public {
-        address[3] memory callers = [admin, supplier, outsider];
-        for (uint256 i = 0; i < callers.length; ++i) {
-            vm.expectRevert(abi.encodeWithSelector(IStandingSubscriber.NotParticipantRegistry.selector, callers[i]));
-            vm.prank(callers[i]);
-            wr.onSubscriptionChanged(false);
-        }
-        (bool subscribed, uint32 epoch) = wr.standingFeed();
-        vm.assertTrue(subscribed);
-        vm.assertEq(epoch, 1);
-    }
 
     function test_RevertWhen_multicallForgesAPush() public {
         bytes[] memory calls = new bytes[](1);
@@ -2750,19 +2718,6 @@ contract WarehouseReceiptsTest is ReceiptsFixture {
         wr.multicall(calls);
     }
 
-    function test_onSubscriptionChanged_removalAndReadditionStartANewEpoch() public {
-        vm.expectEmit(true, true, true, true, address(wr));
-        emit IStandingSubscriber.StandingFeedChanged(false, 1);
-        vm.prank(admin);
-        registry.removeSubscriber(address(wr));
-        vm.expectEmit(true, true, true, true, address(wr));
-        emit IStandingSubscriber.StandingFeedChanged(true, 2);
-        vm.prank(admin);
-        registry.addSubscriber(address(wr));
-        (bool subscribed, uint32 epoch) = wr.standingFeed();
-        vm.assertTrue(subscribed);
-        vm.assertEq(epoch, 2);
-    }
 
     /// Removed from the feed, the contract stops trusting its mirror: a suspension it never heard of
     /// still stops the member, because it asks the registry again.
@@ -2861,35 +2816,8 @@ contract WarehouseReceiptsTest is ReceiptsFixture {
         return keccak256(abi.encode(id, uint256(5))); // `_liens` is slot 5 (forge inspect storageLayout)
     }
 
-    /// Whatever happens to a member's standing and however time passes, the contract refuses it
-    /// exactly as the registry does (same error, same arguments), from its mirror alone.
-    function testFuzz_mirror_refusesExactlyAsTheRegistry(uint8 role, uint8[6] calldata steps, uint32[6] calldata gaps)
-        public
-    {
-        address m = address(0x7777);
-        role = uint8(bound(role, 2, 7));
-        vm.prank(admin);
-        registry.admit(m, role, 0, "M", uint64(_now() + 10 days));
-        for (uint256 i = 0; i < steps.length; ++i) {
-            uint8 step = steps[i] % 8;
-            vm.startPrank(admin);
-            if (step == 0 || step == 1) {
-                try registry.suspend(m, "fuzz") {} catch {}
-            } else if (step == 2 || step == 3) {
-                try registry.reinstate(m) {} catch {}
-            } else if (step == 4 || step == 5) {
-                try registry.renewKyc(m, uint64(_now() + bound(gaps[i], 1, 10 days))) {} catch {}
-            } else if (step == 6) {
-                try registry.revoke(m, "fuzz") {} catch {}
-            }
-            vm.stopPrank();
-            _skip(bound(gaps[i], 0, 6 days));
-            _assertMirrors(m);
-            _assertSameAnswer(m);
-        }
-    }
 
-    function _assertSameAnswer(address m) internal {
+    function _assertSameAnswer(address m) internal override {
         // Any role: approving an operator checks only the caller's standing.
         (bool okRegistry, bytes memory registryRet) =
             address(registry).staticcall(abi.encodeCall(registry.requireActiveMember, (m)));
