@@ -36,6 +36,7 @@ from registry.explorer import charts
 from registry.explorer.facts import Fact, Links
 from registry.explorer.routes import templates
 from registry.explorer.settings import ExplorerSettings
+from tests.conftest import skip_unless_ci
 from tests.registry.conftest import RunningRegistry
 from tests.registry.scenario import ALU_LOT, STEEL_LOT
 
@@ -213,7 +214,7 @@ class Browser:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     if not CHROMIUM.is_file():
-        pytest.skip(
+        skip_unless_ci(
             f"{CHROMIUM} is not installed: `make browser` installs Debian's chromium (as root, with apt-get)"
         )
     chromium = Browser(tmp_path_factory.mktemp("chromium-profile"))
