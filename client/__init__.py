@@ -71,7 +71,9 @@ class Ledgerhouse:
         self.manifest = manifest
         self.labels: Mapping[str, str] = labels or {}
         self.signer = Signer(w3, account, self.labels) if account is not None else None
-        self.participants = Participants(w3, manifest.address_of("ParticipantRegistry"), self.signer)
+        self.participants = Participants(
+            w3, manifest.address_of("ParticipantRegistry"), self.signer, from_block=manifest.deployment_block
+        )
         self.receipts = Receipts(
             w3,
             manifest.address_of("WarehouseReceipts"),

@@ -46,6 +46,15 @@ class ChainUnavailable(LedgerhouseError, ConnectionError):
     submission) treats it as one."""
 
 
+class NodeError(LedgerhouseError):
+    """The node answered a read or a call with an error that is not a contract's refusal."""
+
+
+class StateUnavailable(NodeError):
+    """The node no longer holds the contract state of a past block: it is not an archive node, or it
+    was restored from a state file (anvil --state keeps no past states)."""
+
+
 class DeploymentNotFound(ConfigurationError):
     """No deployment manifest matches the chain the SDK is connected to."""
 

@@ -53,6 +53,7 @@ from eth_utils.address import is_address, to_checksum_address
 
 from client._contract import ChainEvent
 from client._encoding import as_money, decode_code, from_base_units, timestamp
+from client._typed import typed_errors
 from client._types import MemberStatus, Role
 from client.audit import VOUCHERS_PER_ROOT, _Chain, _Codec, _flat, _hex32, _json, _LogQuery, _table
 from client.errors import ChainUnavailable, InvalidInput, LedgerhouseError
@@ -168,6 +169,7 @@ def registry_url(text: str) -> str:
 # ------------------------------------------------------------------ the reconciliation
 
 
+@typed_errors
 def reconcile(
     lh: Ledgerhouse, api: RegistryApi, *, at_block: int | None = None, wait: float = 60.0
 ) -> Reconciliation:
