@@ -33,7 +33,7 @@ from web3.contract.contract import ContractFunction
 from web3.types import RPCEndpoint
 
 from client._contract import LOG_CHUNK_BLOCKS, ChainEvent, _abi_type, event_signature, topic_of
-from client._encoding import as_money, decode_code, from_base_units, timestamp
+from client._encoding import as_money, decode_code, from_base_units, timestamp, valid_until
 from client._typed import typed_errors
 from client._types import Role
 from client.artifacts import load_artifact
@@ -789,7 +789,7 @@ def _receipt_entry(
         by, counterparty, quantity = str(a["warehouse"]), str(a["owner"]), qty(a["quantity"])
         detail = "minted"
         if int(a["expiresAt"]):
-            detail += f", expires {timestamp(int(a['expiresAt'])).date().isoformat()}"
+            detail += f", expires {valid_until(int(a['expiresAt'])).date().isoformat()}"
         if int.from_bytes(a["itemsRoot"], "big"):
             detail += ", serialized"
     elif name == "Transfer":
@@ -984,7 +984,7 @@ def _receipt_state(
         frozen=frozen,
         lot_frozen=lot_frozen,
         delivery_requested=bool(delivery),
-        expires_at=timestamp(int(expires_at)) if int(expires_at) else None,
+        expires_at=valid_until(int(expires_at)) if int(expires_at) else None,
         lien=lien,
     )
 

@@ -30,6 +30,7 @@ from client._encoding import (
     short_code,
     timestamp,
     to_base_units,
+    valid_until,
 )
 from client._types import Role
 from client.chain import TxResult, calldata, checksum, decode_revert
@@ -419,7 +420,7 @@ class Receipts(ContractClient):
             commodity=lot.commodity,
             unit=lot.unit,
             quantity=from_base_units(int(quantity), lot.decimals),
-            expires_at=timestamp(int(expires_at)) if expires_at else None,
+            expires_at=valid_until(int(expires_at)) if expires_at else None,
             pledge_locked=bool(locked),
             frozen=bool(frozen),
             delivery_requested=bool(delivery),
@@ -568,7 +569,7 @@ class Receipts(ContractClient):
             report.findings.append("frozen (judicial freeze or stocktake shortfall on its lot)")
         if view.delivery_requested:
             report.findings.append("a delivery request is pending: the goods may leave the warehouse")
-        if view.expires_at is not None and int(view.expires_at.timestamp()) <= now:
+        if view.expires_at is not None and int(view.expires_at.timestamp()) < now:
             report.expired = True
             report.findings.append(f"expired on {view.expires_at.date().isoformat()}")
         if report.lot.attested < report.lot.receipted:
