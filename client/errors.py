@@ -12,9 +12,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
-
 from client._types import MemberStatus, Role
 
 
@@ -66,7 +63,8 @@ class TransactionFailed(LedgerhouseError):
 # Role hashes of AccessControl roles, so that errors name them instead of printing 32 bytes.
 KNOWN_ROLE_HASHES: dict[bytes, str] = {
     b"\x00" * 32: "DEFAULT_ADMIN_ROLE",
-    keccak(text="REGISTRAR_ROLE"): "REGISTRAR_ROLE",
+    # keccak256("REGISTRAR_ROLE"), written out so that importing the errors does not load eth_utils
+    bytes.fromhex("edcc084d3dcd65a1f7f23c65c46722faca6953d28e43150a467cf43e5c309238"): "REGISTRAR_ROLE",
 }
 
 # Messages for the OpenZeppelin errors, whose NatSpec is @dev rather than @notice.
@@ -95,6 +93,12 @@ _OZ_TEMPLATES: dict[str, str] = {
 }
 
 _FIELD = re.compile(r"\{(\w+)(?::(\w+))?\}")
+
+
+def to_checksum_address(address: str) -> str:
+    from eth_utils.address import to_checksum_address as checksummed
+
+    return str(checksummed(address))
 
 
 def short_address(address: str) -> str:
