@@ -295,7 +295,9 @@ def test_checks_and_audits_of_receipts_minted_before_a_restart_work(cwd_env: Pat
             assert checked.stderr == "", checked.stderr
             report = json.loads(checked.stdout)
             assert report["genuine"] is True, report
-            assert report["minted_by"] == dev_account("warehouse1" if receipt == "1" else "warehouse2").address
+            assert (
+                report["minted_by"] == dev_account("warehouse1" if receipt == "1" else "warehouse2").address
+            )
         audited = devnet.cli("--json", "audit", "receipt", "1")
         assert audited.returncode == 0, audited.stderr
         assert json.loads(audited.stdout)["findings"] == []
@@ -309,7 +311,9 @@ def test_checks_and_audits_of_receipts_minted_before_a_restart_work(cwd_env: Pat
         lh = Ledgerhouse(connect(devnet.rpc), find_manifest(31337, deployments / "31337.json"))
         assert lh.receipts.check(1).genuine
         mint_block = int(report["minted_at_block"])
-        assert lh.participants.standing_at(dev_account("warehouse1").address, Role.WAREHOUSE, mint_block) is None
+        assert (
+            lh.participants.standing_at(dev_account("warehouse1").address, Role.WAREHOUSE, mint_block) is None
+        )
         refusal = lh.participants.standing_at(dev_account("bank1").address, Role.WAREHOUSE, mint_block)
         assert type(refusal).__name__ == "WrongRole"
         assert type(lh.participants.standing_at(NEW, Role.WAREHOUSE, mint_block)).__name__ == "NotAMember"
