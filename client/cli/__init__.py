@@ -92,8 +92,9 @@ def load_command(name: str) -> click.Command:
     """The click command `name`, importing its module now."""
     module, attribute, _ = COMMANDS[name]
     target = getattr(import_module(module), attribute)
+    command: click.Command
     if isinstance(target, typer.Typer):
-        command = typer.main.get_command(target)
+        command = typer.main.get_group(target)  # a group even when it has one command (devnet up)
     else:
         single = typer.Typer()
         single.command(name)(target)

@@ -61,3 +61,8 @@ def test_help_does_not_import_web3() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[] 0"
+
+
+def test_a_group_with_one_command_is_still_a_group(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["devnet", "up", "--help"]) == 0
+    assert "Usage: ledgerhouse devnet up" in capsys.readouterr().out
