@@ -106,6 +106,7 @@ class ContractClient:
             if item["type"] == "event"
         }
         self._topic_by_event = {name: topic for topic, name in self._events_by_topic.items()}
+        self._typed: dict[str, str] = {}  # commitment (0x hex) -> the identifier as the caller typed it
 
     @property
     def signer(self) -> Signer:
@@ -114,7 +115,17 @@ class ContractClient:
         return self._signer
 
     def _send(self, call: ContractFunction) -> TxResult:
-        return self.signer.transact(call)
+        try:
+            return self.signer.transact(call)
+        except errors.ContractRevert as exc:
+            if not self._typed:
+                raise
+            # Re-rendered so that a lot (or serial) appears as the caller typed it, not as its hash.
+            raise type(exc)(*exc.values, labels={**self._labels(), **self._typed}) from None
+
+    def _remember(self, text: str, committed: bytes) -> None:
+        """Keeps the text a caller typed for an identifier's commitment, for messages about it."""
+        self._typed["0x" + committed.hex()] = text.strip()
 
     def _labels(self) -> dict[str, str]:
         return dict(self._signer.labels) if self._signer else {}

@@ -123,6 +123,12 @@ def format_value(value: Any, kind: str | None, labels: Mapping[str, str]) -> str
     if kind == "accessrole":
         return KNOWN_ROLE_HASHES.get(bytes(value), "0x" + bytes(value).hex())
     if isinstance(value, bytes):
+        typed = labels.get("0x" + value.hex())
+        if typed is not None:  # an identifier's commitment, shown as the caller typed it
+            return repr(typed)
+        code = value.rstrip(b"\0")
+        if len(value) <= 16 and code and code.isascii() and code.decode().isprintable():
+            return repr(code.decode())  # a commodity, unit or currency code: text, not hex
         return "0x" + value.hex()
     return str(value)
 

@@ -200,6 +200,7 @@ class Receipts(ContractClient):
             zero = False  # not a number: to_base_units names it
         base = 0 if zero else to_base_units(quantity, decimals, what="quantity")
         lot_id = commitment(lot)
+        self._remember(lot, lot_id)
         raw = self.contract.functions.lot(lot_id).call()
         live: list[int] = []
         if int(raw[6]) > base:  # a shortfall: the chain wants every live receipt to name exposed lenders
@@ -237,6 +238,7 @@ class Receipts(ContractClient):
         lot_decimals = self._decimals_of(lot) if decimals is None else decimals
         base = to_base_units(quantity, lot_decimals, what="quantity")
         expires_at = self._future_day(expires, what="expiry date") if expires is not None else 0
+        self._remember(lot, commitment(lot))
         args = (
             checksum(to, what="recipient"),
             commitment(lot),

@@ -65,7 +65,9 @@ def test_mint_batch_names_every_bad_row_with_its_line_and_mints_nothing(
     assert code == 1 and [p["line"] for p in json.loads(out)["refused"]] == [3, 4, 5, 6]
 
 
-def test_mint_batch_lists_the_new_receipt_ids(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_mint_batch_lists_the_new_receipt_ids(
+    w3: Web3, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     for lot in ("ZI-1", "ZI-2"):
         attest(capsys, lot)
     path = tmp_path / "zinc.csv"
@@ -82,7 +84,7 @@ def test_mint_batch_lists_the_new_receipt_ids(capsys: pytest.CaptureFixture[str]
 
 
 def test_a_refusal_after_minting_began_says_which_rows_were_minted_and_which_not(
-    as_: Callable[[str], Ledgerhouse], capsys: pytest.CaptureFixture[str]
+    w3: Web3, as_: Callable[[str], Ledgerhouse], capsys: pytest.CaptureFixture[str]
 ) -> None:
     lots = [f"ZM-{i}" for i in range(11)]
     for lot in lots:

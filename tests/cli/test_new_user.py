@@ -51,7 +51,7 @@ def test_an_expiry_date_is_the_end_of_that_day_in_utc_everywhere(
     assert (datetime.fromisoformat(day) + timedelta(days=1)).date().isoformat() not in out
 
 
-def test_things_that_do_not_exist_are_errors(capsys: pytest.CaptureFixture[str]) -> None:
+def test_things_that_do_not_exist_are_errors(w3: Web3, capsys: pytest.CaptureFixture[str]) -> None:
     assert fails(capsys, "receivable", "show", "1") == "VoucherNotFound: there is no voucher 1"
     assert fails(capsys, "receivable", "tree", "5000000") == "RootNotFound: there is no root voucher 5000000"
 
@@ -83,12 +83,14 @@ def test_things_that_do_not_exist_are_errors(capsys: pytest.CaptureFixture[str])
     ],
 )
 def test_typos_give_one_clean_line(
-    capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+    w3: Web3, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
 ) -> None:
     assert fails(capsys, *argv) == expected
 
 
-def test_bank_check_carries_its_verdict_in_the_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+def test_bank_check_carries_its_verdict_in_the_exit_code(
+    w3: Web3, capsys: pytest.CaptureFixture[str]
+) -> None:
     attest(capsys, "VERDICT-LOT-1")
     rid = mint(capsys, "VERDICT-LOT-1")
     assert main(["bank", "check", rid]) == 0
@@ -98,4 +100,19 @@ def test_bank_check_carries_its_verdict_in_the_exit_code(capsys: pytest.CaptureF
     assert "NOT SAFE TO LEND" in capsys.readouterr().out
     assert fails(capsys, "bank", "check", "999999") == (
         "ReceiptNotFound: receipt 999999 does not exist (never minted, or delivered and burned)"
+    )
+
+
+def test_a_refusal_names_the_lot_as_typed_and_codes_as_text(
+    w3: Web3, capsys: pytest.CaptureFixture[str]
+) -> None:
+    attest(capsys, "  SHFE-CU-ECHO-1 ")
+    err = fails(
+        capsys,
+        *("--as", "warehouse1", "warehouse", "mint", "--to", addr("supplier1"), "--lot", "SHFE-CU-ECHO-1"),
+        *("--commodity", "AL-A00", "--quantity", "100", "--unit", "t"),
+    )
+    assert (
+        err
+        == "CommodityMismatch: lot 'SHFE-CU-ECHO-1' was attested as 'CU-CATH' but the receipt says 'AL-A00'"
     )
