@@ -44,7 +44,7 @@ def check(ctx: typer.Context, receipt: Annotated[str, typer.Argument(help="Recei
         stdout.print(f"  - {finding}")
     if report.receipt and report.lot:
         r, lot = report.receipt, report.lot
-        stdout.print(f"  {r.quantity} {r.unit} of {r.commodity}, lot {r.lot_id[:10]}…, owner {r.owner}")
+        stdout.print(f"  {r.quantity} {r.unit} of {r.commodity}, lot {r.lot_id}, owner {r.owner}")
         stdout.print(
             f"  warehouse {report.warehouse_name} ({'active' if report.warehouse_active else 'NOT active'}); "
             f"minted by {report.minted_by} in block {report.minted_at_block}"

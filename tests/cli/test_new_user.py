@@ -94,7 +94,10 @@ def test_bank_check_carries_its_verdict_in_the_exit_code(
     attest(capsys, "VERDICT-LOT-1")
     rid = mint(capsys, "VERDICT-LOT-1")
     assert main(["bank", "check", rid]) == 0
-    assert "SAFE TO LEND" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "SAFE TO LEND" in out
+    lot_id = ok(capsys, "receipt", "show", rid)["receipt"]["lot_id"]
+    assert f"lot {lot_id}," in out, "an id a user must copy is never cut"
     ok(capsys, "--as", "regulator1", "regulator", "freeze", rid, "--reason", "court order 2026-118")
     assert main(["bank", "check", rid]) == 2
     assert "NOT SAFE TO LEND" in capsys.readouterr().out
