@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
+from client._encoding import valid_until
 from registry.api.schemas import (
     EventOut,
     LienOut,
@@ -61,7 +62,7 @@ def receipt_out(r: Receipt, lot: Lot) -> ReceiptOut:
         unit=lot.unit,
         quantity=quantity(r.quantity, lot.decimals),
         quantity_base_units=r.quantity,
-        expires_at=when(r.expires_at) if r.expires_at else None,
+        expires_at=valid_until(r.expires_at) if r.expires_at else None,  # the day typed, 23:59:59 UTC
         details=r.details,
         frozen=r.frozen or lot.frozen,
         delivery_requested=quantity(r.delivery_requested, lot.decimals) if r.delivery_requested else None,

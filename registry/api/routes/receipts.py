@@ -34,6 +34,7 @@ def list_receipts(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[ReceiptOut]:
+    """Receipts by owner, warehouse, commodity, lot, status or lender, keyset-paginated (`next_after`)."""
     filters = service.ReceiptFilter(
         owner=address(owner) if owner else None,
         warehouse=address(warehouse) if warehouse else None,
@@ -50,6 +51,7 @@ def list_receipts(
 def get_receipt(
     session: Annotated[Session, Depends(db)], receipt_id: Annotated[int, Path(ge=0, le=MAX_ID)]
 ) -> ReceiptOut:
+    """One receipt: holder, lot, quantity, expiry (the end of the day typed, UTC), lien and pledge request."""
     return service.get_receipt(session, receipt_id)
 
 
