@@ -28,6 +28,7 @@ from client.errors import (
     LedgerhouseError,
     TransactionFailed,
 )
+from client.identifiers import canonical_identifier, identifier_commitment
 from client.participants import Member, Participants
 from client.receipts import DueDiligenceReport, LotView, Receipts, ReceiptView
 from client.receivables import Receivables, RootView, VoucherView
@@ -53,6 +54,8 @@ __all__ = [
     "TransactionFailed",
     "TxResult",
     "VoucherView",
+    "canonical_identifier",
+    "identifier_commitment",
 ]
 
 

@@ -8,7 +8,7 @@ and integer minor units on chain. Nothing here uses floats.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import IntEnum
@@ -34,6 +34,7 @@ from client._encoding import (
 from client._types import Role
 from client.chain import TxResult, calldata, checksum, decode_revert
 from client.errors import InvalidInput, LedgerhouseError
+from client.identifiers import canonical_identifier, identifier_commitment, is_commitment_hex
 
 # Gas limit for a bulk (non-serialized) mint when pipelining without per-call estimation: the
 # heaviest case (new holder, first receipt ever) measures ~100k, so 150k leaves a wide margin.
@@ -60,6 +61,8 @@ class LotView:
     last_stocktake_at: datetime
     frozen: bool
     live_receipts: int
+    identity: str | None = None  # the goods' identity as entered, when the lot was asked for by it
+    canonical: str | None = None  # its canonical form, which the chain commits to (client.identifiers)
 
     def to_json(self) -> dict[str, Any]:
         return cast(dict[str, Any], json_value(self))
@@ -163,7 +166,7 @@ class Receipts(ContractClient):
     ARTIFACT = "WarehouseReceipts"
 
     def _lot_raw(self, lot: str) -> Any:
-        return self.contract.functions.lot(commitment(lot)).call()
+        return self.contract.functions.lot(identifier_commitment(lot, what="lot")).call()
 
     def _decimals_of(self, lot: str) -> int:
         return self.attested_lot(lot).decimals
@@ -191,7 +194,7 @@ class Receipts(ContractClient):
         if not 0 <= decimals <= 18:
             raise InvalidInput(f"decimals {decimals} must be between 0 and 18")
         base = 0 if Decimal(str(quantity)) == 0 else to_base_units(quantity, decimals, what="quantity")
-        lot_id = commitment(lot)
+        lot_id = identifier_commitment(lot, what="lot")
         raw = self.contract.functions.lot(lot_id).call()
         live: list[int] = []
         if int(raw[6]) > base:  # a shortfall: the chain wants every live receipt to name exposed lenders
@@ -231,14 +234,14 @@ class Receipts(ContractClient):
         expires_at = self._future_day(expires, what="expiry date") if expires is not None else 0
         args = (
             checksum(to, what="recipient"),
-            commitment(lot),
+            identifier_commitment(lot, what="lot"),
             short_code(commodity, 16, what="commodity"),
             base,
             expires_at,
             details.ljust(32, b"\0")[:32] if details else b"\0" * 32,
         )
         if items:
-            serials = sorted({commitment(item) for item in items})
+            serials = sorted({identifier_commitment(item, what="serial") for item in items})
             if len(serials) != len(items):
                 raise InvalidInput("the item list repeats a serial")
             return self.contract.functions.mintSerialized(*args, serials)
@@ -284,7 +287,7 @@ class Receipts(ContractClient):
 
     def confirm_delivery(self, receipt_id: int, items: list[str] | None = None) -> TxResult:
         """Releases the goods of a pending delivery request (issuing WAREHOUSE)."""
-        serials = sorted(commitment(i) for i in items) if items else []
+        serials = sorted(identifier_commitment(i, what="serial") for i in items) if items else []
         return self._send(self.contract.functions.confirmDelivery(receipt_id, serials))
 
     # ------------------------------------------------------------ owner
@@ -371,7 +374,7 @@ class Receipts(ContractClient):
         return self._send(self.contract.functions.setPaused(paused))
 
     def unfreeze_lot(self, lot: str) -> TxResult:
-        return self._send(self.contract.functions.unfreezeLot(commitment(lot)))
+        return self._send(self.contract.functions.unfreezeLot(identifier_commitment(lot, what="lot")))
 
     # ------------------------------------------------------------ reads
 
@@ -398,11 +401,17 @@ class Receipts(ContractClient):
         )
 
     def lot(self, lot: str) -> LotView:
-        return self._lot_view(self._lot_raw(lot))
+        """The lot by its 0x id or the goods' identity (shown as entered beside its canonical form)."""
+        view = self._lot_view(self._lot_raw(lot))
+        if is_commitment_hex(lot):
+            return view
+        return replace(view, identity=lot.strip(), canonical=canonical_identifier(lot, what="lot"))
 
     def lots(self, lots: list[str]) -> list[LotView]:
         """Several lots in one JSON-RPC batch (what `mint-batch` checks every row against)."""
-        raws = self.call_many([self.contract.functions.lot(commitment(lot)) for lot in lots])
+        raws = self.call_many(
+            [self.contract.functions.lot(identifier_commitment(lot, what="lot")) for lot in lots]
+        )
         return [self._lot_view(raw[0]) for raw in raws]
 
     @staticmethod
@@ -480,7 +489,7 @@ class Receipts(ContractClient):
 
     def live_receipts(self, lot: str) -> list[int]:
         """Ids of the lot's live receipts, ascending: candidates from the events, confirmed on chain."""
-        lot_topic = topic_of(commitment(lot))
+        lot_topic = topic_of(identifier_commitment(lot, what="lot"))
         candidates: set[int] = set()
         for event in self.logs([None, None, lot_topic]):
             if event.name == "ReceiptMinted":
@@ -488,7 +497,7 @@ class Receipts(ContractClient):
             elif event.name == "ReceiptSplit":
                 first = int(event.args["firstNewId"])
                 candidates.update(range(first, first + len(event.args["quantities"]) - 1))
-        lot_id = commitment(lot)
+        lot_id = identifier_commitment(lot, what="lot")
         live = []
         for receipt_id in sorted(candidates):
             try:

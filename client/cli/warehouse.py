@@ -13,11 +13,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from client import Ledgerhouse
 from client._contract import topic_of
-from client._encoding import commitment, end_of_day, to_base_units
+from client._encoding import end_of_day, to_base_units
 from client.chain import checksum
 from client.cli._args import details_commitment, file_hash, optional_day, read_file, read_items, receipt_id
 from client.cli._context import cli, stderr
 from client.errors import InvalidInput, LedgerhouseError
+from client.identifiers import identifier_commitment
 from client.receipts import BULK_MINT_GAS, PIPELINE_DEPTH, RECEIPTS_PER_TX
 
 app = typer.Typer(
@@ -194,7 +195,9 @@ def _validate(lh: Ledgerhouse, path: Path, rows: list[_Row]) -> tuple[list[tuple
 
 def _already_minted(lh: Ledgerhouse, row: _Row, base: int) -> bool:
     """A re-run of the same file: this lot's live receipt came from this very row (same terms)."""
-    minted = lh.receipts.logs([None, None, topic_of(commitment(row.lot))], event="ReceiptMinted")
+    minted = lh.receipts.logs(
+        [None, None, topic_of(identifier_commitment(row.lot, what="lot"))], event="ReceiptMinted"
+    )
     for event in minted:
         if (
             bytes(event.args["details"]) == row.details

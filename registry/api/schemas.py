@@ -104,8 +104,16 @@ class LotOut(BaseModel):
     last_stocktake_at: datetime
 
 
+class SpellingOut(BaseModel):
+    as_entered: str = Field(description="the identifier as someone typed it")
+    canonical: str = Field(description="its canonical form, which the chain commits to (client.identifiers)")
+
+
 class LotDetailOut(LotOut):
     stocktakes: list[StocktakeOut]
+    identities: list[SpellingOut] = Field(
+        default=[], description="the goods' identity as entered when the lot was looked up by it"
+    )
 
 
 class AlertOut(BaseModel):

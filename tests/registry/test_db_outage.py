@@ -103,6 +103,7 @@ def test_the_proxy_really_cuts_the_database(postgres_server: str | None) -> None
     """Guards the test above: with the proxy stopped, a connection through it fails at once."""
     if postgres_server is None:
         skip_unless_ci("LEDGERHOUSE_TEST_POSTGRES_URL is not set (.ci/run sets it up)")
+    assert postgres_server is not None
     url = make_url(postgres_server)
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
     through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
