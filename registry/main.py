@@ -28,7 +28,7 @@ from registry.db.session import make_engine, migrate, session_factory
 from registry.explorer import router as explorer_router
 from registry.indexer.runner import Indexer
 from registry.services.documents import DocumentStore
-from registry.services.signin import SignIn
+from registry.services.signin import ChallengeThrottle, SignIn
 from registry.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,9 @@ def build_registry(settings: Settings) -> Registry:
             chain_id=manifest.chain_id,
             secret=secret,
             session_ttl_s=settings.session_ttl_s,
+            throttle=ChallengeThrottle(
+                per_address=settings.challenges_per_address, per_client=settings.challenges_per_client
+            ),
         ),
         store=DocumentStore(settings.documents_dir),
         indexer=indexer,
