@@ -23,7 +23,17 @@ from client.deployment import find_manifest
 from registry import observability as obs
 from registry.api import problems
 from registry.api.deps import Registry
-from registry.api.routes import auth, documents, health, lots, participants, receipts, risk, vouchers
+from registry.api.routes import (
+    auth,
+    documents,
+    health,
+    invoices,
+    lots,
+    participants,
+    receipts,
+    risk,
+    vouchers,
+)
 from registry.db.session import make_engine, migrate, session_factory
 from registry.explorer import router as explorer_router
 from registry.indexer.runner import Indexer
@@ -125,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     for module in (health, participants, receipts, lots, vouchers):
         app.include_router(module.router, responses=problems.COMMON_PROBLEMS)
-    for module in (risk, auth):
+    for module in (risk, auth, invoices):
         app.include_router(module.router, responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS})
     app.include_router(
         documents.router,

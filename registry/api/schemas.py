@@ -6,7 +6,7 @@ them; base units are given beside them where a program wants exact integers.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -228,3 +228,35 @@ class DocumentOut(BaseModel):
     filename: str
     uploaded_by: str
     uploaded_at: datetime
+
+
+class InvoiceFields(BaseModel):
+    number: str = Field(min_length=1, max_length=128, description="the invoice number as printed")
+    issue_date: date
+    amount: str = Field(min_length=1, max_length=48, description="in major units, e.g. 1000000.00")
+    currency: str = Field(min_length=3, max_length=3, description="ISO 4217")
+
+
+class InvoiceIn(InvoiceFields):
+    voucher_id: int = Field(ge=0, le=2**63 - 1, description="the voucher root financing the invoice")
+    seller: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="the supplier the root was issued to")
+
+
+class InvoiceOut(BaseModel):
+    voucher_id: int = Field(description="the voucher root financing it")
+    document: str = Field(description="the trade-document commitment (client.invoices)")
+    number: str = Field(description="as entered")
+    canonical_number: str
+    issue_date: date
+    amount: str
+    currency: str
+
+
+class NearDuplicateOut(InvoiceOut):
+    reasons: list[str] = Field(description="besides the same parties and amount")
+
+
+class InvoiceCheckOut(BaseModel):
+    document: str
+    already_financed_by: int | None = Field(description="the voucher root committing to this very invoice")
+    near_duplicates: list[NearDuplicateOut]

@@ -32,6 +32,7 @@ from registry.db.models import (
     Voucher,
     VoucherRoot,
 )
+from registry.db.models import Invoice as InvoiceRow
 from registry.errors import NotFound
 from registry.explorer import charts
 from registry.explorer.facts import (
@@ -457,6 +458,20 @@ def voucher_page(session: Session, links: Links, voucher_id: int) -> VoucherPage
             else (Fact("NO: live plus paid value differs from the face value", kind="flag-bad"),),
         ),
         Field("Trade document", (hash_fact(tree.document),)),
+        *(
+            [
+                Field(
+                    "Invoice",
+                    text(
+                        f"{invoice.number} (canonical {invoice.number_canonical}), {invoice.issue_date}, "
+                        f"{money(invoice.amount)} {invoice.currency}",
+                        title="as its issuer disclosed it, verified against the trade document",
+                    ),
+                )
+            ]
+            if (invoice := session.get(InvoiceRow, tree.document)) is not None
+            else []
+        ),
         Field("Issued", (links.tx(issued.tx_hash),) if issued else text("unknown", "muted")),
     ]
     return VoucherPage(
