@@ -12,7 +12,7 @@ from client._encoding import file_commitment, money, parse_day
 from client.chain import checksum
 from client.cli._args import read_file
 from client.cli._context import cli, stdout
-from client.errors import InvalidInput
+from client.errors import InvalidInput, LedgerhouseError
 from client.invoices import Invoice
 from client.reconcile import registry_url
 from client.registry_api import RegistryApi
@@ -164,8 +164,14 @@ def issue(
     )
     document = receivables.invoice_document(holder, facts)
     if api is not None:
-        api.wait_indexed(result.receipt["blockNumber"])
-        api.register_invoice(voucher_id, holder, facts)
+        try:
+            api.wait_indexed(result.receipt["blockNumber"])
+            api.register_invoice(voucher_id, holder, facts)
+        except LedgerhouseError as exc:  # the voucher exists: say so, and what is missing
+            raise LedgerhouseError(
+                f"issued voucher {voucher_id} (tx {result.tx_hash}), but the registry did not record "
+                f"{facts.describe()}: {exc}"
+            ) from None
     evidence_hash = "0x" + file_commitment(evidence).hex() if evidence is not None else None
     face = amount or str(facts.display_amount)
     c.emit(
@@ -207,7 +213,8 @@ def check_invoice(
     seller = checksum(to, what="--to")
     facts = _invoice_fields(invoice_number, invoice_date, invoice_amount, None, currency)
     api = _registry(c, registry)
-    core = checksum(buyer, what="--buyer") if buyer else api.account.address  # type: ignore[union-attr]
+    assert api.account is not None  # _registry signed in with it
+    core = checksum(buyer, what="--buyer") if buyer else api.account.address
     found = api.check_invoice(seller, core, facts)
     flagged = _flagged(found, facts)
     if flagged:
