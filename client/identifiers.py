@@ -81,8 +81,8 @@ def canonical_identifier(text: str, *, what: str = "identifier") -> str:
         category = unicodedata.category(char)
         if category == "Cf":
             continue  # zero-width space, joiner, soft hyphen, BOM: invisible, never identity
-        if category in ("Cc", "Cs", "Co", "Cn"):
-            raise InvalidInput(f"{what} {text!r} contains a control or unassigned character")
+        if category in ("Cc", "Cs"):
+            raise InvalidInput(f"{what} {text!r} contains a control character")
         kept.append(char)
     canonical = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", "".join(kept)).upper())
     if not canonical:

@@ -135,8 +135,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     for module in (health, participants, receipts, lots, vouchers):
         app.include_router(module.router, responses=problems.COMMON_PROBLEMS)
-    for module in (risk, auth, invoices):
+    for module in (risk, invoices):
         app.include_router(module.router, responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS})
+    app.include_router(
+        auth.router, responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS, **problems.TOO_MANY}
+    )
     app.include_router(
         documents.router,
         responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS, **problems.TOO_LARGE},

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from client import Ledgerhouse
 from client.errors import InvalidInput
 from client.identifiers import identifier_commitment
-from registry.errors import AuthenticationRequired, Forbidden, InvalidRequest
+from registry.errors import AuthenticationRequired, Forbidden, InvalidRequest, NotFound
 from registry.indexer.runner import Indexer
 from registry.services.documents import DocumentStore
 from registry.services.signin import SessionClaims, SignIn
@@ -87,5 +87,5 @@ def lot_id(value: str, *, field: str = "lot") -> str:
         )
     try:
         return "0x" + identifier_commitment(value, what=field).hex()
-    except InvalidInput as exc:
-        raise InvalidRequest(f"{field}: {exc}", errors=[{"field": field, "message": str(exc)}]) from None
+    except InvalidInput as exc:  # no letters or digits, or a control character: no lot has it
+        raise NotFound(f"{exc}: no lot is committed under it") from None

@@ -230,11 +230,23 @@ class DocumentOut(BaseModel):
     uploaded_at: datetime
 
 
+# What the invoice routes accept: a number with a Latin letter or digit and no control characters, a
+# positive amount in major units with at most two decimals, a three-letter currency.
+INVOICE_NUMBER_PATTERN = r"^[^\x00-\x1f\x7f]*[0-9A-Za-z][^\x00-\x1f\x7f]*$"
+INVOICE_AMOUNT_PATTERN = r"^0*[1-9][0-9]{0,35}(\.[0-9]{1,2})?$|^0*\.(0[1-9]|[1-9][0-9]?)$"
+CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
+
+
 class InvoiceFields(BaseModel):
-    number: str = Field(min_length=1, max_length=128, description="the invoice number as printed")
+    number: str = Field(
+        min_length=1,
+        max_length=128,
+        pattern=INVOICE_NUMBER_PATTERN,
+        description="the invoice number as printed",
+    )
     issue_date: date
-    amount: str = Field(min_length=1, max_length=48, description="in major units, e.g. 1000000.00")
-    currency: str = Field(min_length=3, max_length=3, description="ISO 4217")
+    amount: str = Field(pattern=INVOICE_AMOUNT_PATTERN, description="in major units, e.g. 1000000.00")
+    currency: str = Field(pattern=CURRENCY_PATTERN, description="ISO 4217")
 
 
 class InvoiceIn(InvoiceFields):

@@ -113,6 +113,9 @@ def register(session: Session, *, registrant: str, root_id: int, seller: str, in
             f"{invoice.describe()} between {seller} and {root.obligor} is not what voucher {root_id} "
             "finances (its trade-document commitment differs)",
             commitment=document,
+            errors=[
+                {"field": "body", "message": "the invoice fields do not give the voucher's trade document"}
+            ],
         )
     row = session.get(InvoiceRow, document)
     if row is None:
