@@ -232,7 +232,7 @@ class DocumentOut(BaseModel):
 
 # What the invoice routes accept: a number with a Latin letter or digit and no control characters, a
 # positive amount in major units with at most two decimals, a three-letter currency.
-INVOICE_NUMBER_PATTERN = r"^[^\x00-\x1f\x7f]*[0-9A-Za-z][^\x00-\x1f\x7f]*$"
+INVOICE_NUMBER_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[0-9A-Za-z][^\x00-\x1f\x7f-\x9f]*$"
 INVOICE_AMOUNT_PATTERN = r"^0*[1-9][0-9]{0,35}(\.[0-9]{1,2})?$|^0*\.(0[1-9]|[1-9][0-9]?)$"
 CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
 
