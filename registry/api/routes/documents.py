@@ -38,7 +38,7 @@ async def upload(
         raise InvalidRequest("file: the document is empty", errors=[{"field": "file", "message": "empty"}])
     key = subject_id
     if subject == "lot":
-        key = lot_id(subject_id)
+        key = lot_id(subject_id, field="subject_id")
     elif not subject_id.isdigit():
         raise InvalidRequest(
             f"subject_id: {subject} ids are decimal numbers, got {subject_id!r}",
