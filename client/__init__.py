@@ -27,7 +27,8 @@ from client.errors import (
 if TYPE_CHECKING:
     from client.chain import TxResult
     from client.deployment import Manifest
-    from client.participants import Member
+    from client.identifiers import canonical_identifier, identifier_commitment
+    from client.participants import Member, Participants
     from client.receipts import DueDiligenceReport, LotView, Receipts, ReceiptView
     from client.receivables import Receivables, RootView, VoucherView
 
@@ -37,6 +38,9 @@ _LAZY = {
     "TxResult": "client.chain",
     "Manifest": "client.deployment",
     "Member": "client.participants",
+    "Participants": "client.participants",
+    "canonical_identifier": "client.identifiers",
+    "identifier_commitment": "client.identifiers",
     "DueDiligenceReport": "client.receipts",
     "LotView": "client.receipts",
     "Receipts": "client.receipts",
@@ -68,6 +72,7 @@ __all__ = [
     "Manifest",
     "Member",
     "MemberStatus",
+    "Participants",
     "ReceiptView",
     "Receipts",
     "Receivables",
@@ -76,6 +81,8 @@ __all__ = [
     "TransactionFailed",
     "TxResult",
     "VoucherView",
+    "canonical_identifier",
+    "identifier_commitment",
 ]
 
 

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 from web3.contract.contract import ContractFunction
 
 from client._contract import topic_of
-from client._encoding import commitment, end_of_day, parse_day, to_base_units
+from client._encoding import end_of_day, parse_day, to_base_units
 from client._types import Role
 from client.chain import PendingTx, TxResult, checksum
 from client.errors import InvalidInput, LedgerhouseError
+from client.identifiers import identifier_commitment
 
 if TYPE_CHECKING:
     from client.receipts import LotView, Receipts
@@ -193,14 +194,14 @@ def check_mint_rows(
     for index, row in enumerate(rows):
         progress("checked", index + 1, len(rows))
         try:
-            lot_id = commitment(row.lot)
+            lot_id = identifier_commitment(row.lot, what="lot")
             if lot_id in seen_lots:
                 raise InvalidInput(
                     f"lot {row.lot!r} is also on line {seen_lots[lot_id]}: one lot, one receipt"
                 )
             seen_lots[lot_id] = row.line
             for serial in row.items or []:
-                key = commitment(serial)
+                key = identifier_commitment(serial, what="serial")
                 if key in seen_items:
                     raise InvalidInput(f"item {serial!r} is also on line {seen_items[key]}")
                 seen_items[key] = row.line
@@ -282,7 +283,9 @@ def _standing(receipts: Receipts, addresses: list[str]) -> dict[str, Ledgerhouse
 
 def _already_minted(receipts: Receipts, row: MintRow, base: int) -> bool:
     """A re-run of the same file: this lot's live receipt came from this very row (same terms)."""
-    minted = receipts.logs([None, None, topic_of(commitment(row.lot))], event="ReceiptMinted")
+    minted = receipts.logs(
+        [None, None, topic_of(identifier_commitment(row.lot, what="lot"))], event="ReceiptMinted"
+    )
     return any(
         bytes(event.args["details"]) == row.details.ljust(32, b"\0")[:32]
         and int(event.args["quantity"]) == base
@@ -401,7 +404,7 @@ def check_stocktake_rows(
     for index, row in enumerate(rows):
         progress("checked", index + 1, len(rows))
         try:
-            lot_id = commitment(row.lot)
+            lot_id = identifier_commitment(row.lot, what="lot")
             if lot_id in seen:
                 raise InvalidInput(f"lot {row.lot!r} is also on line {seen[lot_id]}: one count per lot")
             seen[lot_id] = row.line

@@ -12,12 +12,13 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, Web3Exception
 
-from client._encoding import commitment, end_of_day, json_value, timestamp
+from client._encoding import end_of_day, json_value, timestamp
 from client._typed import node_error, typed_methods
 from client._types import MemberStatus, Role
 from client.artifacts import load_artifact
 from client.chain import Signer, TxResult, checksum, decode_revert
 from client.errors import InvalidInput, LedgerhouseError, MissingKey, StateUnavailable
+from client.identifiers import identifier_commitment
 
 _LOG_CHUNK_BLOCKS = 5_000  # Besu and most providers cap eth_getLogs ranges
 
@@ -101,7 +102,11 @@ class Participants:
         if not name.strip():
             raise InvalidInput("a member needs a display name")
         return self.contract.functions.admit(
-            account, int(role), commitment(entity_id or name), name.strip(), self._validity(valid_until)
+            account,
+            int(role),
+            identifier_commitment(entity_id or name, what="entity id"),
+            name.strip(),
+            self._validity(valid_until),
         )
 
     def admit_warehouse(
@@ -148,10 +153,10 @@ class Participants:
             raise InvalidInput(f"rated capacity {rated_capacity_tonnes} t is out of range")
         return self.contract.functions.admitWarehouse(
             account,
-            commitment(entity_id or name),
+            identifier_commitment(entity_id or name, what="entity id"),
             name.strip(),
             self._validity(valid_until),
-            (commitment(licence), years_in_operation, rated_capacity_tonnes),
+            (identifier_commitment(licence, what="licence"), years_in_operation, rated_capacity_tonnes),
         )
 
     def suspend(self, address: str, *, reason: str) -> TxResult:

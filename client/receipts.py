@@ -8,7 +8,7 @@ and integer minor units on chain. Nothing here uses floats.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import IntEnum
@@ -35,6 +35,7 @@ from client._encoding import (
 from client._types import Role
 from client.chain import TxResult, calldata, checksum, decode_revert
 from client.errors import InvalidInput, LedgerhouseError
+from client.identifiers import canonical_identifier, identifier_commitment, is_commitment_hex
 
 if TYPE_CHECKING:
     from client.batch import BatchResult, MintRow, Progress, StocktakeRow
@@ -64,6 +65,8 @@ class LotView:
     last_stocktake_at: datetime
     frozen: bool
     live_receipts: int
+    identity: str | None = None  # the goods' identity as entered, when the lot was asked for by it
+    canonical: str | None = None  # its canonical form, which the chain commits to (client.identifiers)
 
     def to_json(self) -> dict[str, Any]:
         return cast(dict[str, Any], json_value(self))
@@ -167,7 +170,7 @@ class Receipts(ContractClient):
     ARTIFACT = "WarehouseReceipts"
 
     def _lot_raw(self, lot: str) -> Any:
-        return self.contract.functions.lot(commitment(lot)).call()
+        return self.contract.functions.lot(identifier_commitment(lot, what="lot")).call()
 
     def _decimals_of(self, lot: str) -> int:
         return self.attested_lot(lot).decimals
@@ -199,7 +202,7 @@ class Receipts(ContractClient):
         except InvalidOperation:
             zero = False  # not a number: to_base_units names it
         base = 0 if zero else to_base_units(quantity, decimals, what="quantity")
-        lot_id = commitment(lot)
+        lot_id = identifier_commitment(lot, what="lot")
         self._remember(lot, lot_id)
         raw = self.contract.functions.lot(lot_id).call()
         live: list[int] = []
@@ -238,17 +241,17 @@ class Receipts(ContractClient):
         lot_decimals = self._decimals_of(lot) if decimals is None else decimals
         base = to_base_units(quantity, lot_decimals, what="quantity")
         expires_at = self._future_day(expires, what="expiry date") if expires is not None else 0
-        self._remember(lot, commitment(lot))
+        self._remember(lot, identifier_commitment(lot, what="lot"))
         args = (
             checksum(to, what="recipient"),
-            commitment(lot),
+            identifier_commitment(lot, what="lot"),
             short_code(commodity, 16, what="commodity"),
             base,
             expires_at,
             details.ljust(32, b"\0")[:32] if details else b"\0" * 32,
         )
         if items:
-            serials = sorted({commitment(item) for item in items})
+            serials = sorted({identifier_commitment(item, what="serial") for item in items})
             if len(serials) != len(items):
                 raise InvalidInput("the item list repeats a serial")
             return self.contract.functions.mintSerialized(*args, serials)
@@ -316,7 +319,7 @@ class Receipts(ContractClient):
 
     def confirm_delivery(self, receipt_id: int, items: list[str] | None = None) -> TxResult:
         """Releases the goods of a pending delivery request (issuing WAREHOUSE)."""
-        serials = sorted(commitment(i) for i in items) if items else []
+        serials = sorted(identifier_commitment(i, what="serial") for i in items) if items else []
         return self._send(self.contract.functions.confirmDelivery(receipt_id, serials))
 
     # ------------------------------------------------------------ owner
@@ -403,7 +406,7 @@ class Receipts(ContractClient):
         return self._send(self.contract.functions.setPaused(paused))
 
     def unfreeze_lot(self, lot: str) -> TxResult:
-        return self._send(self.contract.functions.unfreezeLot(commitment(lot)))
+        return self._send(self.contract.functions.unfreezeLot(identifier_commitment(lot, what="lot")))
 
     # ------------------------------------------------------------ reads
 
@@ -430,11 +433,17 @@ class Receipts(ContractClient):
         )
 
     def lot(self, lot: str) -> LotView:
-        return self._lot_view(self._lot_raw(lot))
+        """The lot by its 0x id or the goods' identity (shown as entered beside its canonical form)."""
+        view = self._lot_view(self._lot_raw(lot))
+        if is_commitment_hex(lot):
+            return view
+        return replace(view, identity=lot.strip(), canonical=canonical_identifier(lot, what="lot"))
 
     def lots(self, lots: list[str]) -> list[LotView]:
         """Several lots in one JSON-RPC batch (what `mint-batch` checks every row against)."""
-        raws = self.call_many([self.contract.functions.lot(commitment(lot)) for lot in lots])
+        raws = self.call_many(
+            [self.contract.functions.lot(identifier_commitment(lot, what="lot")) for lot in lots]
+        )
         return [self._lot_view(raw[0]) for raw in raws]
 
     @staticmethod
@@ -512,7 +521,7 @@ class Receipts(ContractClient):
 
     def live_receipts(self, lot: str) -> list[int]:
         """Ids of the lot's live receipts, ascending: candidates from the events, confirmed on chain."""
-        lot_topic = topic_of(commitment(lot))
+        lot_topic = topic_of(identifier_commitment(lot, what="lot"))
         candidates: set[int] = set()
         for event in self.logs([None, None, lot_topic]):
             if event.name == "ReceiptMinted":
@@ -520,7 +529,7 @@ class Receipts(ContractClient):
             elif event.name == "ReceiptSplit":
                 first = int(event.args["firstNewId"])
                 candidates.update(range(first, first + len(event.args["quantities"]) - 1))
-        lot_id = commitment(lot)
+        lot_id = identifier_commitment(lot, what="lot")
         live = []
         for receipt_id in sorted(candidates):
             try:

@@ -28,6 +28,7 @@ from client._encoding import (
 from client._types import Role
 from client.chain import TxResult, checksum, decode_revert
 from client.errors import InvalidInput
+from client.invoices import Invoice, already_financed, invoice_document_hash
 
 DEFAULT_MAX_DEPTH = 5
 
@@ -192,6 +193,58 @@ class Receivables(ContractClient):
         )
         tx = self._send(self.contract.functions.issue(params))
         return tx, int(self.events_in(tx, "VoucherIssued")[0]["args"]["rootId"])
+
+    def invoice_document(self, supplier: str, invoice: Invoice, *, buyer: str | None = None) -> bytes:
+        """The trade-document commitment of `invoice`, sold by `supplier` to `buyer` (default: the
+        signing core enterprise), from the entity ids the participant registry records for both."""
+        seller = self.participants.member(checksum(supplier, what="supplier"))
+        if seller is None:
+            raise InvalidInput(f"supplier {supplier} is not an admitted participant")
+        core_address = buyer or self.signer.address
+        core = self.participants.member(checksum(core_address, what="buyer"))
+        if core is None:
+            raise InvalidInput(f"buyer {core_address} is not an admitted participant")
+        return invoice_document_hash(
+            bytes.fromhex(seller.entity_id[2:]), bytes.fromhex(core.entity_id[2:]), invoice
+        )
+
+    def issue_invoice(
+        self,
+        to: str,
+        invoice: Invoice,
+        *,
+        maturity: date,
+        amount: Decimal | int | str | None = None,
+        lender: str | None = None,
+        min_denomination: Decimal | int | str = "0.01",
+        max_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> tuple[TxResult, int]:
+        """Issues a voucher financing `invoice` (its face value defaults to the invoice amount, and
+        may not exceed it); the commitment binds both parties and the invoice's fields, so only this
+        invoice, however its number is typed, is refused a second time."""
+        face = invoice.display_amount if amount is None else amount
+        if money(face, what="amount") > invoice.amount:
+            raise InvalidInput(
+                f"amount {face} {invoice.currency} exceeds {invoice.describe()}: "
+                "a voucher finances at most its invoice"
+            )
+        document = self.invoice_document(to, invoice)
+        from client._contract_errors import DocumentAlreadyFinanced
+
+        try:
+            return self.issue(
+                to,
+                amount=face,
+                currency=invoice.currency,
+                maturity=maturity,
+                document=document,
+                lender=lender,
+                min_denomination=min_denomination,
+                max_depth=max_depth,
+            )
+        except DocumentAlreadyFinanced as exc:
+            seller = self.participants.member(checksum(to, what="supplier"))
+            raise already_financed(exc, invoice, seller.name if seller else to) from None
 
     def _pick_line(self, core: str, face: int, currency: str) -> str:
         lines = [

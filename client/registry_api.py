@@ -12,6 +12,7 @@ status and detail.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
 from client.errors import ChainUnavailable, LedgerhouseError, MissingKey
+from client.invoices import Invoice
 
 
 class RegistryRequestFailed(LedgerhouseError):
@@ -137,6 +139,45 @@ class RegistryApi:
 
     def download_document(self, sha256: str) -> bytes:
         return self.request("GET", f"/documents/{sha256}").content
+
+    def wait_indexed(self, block: int, timeout: float = 30.0) -> None:
+        """Waits until the registry has indexed `block` (after a write it must see)."""
+        deadline = time.monotonic() + timeout
+        while self.health().get("indexed_block", -1) < block:
+            if time.monotonic() > deadline:
+                raise LedgerhouseError(
+                    f"the registry at {self.base_url} did not index block {block} in {timeout:.0f} s"
+                )
+            time.sleep(0.1)
+
+    # ------------------------------------------------------------ invoices
+
+    def check_invoice(self, seller: str, buyer: str, invoice: Invoice) -> dict[str, Any]:
+        """Whether `invoice` is already financed, and financed look-alikes (same parties and amount,
+        number differing only in formatting or date within a few days), each naming its voucher."""
+        return dict(
+            self.get(
+                "/invoices/check",
+                seller=seller,
+                buyer=buyer,
+                number=invoice.number,
+                issue_date=invoice.issue_date.isoformat(),
+                amount=str(invoice.display_amount),
+                currency=invoice.currency,
+            )
+        )
+
+    def register_invoice(self, voucher_id: int, seller: str, invoice: Invoice) -> dict[str, Any]:
+        """Discloses the invoice behind voucher root `voucher_id` (checked against its documentHash)."""
+        body = {
+            "voucher_id": voucher_id,
+            "seller": seller,
+            "number": invoice.number,
+            "issue_date": invoice.issue_date.isoformat(),
+            "amount": str(invoice.display_amount),
+            "currency": invoice.currency,
+        }
+        return dict(self.request("POST", "/invoices", json=body).json())
 
     def _all_pages(self, path: str, **filters: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

@@ -18,6 +18,7 @@ from client._contract import topic_of
 from client._encoding import commitment, file_commitment
 from client.deployment import Manifest
 from client.devnet import dev_account, dev_labels
+from client.identifiers import identifier_commitment
 
 ALUMINIUM_LOT = "SHFE-AL-2026-000731"
 STEEL_LOT = "BAOSTEEL-HRC-2026-118"
@@ -38,7 +39,11 @@ class SeedSummary:
 
 def is_seeded(lh: Ledgerhouse) -> bool:
     """Whether the seed's first stocktake is on chain (a resumed devnet keeps its seed)."""
-    return bool(lh.receipts.logs([None, topic_of(commitment(ALUMINIUM_LOT))], event="StocktakeRecorded"))
+    return bool(
+        lh.receipts.logs(
+            [None, topic_of(identifier_commitment(ALUMINIUM_LOT, what="lot"))], event="StocktakeRecorded"
+        )
+    )
 
 
 def seed_supply_chain(w3: Web3, manifest: Manifest, progress: Callable[[str], None] = print) -> SeedSummary:

@@ -52,5 +52,9 @@ class PayloadTooLarge(RegistryError):
     status, slug, title = 413, "payload-too-large", "Document too large"
 
 
+class TooManyRequests(RegistryError):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+
 class ServiceUnavailable(RegistryError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"

@@ -24,12 +24,22 @@ from client.deployment import find_manifest
 from registry import observability as obs
 from registry.api import problems
 from registry.api.deps import Registry
-from registry.api.routes import auth, documents, health, lots, participants, receipts, risk, vouchers
+from registry.api.routes import (
+    auth,
+    documents,
+    health,
+    invoices,
+    lots,
+    participants,
+    receipts,
+    risk,
+    vouchers,
+)
 from registry.db.session import make_engine, migrate, session_factory
 from registry.explorer import router as explorer_router
 from registry.indexer.runner import Indexer
 from registry.services.documents import DocumentStore
-from registry.services.signin import SignIn
+from registry.services.signin import ChallengeThrottle, SignIn
 from registry.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,6 +78,9 @@ def build_registry(settings: Settings) -> Registry:
             chain_id=manifest.chain_id,
             secret=secret,
             session_ttl_s=settings.session_ttl_s,
+            throttle=ChallengeThrottle(
+                per_address=settings.challenges_per_address, per_client=settings.challenges_per_client
+            ),
         ),
         store=DocumentStore(settings.documents_dir),
         indexer=indexer,
@@ -126,8 +139,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     for module in (health, participants, receipts, lots, vouchers):
         app.include_router(module.router, responses=problems.COMMON_PROBLEMS)
-    for module in (risk, auth):
+    for module in (risk, invoices):
         app.include_router(module.router, responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS})
+    app.include_router(
+        auth.router, responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS, **problems.TOO_MANY}
+    )
     app.include_router(
         documents.router,
         responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS, **problems.TOO_LARGE},

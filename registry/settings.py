@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = None
     public_url: str = Field("http://127.0.0.1:8000", description="Origin named in sign-in messages")
     max_document_bytes: int = Field(25 * 1024 * 1024, ge=1)
+    # POST /auth/challenge per minute and API process: per address asked for, per client IP (behind a
+    # proxy, run uvicorn with --proxy-headers so the client is the real one).
+    challenges_per_address: int = Field(10, ge=1, le=100_000)
+    challenges_per_client: int = Field(60, ge=1, le=1_000_000)
 
     @property
     def database_url(self) -> str:

@@ -42,6 +42,7 @@ from client.devnet import (  # noqa: E402
     dev_account,
     dev_labels,
 )
+from client.identifiers import identifier_commitment  # noqa: E402
 
 WAREHOUSES = ("warehouse1", "warehouse2")
 OWNERS = ("supplier1", "supplier2", "supplier3")
@@ -220,7 +221,7 @@ def attest_lots(net: Devnet, lots: Sequence[tuple[str, str, str]]) -> int:
     codes = {c: short_code(c, 16, what="commodity") for c in COMMODITIES}
     wh = {name: net.addr(name) for name in WAREHOUSES}
     calls = [
-        record(wh[w], commitment(lot), codes[c], unit, DECIMALS, LOT_ATTESTED, b"\0" * 32, [])
+        record(wh[w], identifier_commitment(lot), codes[c], unit, DECIMALS, LOT_ATTESTED, b"\0" * 32, [])
         for lot, w, c in lots
     ]
     bundles = inspector.bundle(calls, STOCKTAKES_PER_TX)
@@ -390,7 +391,7 @@ def _activity(
                 "inspector1",
                 wr.recordStocktake(
                     a(r.warehouse),
-                    commitment(r.lot),
+                    identifier_commitment(r.lot),
                     short_code(r.commodity, 16, what="commodity"),
                     short_code("t", 8, what="unit"),
                     DECIMALS,

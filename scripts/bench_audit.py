@@ -43,11 +43,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from client import Ledgerhouse  # noqa: E402
-from client._encoding import commitment, short_code  # noqa: E402
+from client._encoding import short_code  # noqa: E402
 from client.audit import audit_receipt, audit_warehouse  # noqa: E402
 from client.chain import Signer, connect  # noqa: E402
 from client.deployment import Manifest, deploy, write_manifest  # noqa: E402
 from client.devnet import Anvil, admit_dev_participants, dev_account, dev_labels  # noqa: E402
+from client.identifiers import identifier_commitment  # noqa: E402
 from client.receipts import Receipts  # noqa: E402
 
 PIPELINE = 20  # transactions per submitted batch
@@ -204,7 +205,7 @@ def stocktake(client: Receipts, warehouse: str, lot: str, tonnes: int) -> Contra
     """A covering stocktake call, built without the SDK's per-lot reads (setup speed only)."""
     return client.contract.functions.recordStocktake(
         warehouse,
-        commitment(lot),
+        identifier_commitment(lot),
         short_code("CU", 16, what="commodity"),
         short_code("t", 8, what="unit"),
         3,

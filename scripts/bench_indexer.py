@@ -54,7 +54,8 @@ from sqlalchemy import Table as SqlTable  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
-from client._encoding import commitment, short_code  # noqa: E402
+from client._encoding import short_code  # noqa: E402
+from client.identifiers import identifier_commitment  # noqa: E402
 from registry.db.models import ChainEventRow, IndexerCursor  # noqa: E402
 from registry.db.session import make_engine, migrate, session_factory  # noqa: E402
 from registry.indexer.runner import Indexer  # noqa: E402
@@ -316,7 +317,7 @@ def live_lag(
         if n % 4 == 3:  # a quarter are stocktakes of new lots, the rest endorsements
             call = inspector.contract.functions.recordStocktake(
                 net.addr("warehouse1"),
-                commitment(f"LIVE-{label}-{n}"),
+                identifier_commitment(f"LIVE-{label}-{n}"),
                 code,
                 unit,
                 DECIMALS,

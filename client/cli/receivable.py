@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from client._encoding import commitment, parse_day
+from client._encoding import file_commitment, money, parse_day
 from client.chain import checksum
-from client.cli._args import file_hash
+from client.cli._args import read_file
 from client.cli._context import cli, stdout
-from client.errors import InvalidInput
+from client.errors import InvalidInput, LedgerhouseError
+from client.invoices import Invoice
+from client.reconcile import registry_url
+from client.registry_api import RegistryApi
 
 app = typer.Typer(
     help="Receivables: credit lines, payable vouchers split tier by tier, discount, settlement.",
@@ -48,46 +51,177 @@ def credit_line(
     )
 
 
+RegistryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--registry",
+        envvar="LEDGERHOUSE_REGISTRY_URL",
+        help="Registry service URL: checks the invoice for near-duplicates first, and records its fields",
+    ),
+]
+
+
+def _invoice_fields(
+    number: str | None, day: str | None, invoice_amount: str | None, amount: str | None, currency: str
+) -> Invoice:
+    if not number or not day:
+        raise InvalidInput(
+            "give the invoice's own fields: --invoice-number and --invoice-date "
+            "(--invoice FILE alone does not identify an invoice: a re-scan has other bytes)"
+        )
+    if amount is not None:
+        money(amount, what="amount")  # the face value's own errors name --amount
+    value = invoice_amount or amount
+    if value is None:
+        raise InvalidInput(
+            "give --amount or --invoice-amount (the voucher's face value defaults to the invoice's)"
+        )
+    return Invoice.of(number, parse_day(day, what="--invoice-date"), value, currency)
+
+
+def _flagged(check: dict[str, Any], invoice: Invoice) -> str | None:
+    """One line naming the earlier voucher, if the registry found this invoice or a look-alike financed."""
+    if check["already_financed_by"] is not None:
+        return f"{invoice.describe()} is already financed by voucher {check['already_financed_by']}"
+    if check["near_duplicates"]:
+        near = check["near_duplicates"][0]
+        earlier = f"invoice {near['number']} ({near['issue_date']}, {near['amount']} {near['currency']})"
+        return (
+            f"{invoice.describe()} looks like {earlier} financed by voucher {near['voucher_id']}: "
+            f"same parties and amount, {' and '.join(near['reasons'])}"
+        )
+    return None
+
+
+def _registry(c: Any, url: str) -> RegistryApi:
+    api = RegistryApi(registry_url(url), account=c.account(required=True))
+    api.sign_in()
+    return api
+
+
 @app.command()
 def issue(
     ctx: typer.Context,
-    to: Annotated[str, typer.Option("--to", help="Tier-1 supplier's address")],
-    amount: Annotated[str, typer.Option("--amount", help="Face value, e.g. 1000000.00")],
+    to: Annotated[str, typer.Option("--to", help="Tier-1 supplier's address (the invoice's seller)")],
     maturity: Annotated[str, typer.Option("--maturity", help="Payment date, YYYY-MM-DD")],
+    invoice_number: Annotated[
+        str | None, typer.Option("--invoice-number", "--invoice-id", help="Invoice number as printed")
+    ] = None,
+    invoice_date: Annotated[
+        str | None, typer.Option("--invoice-date", help="Invoice issue date, YYYY-MM-DD")
+    ] = None,
+    invoice_amount: Annotated[
+        str | None, typer.Option("--invoice-amount", help="Invoice total (default: --amount)")
+    ] = None,
+    amount: Annotated[
+        str | None, typer.Option("--amount", help="Face value, e.g. 1000000.00 (default: the invoice total)")
+    ] = None,
     currency: Annotated[str, typer.Option("--currency", help="ISO 4217 code")] = "CNY",
     invoice: Annotated[
-        Path | None, typer.Option("--invoice", help="Invoice / contract file (hashed)")
+        Path | None,
+        typer.Option("--invoice", help="Invoice / contract file: hashed as evidence, not as its identity"),
     ] = None,
-    invoice_id: Annotated[str | None, typer.Option("--invoice-id", help="Invoice number (hashed)")] = None,
     lender: Annotated[
         str | None, typer.Option("--lender", help="Whose credit line (default: the only fit)")
     ] = None,
     min_denomination: Annotated[str, typer.Option("--min-denomination", help="Smallest piece")] = "0.01",
     max_depth: Annotated[int, typer.Option("--max-depth", help="Deepest tier a piece may reach")] = 5,
+    registry: RegistryOption = None,
+    despite_near_duplicate: Annotated[
+        bool,
+        typer.Option(
+            "--despite-near-duplicate", help="Issue although the registry flags a look-alike invoice"
+        ),
+    ] = False,
 ) -> None:
-    """(Core enterprise) issue a voucher to a supplier; one invoice backs one voucher, ever."""
+    """(Core enterprise) issue a voucher on an invoice; one invoice backs one voucher, ever.
+
+    The invoice is identified by the seller's and buyer's entity ids and its own number, date,
+    amount and currency (client.invoices), never by a file's bytes."""
     c = cli(ctx)
     holder = checksum(to, what="--to")
     day = parse_day(maturity, what="--maturity")
-    if (invoice is None) == (invoice_id is None):
-        raise InvalidInput("give exactly one of --invoice FILE or --invoice-id ID")
-    document = file_hash(invoice, what="invoice") if invoice else commitment(f"invoice:{invoice_id}")
+    facts = _invoice_fields(invoice_number, invoice_date, invoice_amount, amount, currency)
+    evidence = read_file(invoice, what="invoice") if invoice else None
     lender_address = checksum(lender, what="--lender") if lender else None
-    receivables = c.ledgerhouse(signer=True).receivables
-    result, voucher_id = receivables.issue(
+    lh = c.ledgerhouse(signer=True)
+    receivables = lh.receivables
+    api = _registry(c, registry) if registry else None
+    if api is not None:
+        flagged = _flagged(api.check_invoice(holder, receivables.signer.address, facts), facts)
+        if flagged and not despite_near_duplicate:
+            raise InvalidInput(
+                flagged + " (checked by the registry; --despite-near-duplicate to issue anyway)"
+            )
+    result, voucher_id = receivables.issue_invoice(
         holder,
-        amount=amount,
-        currency=currency,
+        facts,
         maturity=day,
-        document=document,
+        amount=amount,
         lender=lender_address,
         min_denomination=min_denomination,
         max_depth=max_depth,
     )
+    document = receivables.invoice_document(holder, facts)
+    if api is not None:
+        try:
+            api.wait_indexed(result.receipt["blockNumber"])
+            api.register_invoice(voucher_id, holder, facts)
+        except LedgerhouseError as exc:  # the voucher exists: say so, and what is missing
+            raise LedgerhouseError(
+                f"issued voucher {voucher_id} (tx {result.tx_hash}), but the registry did not record "
+                f"{facts.describe()}: {exc}"
+            ) from None
+    evidence_hash = "0x" + file_commitment(evidence).hex() if evidence is not None else None
+    face = amount or str(facts.display_amount)
     c.emit(
-        {"voucher_id": voucher_id, "tx_hash": result.tx_hash, "document": "0x" + document.hex()},
-        f"issued voucher {voucher_id}: {amount} {currency.upper()} to {holder}, due {day.isoformat()} "
-        f"— tx {result.tx_hash}",
+        {
+            "voucher_id": voucher_id,
+            "tx_hash": result.tx_hash,
+            "document": "0x" + document.hex(),
+            "invoice": facts.to_json(),
+            "evidence": evidence_hash,
+        },
+        f"issued voucher {voucher_id}: {face} {facts.currency} to {holder} on {facts.describe()}, "
+        f"due {day.isoformat()} — tx {result.tx_hash}",
+    )
+
+
+@app.command("check-invoice")
+def check_invoice(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", help="The supplier (the invoice's seller)")],
+    invoice_number: Annotated[str, typer.Option("--invoice-number", help="Invoice number as printed")],
+    invoice_date: Annotated[str, typer.Option("--invoice-date", help="Invoice issue date, YYYY-MM-DD")],
+    invoice_amount: Annotated[str, typer.Option("--invoice-amount", help="Invoice total, e.g. 1000000.00")],
+    currency: Annotated[str, typer.Option("--currency", help="ISO 4217 code")] = "CNY",
+    buyer: Annotated[
+        str | None, typer.Option("--buyer", help="The core enterprise (default: the signer)")
+    ] = None,
+    registry: RegistryOption = None,
+) -> None:
+    """Before issuing or financing: is this invoice, or one that looks like it, already financed?
+
+    Exit 1 naming the earlier voucher when the registry finds the invoice itself or a financed
+    invoice of the same parties and amount whose number differs only in formatting or whose date is
+    within a few days."""
+    c = cli(ctx)
+    if not registry:
+        raise InvalidInput(
+            "check-invoice asks the registry: give --registry URL (or LEDGERHOUSE_REGISTRY_URL)"
+        )
+    seller = checksum(to, what="--to")
+    facts = _invoice_fields(invoice_number, invoice_date, invoice_amount, None, currency)
+    api = _registry(c, registry)
+    assert api.account is not None  # _registry signed in with it
+    core = checksum(buyer, what="--buyer") if buyer else api.account.address
+    found = api.check_invoice(seller, core, facts)
+    flagged = _flagged(found, facts)
+    if flagged:
+        raise InvalidInput(flagged)
+    c.emit(
+        {"invoice": facts.to_json(), **found},
+        f"{facts.describe()}: not financed, and no financed look-alike in the registry",
     )
 
 

@@ -12,8 +12,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from client import Ledgerhouse
-from client._encoding import commitment
-from registry.errors import AuthenticationRequired, Forbidden, InvalidRequest
+from client.errors import InvalidInput
+from client.identifiers import identifier_commitment
+from registry.errors import AuthenticationRequired, Forbidden, InvalidRequest, NotFound
 from registry.indexer.runner import Indexer
 from registry.services.documents import DocumentStore
 from registry.services.signin import SessionClaims, SignIn
@@ -90,9 +91,13 @@ def address(value: str) -> str:
 
 
 def lot_id(value: str, *, field: str = "lot") -> str:
-    """A lot's on-chain id from either its 0x-hex id or the goods' identity text (commitment)."""
+    """A lot's on-chain id from either its 0x-hex id or the goods' identity text, committed in its
+    canonical form (client.identifiers: the same lot however it is typed)."""
     if not value.strip():
         raise InvalidRequest(
             f"{field}: a lot id or identity cannot be blank", errors=[{"field": field, "message": "blank"}]
         )
-    return "0x" + commitment(value).hex()
+    try:
+        return "0x" + identifier_commitment(value, what=field).hex()
+    except InvalidInput as exc:  # no letters or digits, or a control character: no lot has it
+        raise NotFound(f"{exc}: no lot is committed under it") from None

@@ -56,6 +56,7 @@ def _documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
 COMMON_PROBLEMS = _documented(400, 404, 422, 500, 503)
 AUTH_PROBLEMS = _documented(401, 403)
 TOO_LARGE = _documented(413)
+TOO_MANY = _documented(429)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:

@@ -6,7 +6,7 @@ them; base units are given beside them where a program wants exact integers.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -104,8 +104,16 @@ class LotOut(BaseModel):
     last_stocktake_at: datetime
 
 
+class SpellingOut(BaseModel):
+    as_entered: str = Field(description="the identifier as someone typed it")
+    canonical: str = Field(description="its canonical form, which the chain commits to (client.identifiers)")
+
+
 class LotDetailOut(LotOut):
     stocktakes: list[StocktakeOut]
+    identities: list[SpellingOut] = Field(
+        default=[], description="the goods' identity as entered when the lot was looked up by it"
+    )
 
 
 class AlertOut(BaseModel):
@@ -220,3 +228,47 @@ class DocumentOut(BaseModel):
     filename: str
     uploaded_by: str
     uploaded_at: datetime
+
+
+# What the invoice routes accept: a number with a Latin letter or digit and no control characters, a
+# positive amount in major units with at most two decimals, a three-letter currency.
+INVOICE_NUMBER_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[0-9A-Za-z][^\x00-\x1f\x7f-\x9f]*$"
+INVOICE_AMOUNT_PATTERN = r"^0*[1-9][0-9]{0,35}(\.[0-9]{1,2})?$|^0*\.(0[1-9]|[1-9][0-9]?)$"
+CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
+
+
+class InvoiceFields(BaseModel):
+    number: str = Field(
+        min_length=1,
+        max_length=128,
+        pattern=INVOICE_NUMBER_PATTERN,
+        description="the invoice number as printed",
+    )
+    issue_date: date
+    amount: str = Field(pattern=INVOICE_AMOUNT_PATTERN, description="in major units, e.g. 1000000.00")
+    currency: str = Field(pattern=CURRENCY_PATTERN, description="ISO 4217")
+
+
+class InvoiceIn(InvoiceFields):
+    voucher_id: int = Field(ge=0, le=2**63 - 1, description="the voucher root financing the invoice")
+    seller: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="the supplier the root was issued to")
+
+
+class InvoiceOut(BaseModel):
+    voucher_id: int = Field(description="the voucher root financing it")
+    document: str = Field(description="the trade-document commitment (client.invoices)")
+    number: str = Field(description="as entered")
+    canonical_number: str
+    issue_date: date
+    amount: str
+    currency: str
+
+
+class NearDuplicateOut(InvoiceOut):
+    reasons: list[str] = Field(description="besides the same parties and amount")
+
+
+class InvoiceCheckOut(BaseModel):
+    document: str
+    already_financed_by: int | None = Field(description="the voucher root committing to this very invoice")
+    near_duplicates: list[NearDuplicateOut]

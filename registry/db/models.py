@@ -1,11 +1,22 @@
-"""The registry's tables. Everything but `documents` and `signin_challenges` is derived from the
-chain and can be rebuilt from it; amounts that can exceed 2^63 are kept as exact decimal text."""
+"""The registry's tables. Everything but `documents`, `signin_challenges`, `identifier_spellings`
+and `invoices` is derived from the chain and can be rebuilt from it; amounts that can exceed 2^63
+are kept as exact decimal text."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -290,6 +301,41 @@ class SigninChallenge(Base):
     issued_at: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[int] = mapped_column(BigInteger)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class IdentifierSpelling(Base):
+    """A typed identifier as someone entered it, beside its canonical form and the commitment the
+    chain holds (client.identifiers): the chain keeps only the hash, people read the text."""
+
+    __tablename__ = "identifier_spellings"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    commitment: Mapped[str] = mapped_column(BYTES32, index=True)
+    canonical: Mapped[str] = mapped_column(String(128))
+    as_entered: Mapped[str] = mapped_column(String(128))
+    first_seen_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("kind", "commitment", "as_entered", name="uq_identifier_spellings"),)
+
+
+class Invoice(Base):
+    """The fields of a trade invoice its issuer disclosed, verified against the voucher root's
+    on-chain documentHash (client.invoices): what the near-duplicate check searches."""
+
+    __tablename__ = "invoices"
+    document: Mapped[str] = mapped_column(BYTES32, primary_key=True)
+    root_id: Mapped[int] = mapped_column(BigInteger)
+    seller_entity: Mapped[str] = mapped_column(BYTES32)
+    buyer_entity: Mapped[str] = mapped_column(BYTES32)
+    number: Mapped[str] = mapped_column(String(128))
+    number_canonical: Mapped[str] = mapped_column(String(128))
+    issue_date: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[int] = mapped_column(Amount)
+    currency: Mapped[str] = mapped_column(String(3))
+    registered_by: Mapped[str] = mapped_column(ADDRESS)
+    registered_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_invoices_parties", "seller_entity", "buyer_entity", "currency"),)
 
 
 # Tables rebuilt from the chain; a re-index empties exactly these.

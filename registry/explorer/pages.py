@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from client.identifiers import canonical_identifier, is_commitment_hex
 from registry.api.schemas import AlertOut, EventOut, ReceiptOut, RootOut, VoucherOut
 from registry.db.models import (
     ChainEventRow,
@@ -31,6 +32,7 @@ from registry.db.models import (
     Voucher,
     VoucherRoot,
 )
+from registry.db.models import Invoice as InvoiceRow
 from registry.errors import NotFound
 from registry.explorer import charts
 from registry.explorer.facts import (
@@ -49,6 +51,7 @@ from registry.explorer.facts import (
     utc,
     utc_fact,
 )
+from registry.services import identifiers as identifiers_service
 from registry.services import participants as participants_service
 from registry.services import receipts as receipts_service
 from registry.services import receivables as receivables_service
@@ -455,6 +458,20 @@ def voucher_page(session: Session, links: Links, voucher_id: int) -> VoucherPage
             else (Fact("NO: live plus paid value differs from the face value", kind="flag-bad"),),
         ),
         Field("Trade document", (hash_fact(tree.document),)),
+        *(
+            [
+                Field(
+                    "Invoice",
+                    text(
+                        f"{invoice.number} (canonical {invoice.number_canonical}), {invoice.issue_date}, "
+                        f"{money(invoice.amount)} {invoice.currency}",
+                        title="as its issuer disclosed it, verified against the trade document",
+                    ),
+                )
+            ]
+            if (invoice := session.get(InvoiceRow, tree.document)) is not None
+            else []
+        ),
         Field("Issued", (links.tx(issued.tx_hash),) if issued else text("unknown", "muted")),
     ]
     return VoucherPage(
@@ -540,6 +557,7 @@ class LotPage(Page):
 
 def lot_page(session: Session, links: Links, lot_id: str, identity: str | None) -> LotPage:
     lot = receipts_service.get_lot(session, lot_id)
+    spellings = identifiers_service.spellings(session, "lot", lot_id)
     decimals, unit = lot.decimals, lot.unit
     steps = lot_steps(session, lot_id)
     chart = charts.step_chart([(s.attested, s.receipted) for s in steps])
@@ -615,7 +633,22 @@ def lot_page(session: Session, links: Links, lot_id: str, identity: str | None) 
     ).first()
     fields = [
         Field("Lot id", (Fact(lot_id, kind="hash"),)),
-        *([Field("Goods identity", text(identity))] if identity else []),
+        *([Field("Goods identity", text(identity, title="as entered"))] if identity else []),
+        *(
+            [Field("Canonical form", text(canonical_identifier(identity), "id"))]
+            if identity and not is_commitment_hex(identity)
+            else []
+        ),
+        *(
+            [
+                Field(
+                    "Entered as",
+                    listing(Fact(s.as_entered, title=s.canonical) for s in spellings),
+                )
+            ]
+            if spellings
+            else []
+        ),
         Field("Warehouse", (links.party(lot.warehouse),)),
         Field("Commodity", text(lot.commodity)),
         Field("Attested", text(f"{lot.attested} {unit}", "quantity")),

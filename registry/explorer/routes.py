@@ -26,10 +26,12 @@ from sqlalchemy.orm import Session
 
 from client.errors import InvalidInput
 from registry.api.deps import ADDRESS_PATTERN, address, db, lot_id
+from registry.db.models import Lot
 from registry.errors import InvalidRequest, NotFound, RegistryError
 from registry.explorer import pages
 from registry.explorer.facts import Cell, Fact, Links
 from registry.explorer.settings import ExplorerSettings
+from registry.services import identifiers
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +227,8 @@ def lot_view(
     shown = identity if identity and identity.strip() and lot_id(identity) == the_id else None
     if the_id != lot.lower() and not shown:
         shown = lot  # asked for by the goods' identity
+    if shown and session.get(Lot, the_id) is not None:
+        identifiers.remember(session, "lot", shown)
     return render(request, "lot.html", page=pages.lot_page(session, to, the_id, shown))
 
 

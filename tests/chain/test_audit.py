@@ -24,6 +24,7 @@ from client.audit import (
 )
 from client.devnet import dev_account
 from client.errors import InvalidInput
+from client.identifiers import identifier_commitment
 from client.receivables import VoucherStatus
 from tests.conftest import increase_time
 
@@ -409,7 +410,7 @@ def test_warehouse_over_several_lots_with_a_shortfall(as_: AsFactory, w3: Web3) 
     report = audit_warehouse(as_("auditor1"), addr("warehouse1"))
     assert report.findings == [] and all(lot.reconciles for lot in report.lots)
     lots = {lot.lot_id: lot for lot in report.lots}
-    key = {name: "0x" + commitment(name).hex() for name in ("WH-L1", "WH-L2", "WH-L3", "WH-L4")}
+    key = {name: "0x" + identifier_commitment(name).hex() for name in ("WH-L1", "WH-L2", "WH-L3", "WH-L4")}
     assert list(lots) == list(key.values())
     l1, l2, l3, l4 = (lots[key[n]] for n in ("WH-L1", "WH-L2", "WH-L3", "WH-L4"))
     assert (l1.live_receipts, l1.live_quantity, len(l1.receipt_ids)) == (2, Decimal("300.000"), 2)
@@ -433,5 +434,5 @@ def test_warehouse_over_several_lots_with_a_shortfall(as_: AsFactory, w3: Web3) 
     assert next(lot for lot in then.lots if lot.lot_id == key["WH-L3"]).now_at == addr("warehouse1")
     assert [lot.lot_id for lot in audit_warehouse(as_("auditor1"), addr("warehouse2")).lots] == [
         key["WH-L3"],
-        "0x" + commitment("WH-OTHER").hex(),
+        "0x" + identifier_commitment("WH-OTHER").hex(),
     ]

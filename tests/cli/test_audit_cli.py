@@ -17,6 +17,7 @@ from web3 import Web3
 from client import Ledgerhouse
 from client._encoding import commitment
 from client.cli import main
+from client.identifiers import identifier_commitment
 from tests.cli.helpers import addr, fails, ok
 
 pytestmark = pytest.mark.usefixtures("devnet_env")
@@ -231,7 +232,7 @@ def test_warehouse_lots_with_a_shortfall(
     assert (report["live_receipts"], report["shortfalls"], report["findings"]) == (3, 1, [])
     first, second = report["lots"]
     assert (first["lot_id"], first["live_receipts"], first["receipted"]) == (
-        "0x" + commitment("AUD-LOT-1").hex(),
+        "0x" + identifier_commitment("AUD-LOT-1").hex(),
         2,
         "300.000",
     )

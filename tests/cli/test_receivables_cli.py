@@ -51,10 +51,17 @@ def test_voucher_down_three_tiers_discounted_and_settled(
         "CNY",
         "--maturity",
         MATURITY,
+        "--invoice-number",
+        "INV-2026-118",
+        "--invoice-date",
+        "2026-11-20",
         "--invoice",
         str(invoice),
     )
     root = str(issued["voucher_id"])
+    assert issued["invoice"]["canonical_number"] == "INV2026118" and issued["evidence"].startswith("0x")
+    # The same invoice again, its number typed another way, for a 5.00 voucher: refused, naming the
+    # invoice as typed and the voucher that finances it, never the hash.
     err = fails(
         capsys,
         "--as",
@@ -62,7 +69,29 @@ def test_voucher_down_three_tiers_discounted_and_settled(
         "receivable",
         "issue",
         "--to",
-        addr("supplier2"),
+        addr("supplier1"),
+        "--amount",
+        "5.00",
+        "--maturity",
+        MATURITY,
+        "--invoice-number",
+        "inv 2026/118",
+        "--invoice-date",
+        "2026-11-20",
+        "--invoice-amount",
+        "1000000.00",
+    )
+    assert err.startswith("DocumentAlreadyFinanced: invoice inv 2026/118 (2026-11-20, 1000000.00 CNY) of ")
+    assert err.endswith(f"is already financed by voucher {root}") and "0x" not in err
+    # A file's bytes alone no longer identify an invoice (a re-scan has other bytes).
+    err = fails(
+        capsys,
+        "--as",
+        "core1",
+        "receivable",
+        "issue",
+        "--to",
+        addr("supplier1"),
         "--amount",
         "5.00",
         "--maturity",
@@ -70,7 +99,7 @@ def test_voucher_down_three_tiers_discounted_and_settled(
         "--invoice",
         str(invoice),
     )
-    assert err.startswith("DocumentAlreadyFinanced:") and f"voucher {root}" in err
+    assert err.startswith("InvalidInput: give the invoice's own fields: --invoice-number and --invoice-date")
 
     tier2 = str(
         ok(
@@ -147,7 +176,8 @@ def test_voucher_down_three_tiers_discounted_and_settled(
                 "--maturity",
                 MATURITY,
             ],
-            "InvalidInput: give exactly one of --invoice FILE or --invoice-id ID",
+            "InvalidInput: give the invoice's own fields: --invoice-number and --invoice-date "
+            "(--invoice FILE alone does not identify an invoice: a re-scan has other bytes)",
         ),
         (
             [
@@ -163,6 +193,8 @@ def test_voucher_down_three_tiers_discounted_and_settled(
                 MATURITY,
                 "--invoice-id",
                 "X",
+                "--invoice-date",
+                "2026-11-20",
                 "--lender",
                 addr("bank1"),
             ],
@@ -186,6 +218,8 @@ def test_voucher_down_three_tiers_discounted_and_settled(
                 MATURITY,
                 "--invoice-id",
                 "X",
+                "--invoice-date",
+                "2026-11-20",
             ],
             "InvalidInput: no open CNY credit line(s) with room for 1.00: name the lender with --lender",
         ),

@@ -122,7 +122,8 @@ def _free_port() -> int:
 
 
 def service_settings(rpc_url: str, deployment: Path, data_dir: Path, db_url: str | None) -> Settings:
-    """The registry as the tests run it: polling the chain every 50 ms, on a free loopback port."""
+    """The registry as the tests run it: polling the chain every 50 ms, on a free loopback port,
+    challenges unthrottled for practical purposes."""
     return Settings(
         rpc_url=rpc_url,
         deployment=deployment,
@@ -130,6 +131,10 @@ def service_settings(rpc_url: str, deployment: Path, data_dir: Path, db_url: str
         db_url=db_url,
         poll_interval_s=0.05,
         public_url=f"http://127.0.0.1:{_free_port()}",
+        # Every suite signs in from loopback, the fuzzer hundreds of times: the throttle is tested
+        # on a registry of its own (test_registry_holes.py).
+        challenges_per_address=100_000,
+        challenges_per_client=1_000_000,
     )
 
 

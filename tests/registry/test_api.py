@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import requests
 
-from client._encoding import commitment
 from client.devnet import dev_account
+from client.identifiers import identifier_commitment
 from client.registry_api import RegistryRequestFailed
 from tests.registry.conftest import RunningRegistry
 from tests.registry.scenario import ALU_LOT, INSPECTION_REPORT, INVOICE, RECEIPT_DETAILS, STEEL_LOT
@@ -85,7 +85,7 @@ def test_receipts_filter_by_owner_warehouse_commodity_lot_status_and_lender(
     assert [r["receipt_id"] for r in api.receipts(commodity="HRC-Q235")] == [h["steel"]]
     by_lot = api.receipts(lot=ALU_LOT)
     assert {r["receipt_id"] for r in by_lot} == {h["alu"], h["alu_b"], h["alu_c"]}
-    assert {r["receipt_id"] for r in api.receipts(lot="0x" + commitment(ALU_LOT).hex())} == {
+    assert {r["receipt_id"] for r in api.receipts(lot="0x" + identifier_commitment(ALU_LOT).hex())} == {
         r["receipt_id"] for r in by_lot
     }
     assert [r["receipt_id"] for r in api.receipts(status="merged")] == [h["alu_c"]]
@@ -151,7 +151,7 @@ def test_lots_show_attested_versus_receipted_and_stocktakes(registry_service: Ru
     assert [s["attested"] for s in lot["stocktakes"]] == ["300.000", "250.000"]
     assert lot["stocktakes"][-1]["shortfall"] == "30.000"
     frozen = api.lots(frozen=True)
-    assert [x["lot_id"] for x in frozen] == ["0x" + commitment(ALU_LOT).hex()]
+    assert [x["lot_id"] for x in frozen] == ["0x" + identifier_commitment(ALU_LOT).hex()]
     assert api.lot(STEEL_LOT)["live_receipts"] == 1
     assert_problem(raw(registry_service, "/lots/NO-SUCH-LOT"), 404, "not-found")
 

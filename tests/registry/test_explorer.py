@@ -32,6 +32,7 @@ from websockets.sync.client import ClientConnection, connect
 from client._encoding import commitment
 from client._types import Role
 from client.devnet import dev_account
+from client.identifiers import identifier_commitment
 from registry.explorer import charts
 from registry.explorer.facts import Fact, Links
 from registry.explorer.routes import templates
@@ -263,7 +264,14 @@ def test_index_has_search_boxes_alerts_and_lots(
     b.js("document.querySelector('#q-receipt').form.submit()")
     b._wait_for("Page.loadEventFired")
     assert b.js("location.pathname") == f"/explorer/receipts/{h.receipts['alu_b']}"
-    assert page(b, registry_service, f"/explorer/search?lot={ALU_LOT}").facts()["Goods identity"] == ALU_LOT
+    lot_facts = page(b, registry_service, f"/explorer/search?lot={ALU_LOT}").facts()
+    assert lot_facts["Goods identity"] == ALU_LOT
+    assert lot_facts["Canonical form"] == "SHFEAL2026000731"  # what the chain commits to
+    respelled = page(b, registry_service, "/explorer/search?lot=shfe+al+2026%2F000731").facts()
+    assert (
+        respelled["Goods identity"] == "shfe al 2026/000731"
+        and respelled["Canonical form"] == "SHFEAL2026000731"
+    )
     assert (
         page(b, registry_service, f"/explorer/search?voucher={h.vouchers['tier2']}")
         .title()
@@ -369,7 +377,7 @@ def test_lot_chart_has_a_point_per_stocktake_mint_and_delivery(
     assert len(changes) == 4  # stocktake 300 t, mint 300 t, delivery 20 t, stocktake 250 t
 
     b = page(browser, registry_service, f"/explorer/lots/{ALU_LOT}")
-    assert b.title().startswith("Lot 0x" + commitment(ALU_LOT).hex()[:8])
+    assert b.title().startswith("Lot 0x" + identifier_commitment(ALU_LOT).hex()[:8])
     assert b.text("h1") == f"Lot {ALU_LOT}"
     assert b.count("svg#lot-chart circle.point.attested") == len(changes)
     assert b.count("svg#lot-chart circle.point.receipted") == len(changes)
@@ -395,7 +403,7 @@ def test_lot_chart_has_a_point_per_stocktake_mint_and_delivery(
     assert len(tx_links) == len(changes) and all("/explorer/tx/0x" in u for u in tx_links)
     b.screenshot(shots / "lot.png")
 
-    steel = page(browser, registry_service, "/explorer/lots/0x" + commitment(STEEL_LOT).hex())
+    steel = page(browser, registry_service, "/explorer/lots/0x" + identifier_commitment(STEEL_LOT).hex())
     assert steel.count("svg#lot-chart circle.point.attested") == 2  # stocktake, mint
     assert steel.count("svg#lot-chart g.shortfall-mark") == 0
     assert "Goods identity" not in steel.facts()  # asked for by its 0x id: the identity is not known

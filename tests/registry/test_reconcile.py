@@ -21,10 +21,10 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from client import Ledgerhouse
-from client._encoding import commitment
 from client.cli import main
 from client.deployment import Manifest
 from client.devnet import dev_account, dev_labels, free_port
+from client.identifiers import identifier_commitment
 from client.reconcile import Divergence, Reconciliation, RegistryNotReady, reconcile
 from client.registry_api import RegistryApi
 from registry.db.models import Lot, Participant, Receipt, Voucher
@@ -301,7 +301,7 @@ def text(key: Callable[[RunningRegistry], Any]) -> Callable[[RunningRegistry], s
 
 
 def lot(identity: str) -> Callable[[RunningRegistry], str]:
-    return lambda s: "0x" + commitment(identity).hex()
+    return lambda s: "0x" + identifier_commitment(identity).hex()
 
 
 ALTERATIONS = {

@@ -15,12 +15,14 @@ router = APIRouter(prefix="/auth", tags=["sign-in"])
 
 
 @router.post("/challenge", operation_id="createChallenge", response_model=ChallengeOut)
-def challenge(
-    request: Request, body: ChallengeIn, session: Annotated[Session, Depends(write_db)]
-) -> ChallengeOut:
-    """An EIP-4361 message for the participant to sign with its own key (personal_sign)."""
-    message, nonce, expires_at = registry(request).signin.challenge(session, body.address)
-    session.commit()
+def challenge(request: Request, body: ChallengeIn) -> ChallengeOut:
+    """An EIP-4361 message for the participant to sign with its own key (personal_sign).
+
+    Stores nothing; throttled per address and per client (429 beyond 10 a minute for one address,
+    60 from one client)."""
+    signin = registry(request).signin
+    signin.throttle.admit(body.address, request.client.host if request.client else "unknown")
+    message, nonce, expires_at = signin.challenge(body.address)
     return ChallengeOut(message=message, nonce=nonce, expires_at=when(expires_at))
 
 

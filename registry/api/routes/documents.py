@@ -39,7 +39,7 @@ async def upload(
         raise InvalidRequest("file: the document is empty", errors=[{"field": "file", "message": "empty"}])
     key = subject_id
     if subject == "lot":
-        key = lot_id(subject_id)
+        key = lot_id(subject_id, field="subject_id")
     elif not subject_id.isdigit():
         raise InvalidRequest(
             f"subject_id: {subject} ids are decimal numbers, got {subject_id!r}",
@@ -52,7 +52,6 @@ async def upload(
         subject_id=key,
         content=content,
         filename=file.filename or "",
-        content_type=file.content_type or "application/octet-stream",
         uploader=claims,
     )
     session.commit()
@@ -86,6 +85,12 @@ def download(
     content = registry(request).store.read(sha256)
     return Response(
         content,
-        media_type=document.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{document.filename}"', "ETag": f'"{sha256}"'},
+        media_type=service.sniffed_type(
+            content
+        ),  # re-read: rows stored before sniffing keep the uploader's type
+        headers={
+            "Content-Disposition": service.content_disposition(document.filename),
+            "X-Content-Type-Options": "nosniff",
+            "ETag": f'"{sha256}"',
+        },
     )

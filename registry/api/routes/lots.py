@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from registry.api.deps import ADDRESS_PATTERN, address, db, lot_id
 from registry.api.schemas import LotDetailOut, LotOut, Page
+from registry.services import identifiers
 from registry.services import receipts as service
 
 router = APIRouter(prefix="/lots", tags=["lots"])
@@ -49,4 +50,8 @@ def get_lot(
     ],
 ) -> LotDetailOut:
     """One lot by its 0x id or the goods' identity as typed: attested vs receipted and every stocktake."""
-    return service.get_lot(session, lot_id(lot))
+    the_id = lot_id(lot)
+    found = service.get_lot(session, the_id)
+    identifiers.remember(session, "lot", lot)  # the lot exists: keep the text as entered beside it
+    found.identities = identifiers.spellings(session, "lot", the_id)
+    return found

@@ -1,0 +1,211 @@
+"""Registry holes a hostile member could use (issue 15, item 6), each reproduced over real HTTP
+against a registry indexing anvil, and the typed identifiers it shows as entered (item 2)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import jwt
+import pytest
+import requests
+from eth_account import Account
+from eth_utils.crypto import keccak
+from sqlalchemy import create_engine, func, select
+
+from client import Ledgerhouse, Role
+from client.devnet import dev_account, dev_labels
+from client.identifiers import identifier_commitment
+from client.registry_api import RegistryApi, RegistryRequestFailed
+from registry.db.models import SigninChallenge
+from tests.registry.conftest import RunningRegistry, running_registry
+from tests.registry.scenario import ALU_LOT, RECEIPT_DETAILS
+
+PROBLEM = "application/problem+json"
+
+
+def addr(name: str) -> str:
+    return dev_account(name).address
+
+
+def as_(service: RunningRegistry, name: str) -> Ledgerhouse:
+    return Ledgerhouse.connect(
+        service.settings.rpc_url,
+        account=dev_account(name),
+        manifest_path=service.settings.deployment,
+        labels=dev_labels(),
+    )
+
+
+def chain_day(service: RunningRegistry, days: int) -> datetime:
+    now = int(service.w3.eth.get_block("latest")["timestamp"])
+    return datetime.fromtimestamp(now, UTC) + timedelta(days=days)
+
+
+def issue_on(service: RunningRegistry, document: bytes, to: str = "supplier2") -> int:
+    """core1 issues a 1.00 CNY voucher committing to `document` (any 32 bytes it likes)."""
+    _, voucher = as_(service, "core1").receivables.issue(
+        addr(to), amount="1.00", currency="CNY", maturity=chain_day(service, 60).date(), document=document
+    )
+    service.wait_indexed()
+    return voucher
+
+
+# ---------------------------------------------------------------- identifiers as entered
+
+
+def test_a_lot_looked_up_under_any_spelling_is_one_lot_shown_as_entered(
+    registry_service: RunningRegistry,
+) -> None:
+    api = registry_service.api()
+    plain = api.lot(ALU_LOT)
+    respelled = api.lot(quote("shfe al 2026 000731"))
+    assert respelled["lot_id"] == plain["lot_id"] == "0x" + identifier_commitment(ALU_LOT).hex()
+    shown = {(s["as_entered"], s["canonical"]) for s in respelled["identities"]}
+    assert shown == {(ALU_LOT, "SHFEAL2026000731"), ("shfe al 2026 000731", "SHFEAL2026000731")}
+    again = api.lot(quote("shfe al 2026 000731"))  # seen once, kept once
+    assert len(again["identities"]) == 2
+    assert [r["receipt_id"] for r in api.receipts(lot="SHFE_AL_2026_000731")] == [
+        r["receipt_id"] for r in api.receipts(lot=ALU_LOT)
+    ]
+
+
+# ---------------------------------------------------------------- documents
+
+
+def test_copying_a_commitment_into_ones_own_record_grants_no_download(
+    registry_service: RunningRegistry, tmp_path: Path
+) -> None:
+    """core1 writes the warehouse's receipt-annex commitment into a voucher of its own; before the
+    fix, being a party to any record with a matching hash was enough to download the annex."""
+    annex = tmp_path / "annex.pdf"
+    annex.write_bytes(RECEIPT_DETAILS)
+    stored = registry_service.signed_in("warehouse1").upload_document(
+        "receipt", registry_service.history.receipts["alu"], annex
+    )
+    issue_on(registry_service, keccak(RECEIPT_DETAILS))
+    for copier in ("core1", "supplier2"):  # the copy's obligor and holder
+        with pytest.raises(RegistryRequestFailed) as refused:
+            registry_service.signed_in(copier).download_document(stored["sha256"])
+        assert refused.value.status == 403, copier
+    assert registry_service.signed_in("supplier1").download_document(stored["sha256"]) == RECEIPT_DETAILS
+
+
+def test_a_chinese_filename_downloads_and_the_type_is_the_registrys_own_reading(
+    registry_service: RunningRegistry, tmp_path: Path
+) -> None:
+    contract = b"%PDF-1.7 purchase contract HT-2026-0042, Core Auto / Tier-2 Castings"
+    issue_on(registry_service, keccak(contract))
+    core = registry_service.signed_in("core1")
+    voucher = max(v["voucher_id"] for v in core.vouchers(obligor=addr("core1")))
+    named = tmp_path / "\u91c7\u8d2d\u5408\u540c-2026.pdf"  # 采购合同-2026.pdf
+    named.write_bytes(contract)
+    stored = core.upload_document("voucher", voucher, named)
+    response = requests.get(
+        f"{registry_service.url}/documents/{stored['sha256']}",
+        headers={"Authorization": f"Bearer {core.token}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text  # was a 500: the name is not Latin-1
+    assert response.content == contract
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith("attachment; filename=")
+    assert "filename*=UTF-8''%E9%87%87%E8%B4%AD%E5%90%88%E5%90%8C-2026.pdf" in disposition
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+    page = b"<html><script>alert(document.cookie)</script></html>"
+    issue_on(registry_service, keccak(page))
+    voucher = max(v["voucher_id"] for v in core.vouchers(obligor=addr("core1")))
+    upload = requests.post(
+        f"{registry_service.url}/documents",
+        data={"subject": "voucher", "subject_id": str(voucher)},
+        files={"file": ("invoice.html", page, "text/html")},
+        headers={"Authorization": f"Bearer {core.token}"},
+        timeout=10,
+    )
+    assert upload.status_code == 201, upload.text
+    served = requests.get(
+        f"{registry_service.url}/documents/{upload.json()['sha256']}",
+        headers={"Authorization": f"Bearer {core.token}"},
+        timeout=10,
+    )
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "application/octet-stream"  # never the uploader's text/html
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert served.headers["content-disposition"].startswith("attachment;")
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+def test_asking_for_challenges_stores_nothing_and_is_throttled(registry_service: RunningRegistry) -> None:
+    engine = create_engine(registry_service.settings.database_url)
+    with engine.connect() as conn:
+        before = conn.scalar(select(func.count()).select_from(SigninChallenge))
+    for _ in range(8):  # addresses nobody admitted
+        stranger = Account.create().address
+        response = requests.post(
+            registry_service.url + "/auth/challenge", json={"address": stranger}, timeout=10
+        )
+        assert response.status_code == 200
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(SigninChallenge)) == before
+    engine.dispose()
+
+    # A registry of its own, with small limits: flooding one address, then from one client, is 429.
+    settings = registry_service.settings.model_copy(
+        update={
+            "public_url": f"http://127.0.0.1:{_free_port()}",
+            "index": False,
+            "challenges_per_address": 3,
+            "challenges_per_client": 5,
+        }
+    )
+    with running_registry(settings) as url:
+        target = Account.create().address
+        codes = [
+            requests.post(url + "/auth/challenge", json={"address": target}, timeout=10) for _ in range(4)
+        ]
+        assert [c.status_code for c in codes] == [200, 200, 200, 429]
+        assert codes[-1].headers["content-type"].startswith(PROBLEM)
+        assert (
+            codes[-1].json()["type"].endswith("/too-many-requests") and target in codes[-1].json()["detail"]
+        )
+        others = [
+            requests.post(url + "/auth/challenge", json={"address": Account.create().address}, timeout=10)
+            for _ in range(3)
+        ]
+        assert [c.status_code for c in others] == [200, 200, 429]  # 5 from this client in the minute
+        assert "127.0.0.1" in others[-1].json()["detail"]
+
+
+def _free_port() -> int:
+    from tests.registry.conftest import _free_port as free
+
+    return free()
+
+
+def test_a_session_ends_when_the_members_kyc_lapses(registry_service: RunningRegistry) -> None:
+    """Runs last: it moves the chain's clock three days on."""
+    member = Account.create()
+    valid_until = chain_day(registry_service, 1).date()
+    as_(registry_service, "admin").participants.admit(
+        member.address, Role.SUPPLIER, name="Short-KYC Trading Co.", valid_until=valid_until
+    )
+    registry_service.wait_indexed()
+    api = RegistryApi(registry_service.url, account=member)
+    session = api.sign_in()
+    claims = jwt.decode(session["token"], options={"verify_signature": False})
+    lapse = int(datetime.combine(valid_until, datetime.max.time(), UTC).timestamp())
+    assert claims["exp"] <= lapse  # the token itself never outlives the KYC
+    assert api.exposure(member.address)["borrower"] == member.address
+
+    w3 = registry_service.w3
+    w3.provider.make_request("evm_increaseTime", [3 * 86_400])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    registry_service.wait_indexed()
+    with pytest.raises(RegistryRequestFailed) as lapsed:
+        api.exposure(member.address)
+    assert lapsed.value.status == 403 and "KYC that lapsed" in str(lapsed.value)
