@@ -20,6 +20,7 @@ from client._types import MemberStatus, Role
 from client.chain import Signer, TxResult, account_from_key, connect
 from client.deployment import Manifest, find_manifest
 from client.errors import (
+    ChainStalled,
     ChainUnavailable,
     ConfigurationError,
     ContractRevert,
@@ -33,6 +34,7 @@ from client.receipts import DueDiligenceReport, LotView, Receipts, ReceiptView
 from client.receivables import Receivables, RootView, VoucherView
 
 __all__ = [
+    "ChainStalled",
     "ChainUnavailable",
     "ConfigurationError",
     "ContractRevert",

@@ -8,6 +8,7 @@ transaction re-sends the same bytes, so a retry can never create a second transa
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,39 @@ RECEIPT_TIMEOUT_S = 120.0
 # ChainUnavailable. Only idempotent requests are retried: reads, and re-sends of the same signed
 # bytes (the node dedupes them by hash), so a retry never makes a second transaction.
 RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0, 2.0)
+# A wait for a receipt gives up with ChainStalled ("no new block for N s") once the node's head has
+# not moved for this long: a consortium chain seals every second or two, so a minute of nothing means
+# it has halted (too few validators up), and saying so beats waiting out RECEIPT_TIMEOUT_S in silence.
+STALL_AFTER_S = float(os.environ.get("LEDGERHOUSE_STALL_S", "60"))
+
+
+class _StallWatch:
+    """Tracks the node's head while a caller waits; `check` raises ChainStalled when it has not moved
+    for `after` seconds. Reads eth_blockNumber at most twice a second."""
+
+    def __init__(self, w3: Web3, after: float) -> None:
+        self.w3, self.after = w3, after
+        self.head: int | None = None
+        self.moved = self.read_at = time.monotonic()
+
+    def check(self, waiting_for: str) -> None:
+        now = time.monotonic()
+        if now - self.read_at < 0.5:
+            return
+        self.read_at = now
+        try:
+            head = int(self.w3.eth.block_number)
+        except (OSError, Web3Exception):
+            return  # the node is away: the caller's own retries report that
+        if head != self.head:
+            self.head, self.moved = head, now
+        elif now - self.moved >= self.after:
+            raise errors.ChainStalled(
+                f"no new block for {now - self.moved:.0f} s from the JSON-RPC node at "
+                f"{getattr(self.w3.provider, 'endpoint_uri', '?')} (head #{head}): the chain has stopped "
+                f"sealing (a proof-of-authority chain halts while half or more of its validators are "
+                f"down); {waiting_for} was sent and lands once blocks resume"
+            )
 
 
 class _NodeProvider(HTTPProvider):
@@ -213,8 +247,16 @@ class PendingTx:
 class Signer:
     """Signs and submits transactions for one key; safe to share between threads."""
 
-    def __init__(self, w3: Web3, account: LocalAccount, labels: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        labels: Mapping[str, str] | None = None,
+        *,
+        stall_after: float = STALL_AFTER_S,
+    ) -> None:
         self.w3 = w3
+        self.stall_after = stall_after
         self.account = account
         self.address: ChecksumAddress = account.address
         self.labels: Mapping[str, str] = labels or {}
@@ -304,18 +346,20 @@ class Signer:
         """Waits for `pending` to be mined; raises the decoded revert if it failed on chain."""
         deadline = time.monotonic() + timeout
         unreachable = 0
+        stall = _StallWatch(self.w3, self.stall_after)
         while True:
             try:
                 receipt = self.w3.eth.wait_for_transaction_receipt(
                     HexBytes(pending.tx_hash),
-                    timeout=max(0.1, deadline - time.monotonic()),
+                    timeout=max(0.1, min(1.0, deadline - time.monotonic())),
                     poll_latency=0.05,
                 )
                 break
             except TimeExhausted:
-                raise errors.TransactionFailed(
-                    f"transaction {pending.tx_hash} was not mined within {timeout:.0f} s"
-                ) from None
+                if time.monotonic() >= deadline:
+                    raise errors.TransactionFailed(
+                        f"transaction {pending.tx_hash} was not mined within {timeout:.0f} s"
+                    ) from None
             except OSError as exc:  # web3 already retried the poll: the node is away a while
                 if unreachable >= len(RETRY_DELAYS_S) or time.monotonic() > deadline:
                     raise errors.ChainUnavailable(
@@ -323,6 +367,8 @@ class Signer:
                     ) from exc
                 time.sleep(RETRY_DELAYS_S[unreachable])
                 unreachable += 1
+                continue
+            stall.check(f"transaction {pending.tx_hash}")
         if receipt["status"] != 1:
             raise self._explain_failure(pending, receipt)
         return TxResult(
@@ -434,6 +480,7 @@ class Signer:
 
     def _wait_for(self, pendings: list[PendingTx], deadline: float, timeout: float) -> None:
         delay = 0.01
+        stall = _StallWatch(self.w3, self.stall_after)
         while True:
             answers = self._batch(
                 [(RPCEndpoint("eth_getTransactionReceipt"), [p.tx_hash]) for p in pendings], allow_null=True
@@ -442,6 +489,7 @@ class Signer:
                 return
             if time.monotonic() > deadline:
                 raise errors.TransactionFailed(f"transactions not mined within {timeout:.0f} s")
+            stall.check(f"{len(pendings)} transaction(s) ending with {pendings[-1].tx_hash}")
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
 

@@ -46,6 +46,11 @@ class ChainUnavailable(LedgerhouseError, ConnectionError):
     submission) treats it as one."""
 
 
+class ChainStalled(ChainUnavailable):
+    """The node answers but no new block has come for a while: a proof-of-authority chain stops
+    sealing when too few of its validators are up. Nothing sent is lost; it lands when blocks resume."""
+
+
 class DeploymentNotFound(ConfigurationError):
     """No deployment manifest matches the chain the SDK is connected to."""
 

@@ -1,0 +1,57 @@
+"""The consortium suite: Ledgerhouse on a real 4-node go-ethereum Clique network (client.geth).
+
+It needs geth v1.13.15, built once by `make geth` with Go (`make test` builds it first wherever Go is
+installed). Where Go is absent the suite skips, and says so in pytest's summary."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from client import Ledgerhouse
+from client.chain import Signer, connect
+from client.deployment import Manifest, deploy
+from client.devnet import admit_dev_participants, dev_account, dev_labels
+from client.errors import ConfigurationError
+from client.geth import GethNetwork, find_geth
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def geth_binary() -> Path:
+    try:
+        return find_geth()
+    except ConfigurationError:
+        pass
+    if shutil.which("go") is None:
+        pytest.skip(
+            "consortium suite skipped: Go is not installed, so geth v1.13.15 cannot be built "
+            "(install Go, then `make geth`)"
+        )
+    make = shutil.which("make") or "make"
+    built = subprocess.run([make, "--no-print-directory", "geth"], cwd=ROOT, capture_output=True, text=True)
+    if built.returncode != 0:
+        pytest.fail(f"`make geth` failed:\n{built.stdout[-2000:]}\n{built.stderr[-2000:]}")
+    return find_geth()
+
+
+@pytest.fixture(scope="module")
+def network(geth_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GethNetwork]:
+    """Four geth signers sealing a Clique block a second, peered on loopback."""
+    net = GethNetwork(nodes=4, data_dir=tmp_path_factory.mktemp("geth"))
+    with net:
+        yield net
+
+
+@pytest.fixture(scope="module")
+def manifest(network: GethNetwork) -> Manifest:
+    """Ledgerhouse deployed through node 0 and the dev participants admitted."""
+    w3 = connect(network.rpc_url)
+    deployed = deploy(Signer(w3, dev_account("admin"), dev_labels()))
+    admit_dev_participants(Ledgerhouse(w3, deployed, account=dev_account("admin"), labels=dev_labels()))
+    return deployed
