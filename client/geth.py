@@ -22,8 +22,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
@@ -51,7 +53,12 @@ CLIQUE_PERIOD_S = 1
 # The dev signers' keystores: their keys are public dev keys, as the mnemonic is.
 _PASSWORD = "ledgerhouse-devnet"  # noqa: S105
 _DEV_FUNDS_WEI = 10**27  # per dev participant: gas at 1 wei for longer than anyone will run a devnet
-_HTTP_APIS = "eth,net,web3,txpool,admin,miner,clique"
+_HTTP_APIS = "eth,net,web3,txpool,admin,miner,clique,debug"
+# Clique's known liveness hole: when the signers split evenly over two sibling forks of equal
+# difficulty, each side has signed recently on its own fork and none may seal, for ever. Operators
+# get out of it by rewinding the odd side (debug.setHead) to the common ancestor; the devnet's
+# watchdog does the same once the head has not moved for this long while the live nodes disagree.
+SPLIT_STALL_S = 5.0
 
 
 def find_geth() -> Path:
@@ -119,6 +126,11 @@ def _rpc(url: str, method: str, params: list[Any], *, timeout: float = 2.0) -> A
     if "error" in answer:
         raise ChainUnavailable(f"{url} refused {method}: {answer['error'].get('message')}")
     return answer.get("result")
+
+
+def _hash_at(node: GethNode, number: int) -> str | None:
+    block = node.rpc("eth_getBlockByNumber", [hex(number), False])
+    return str(block["hash"]) if block else None
 
 
 class GethNode:
@@ -317,6 +329,10 @@ class GethNetwork:
         ports = [port + i for i in range(nodes)] if port else [free_port() for _ in range(nodes)]
         self.nodes = [GethNode(i, self.root, http_port=p, network=self) for i, p in enumerate(ports)]
         self.geth = find_geth()
+        self.splits_healed: list[tuple[int, int]] = []  # (node index, block it was rewound to)
+        self._watching = threading.Event()
+        self._stopping = False
+        self._watchdog: threading.Thread | None = None
 
     @property
     def rpc_url(self) -> str:
@@ -361,6 +377,9 @@ class GethNetwork:
             self._wait_peered(self.nodes, deadline)
             for node in self.nodes:
                 node.rpc("miner_start", [])
+            self._watching.set()
+            self._watchdog = threading.Thread(target=self._watch, name="geth-split-watchdog", daemon=True)
+            self._watchdog.start()
             self.wait_for_blocks(1, timeout=max(5.0, deadline - time.monotonic()))
         except BaseException:
             self.stop()
@@ -377,6 +396,51 @@ class GethNetwork:
             if time.monotonic() > deadline:
                 raise ChainUnavailable(f"the geth nodes did not peer in time (peers per node: {counts})")
             time.sleep(0.1)
+
+    def _watch(self) -> None:
+        """Heals Clique split deadlocks (see SPLIT_STALL_S) while the network runs."""
+        best, moved = -1, time.monotonic()
+        while self._watching.wait(0) and not self._stopping:
+            time.sleep(1.0)
+            try:
+                head = self.head()
+            except (OSError, ValueError, ChainUnavailable):
+                continue
+            if head != best:
+                best, moved = head, time.monotonic()
+            elif time.monotonic() - moved >= SPLIT_STALL_S:
+                try:
+                    if self.heal_split():
+                        moved = time.monotonic()
+                except (OSError, ValueError, ChainUnavailable) as exc:
+                    log.warning("could not heal a Clique split", extra={"error": str(exc)})
+
+    def heal_split(self) -> bool:
+        """If the live nodes sit on different forks, rewinds every node off the fork most of them hold
+        to its common ancestor with that fork, so that it syncs the fork and may seal on it again.
+        Returns whether any node was rewound."""
+        live = self.live_nodes()
+        heads = {n.index: n.rpc("eth_getBlockByNumber", ["latest", False]) for n in live}
+        held = Counter(str(h["hash"]) for h in heads.values())
+        if len(held) < 2:
+            return False
+        winner_hash = max(held, key=lambda h: (held[h], -min(i for i in heads if heads[i]["hash"] == h)))
+        winner = next(n for n in live if heads[n.index]["hash"] == winner_hash)
+        rewound = False
+        for node in live:
+            if heads[node.index]["hash"] == winner_hash:
+                continue
+            number = min(int(heads[node.index]["number"], 16), int(heads[winner.index]["number"], 16))
+            while number > 0 and _hash_at(node, number) != _hash_at(winner, number):
+                number -= 1
+            if number < int(heads[node.index]["number"], 16):
+                node.rpc("debug_setHead", [hex(number)])
+                self.splits_healed.append((node.index, number))
+                log.warning(
+                    "rewound a geth node off a stalled Clique fork", extra={"node": node.index, "to": number}
+                )
+                rewound = True
+        return rewound
 
     def live_nodes(self) -> list[GethNode]:
         return [n for n in self.nodes if n.running]
@@ -423,6 +487,8 @@ class GethNetwork:
             time.sleep(0.5)
 
     def stop(self) -> None:
+        self._stopping = True
+        self._watching.clear()
         for node in self.nodes:
             if node.process is not None and node.process.poll() is None:
                 node.process.send_signal(signal.SIGTERM)

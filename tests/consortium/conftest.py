@@ -46,6 +46,8 @@ def network(geth_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     net = GethNetwork(nodes=4, data_dir=tmp_path_factory.mktemp("geth"))
     with net:
         yield net
+        if net.splits_healed:  # Clique's even-split deadlock, rewound by the watchdog: say so
+            print(f"\ngeth watchdog rewound stalled Clique forks (node, to block): {net.splits_healed}")
 
 
 @pytest.fixture(scope="module")
