@@ -142,3 +142,73 @@ def test_two_nodes_killed_the_chain_halts_the_sdk_says_so_and_resumes_on_restore
     assert w3.eth.get_transaction_count(warehouse.signer.address) == nonce_before + 1
     for node in network.nodes:
         assert connect(node.rpc_url).eth.get_transaction_receipt(HexBytes(pending.tx_hash))["status"] == 1
+
+
+def _signer_of(w3: Web3, number: int) -> str:
+    return str(w3.provider.make_request("clique_getSigner", [hex(number)])["result"]).lower()  # type: ignore[arg-type]
+
+
+def _isolate(network: GethNetwork, lone: int) -> None:
+    node = network.nodes[lone]
+    for other in network.nodes:
+        if other is not node:
+            node.rpc("admin_removePeer", [other.enode])
+            other.rpc("admin_removePeer", [node.enode])
+
+
+def _rejoin(network: GethNetwork, lone: int) -> None:
+    node = network.nodes[lone]
+    for other in network.nodes:
+        if other is not node:
+            node.rpc("admin_addPeer", [other.enode])
+            other.rpc("admin_addPeer", [node.enode])
+
+
+def test_a_partitioned_signer_builds_a_fork_that_is_abandoned_and_its_transaction_lands_once(
+    network: GethNetwork, manifest: Manifest
+) -> None:
+    """A real reorganisation: one signer cut off seals a block of its own; the three others seal on.
+    When it rejoins, its fork is abandoned for the heavier chain, and the transaction it had taken
+    lands on that chain exactly once."""
+    main = connect(network.rpc_url)
+    reorgs: list[int] = []
+    for _attempt in range(4):
+        # Cut off a signer that sealed neither of the last two blocks: alone, it may seal one more.
+        head = main.eth.block_number
+        recent = {_signer_of(main, head), _signer_of(main, head - 1)}
+        lone = next(n.index for n in network.nodes if n.signer.address.lower() not in recent)
+        _isolate(network, lone)
+        alone = connect(network.nodes[lone].rpc_url)
+        inspector = lh(alone, manifest, "inspector1")
+        assert inspector.signer is not None
+        nonce_before = alone.eth.get_transaction_count(inspector.signer.address)
+        pending = inspector.signer.submit(
+            inspector.receipts.stocktake_call(
+                dev_account("warehouse1").address,
+                f"PARTITION-LOT-{time.time_ns()}",
+                commodity="CU-CATHODE",
+                quantity="1.000",
+                unit="t",
+            )
+        )
+        forked_at = alone.eth.block_number
+        deadline = time.monotonic() + 8
+        while alone.eth.block_number == forked_at and time.monotonic() < deadline:
+            time.sleep(0.2)
+        fork_tip = alone.eth.block_number
+        network.wait_for_blocks(3, node=network.nodes[0])  # the majority outgrows the lone fork
+        fork_hashes = {n: block_hash(alone, n) for n in range(forked_at + 1, fork_tip + 1)}
+        _rejoin(network, lone)
+        landed = inspector.signer.wait(pending, timeout=60)
+        network.wait_for_blocks(2, node=network.nodes[lone])
+        abandoned = [n for n, h in fork_hashes.items() if block_hash(alone, n) != h]
+        if abandoned:
+            reorgs.append(len(abandoned))
+            assert all(block_hash(alone, n) == block_hash(main, n) for n in fork_hashes)
+            assert main.eth.get_transaction_receipt(HexBytes(pending.tx_hash))["blockNumber"] == (
+                landed.block_number
+            )
+            assert main.eth.get_transaction_count(inspector.signer.address) == nonce_before + 1
+            break
+    print(f"reorganisations seen: {len(reorgs)}, depth {reorgs}")
+    assert reorgs, "the lone signer never sealed a fork of its own in four partitions"
