@@ -8,6 +8,7 @@ transaction re-sends the same bytes, so a retry can never create a second transa
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -33,6 +34,7 @@ from web3.types import RPCEndpoint, RPCResponse, TxParams, TxReceipt
 from client import errors
 from client._signing import FastSigner, fast_calldata
 
+_log = logging.getLogger(__name__)
 _ERROR_STRING = "0x08c379a0"
 _PANIC = "0x4e487b71"
 GAS_MARGIN = 1.25
@@ -77,45 +79,95 @@ class _StallWatch:
 
 
 class _NodeProvider(HTTPProvider):
-    """web3's HTTP provider whose transport failures, once web3's own retries are spent, surface as
-    ChainUnavailable naming the node and the method: every read in the SDK (contract calls, batches,
-    logs) then fails the same documented way instead of with a `requests` exception."""
+    """web3's HTTP provider over one or more JSON-RPC endpoints of the same chain (several nodes of a
+    consortium). A transport failure, once web3's own retries are spent, moves to the next endpoint
+    and sends the same request there; when none answers, ChainUnavailable names them and the method,
+    so every read in the SDK fails the same documented way instead of with a `requests` exception.
+
+    Failing over is safe for every request the SDK sends: reads, and raw transactions whose signed
+    bytes a node dedupes by hash, so a transaction re-sent to a second node is the same transaction."""
+
+    def __init__(self, endpoints: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(endpoints[0], **kwargs)
+        self.endpoints = list(endpoints)
+        self.failovers = 0
+
+    def _fail_over(self, failed: str, exc: requests.RequestException, what: str) -> None:
+        if len(self.endpoints) == 1:
+            raise errors.ChainUnavailable(
+                f"the JSON-RPC node at {failed} did not answer {what}: {_cause(exc)}"
+            ) from exc
+        with _FAILOVER_LOCK:
+            if str(self.endpoint_uri) == failed:  # another thread may have moved on already
+                nxt = self.endpoints[(self.endpoints.index(failed) + 1) % len(self.endpoints)]
+                self.endpoint_uri = nxt  # type: ignore[assignment]
+                self.failovers += 1
+                _log.warning("JSON-RPC node %s did not answer %s; failing over to %s", failed, what, nxt)
+
+    def _each_endpoint(self, what: str, send: Any) -> Any:
+        tried: list[str] = []
+        while True:
+            current = str(self.endpoint_uri)
+            try:
+                return send()
+            except requests.RequestException as exc:
+                tried.append(current)
+                if len(set(tried)) >= len(self.endpoints):
+                    names = ", ".join(self.endpoints)
+                    raise errors.ChainUnavailable(
+                        f"no JSON-RPC node answered {what} (tried {names}): {_cause(exc)}"
+                        if len(self.endpoints) > 1
+                        else f"the JSON-RPC node at {current} did not answer {what}: {_cause(exc)}"
+                    ) from exc
+                self._fail_over(current, exc, what)
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        try:
-            return super().make_request(method, params)
-        except requests.RequestException as exc:
-            raise errors.ChainUnavailable(
-                f"the JSON-RPC node at {self.endpoint_uri} did not answer {method}: {_cause(exc)}"
-            ) from exc
+        return cast(
+            RPCResponse,
+            self._each_endpoint(method, lambda: super(_NodeProvider, self).make_request(method, params)),
+        )
 
     def make_batch_request(
         self, batch_requests: list[tuple[RPCEndpoint, Any]]
     ) -> list[RPCResponse] | RPCResponse:
-        try:
-            return super().make_batch_request(batch_requests)
-        except requests.RequestException as exc:
-            methods = sorted({str(method) for method, _ in batch_requests})
-            raise errors.ChainUnavailable(
-                f"the JSON-RPC node at {self.endpoint_uri} did not answer a batch of "
-                f"{len(batch_requests)} ({', '.join(methods)}): {_cause(exc)}"
-            ) from exc
+        methods = sorted({str(method) for method, _ in batch_requests})
+        what = f"a batch of {len(batch_requests)} ({', '.join(methods)})"
+        send = super().make_batch_request
+        return cast(list[RPCResponse] | RPCResponse, self._each_endpoint(what, lambda: send(batch_requests)))
+
+
+_FAILOVER_LOCK = threading.Lock()
+
+
+def rpc_endpoints(rpc_url: str) -> list[str]:
+    """The endpoints of `--rpc` / LEDGERHOUSE_RPC: one URL, or several separated by commas."""
+    endpoints = [part.strip() for part in rpc_url.split(",") if part.strip()]
+    if not endpoints:
+        raise errors.ConfigurationError(f"no JSON-RPC endpoint in {rpc_url!r}")
+    return endpoints
 
 
 def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
-    """A Web3 for `rpc_url` that understands PoA (Besu QBFT) blocks; raises ChainUnavailable."""
+    """A Web3 for `rpc_url` that understands PoA (Besu QBFT, Clique) blocks; raises ChainUnavailable.
+
+    `rpc_url` may list several nodes of one chain, separated by commas ("http://a:8545,http://b:8545"):
+    requests go to the first that answers and move to the next when it stops answering."""
+    endpoints = rpc_endpoints(rpc_url)
     # web3 retries idempotent methods (reads, and re-sends of signed bytes) on HTTP errors and
     # timeouts; a dropped connection raises requests' ConnectionError, which is not the builtin one.
+    # With other nodes to turn to, one retry is enough before failing over.
     retry = ExceptionRetryConfiguration(
         errors=(ConnectionError, requests.ConnectionError, requests.HTTPError, requests.Timeout),
-        retries=5,
+        retries=5 if len(endpoints) == 1 else 1,
         backoff_factor=0.125,
     )
     provider = _NodeProvider(
-        rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry
+        endpoints,
+        request_kwargs={"timeout": timeout if len(endpoints) == 1 else min(timeout, 5.0)},
+        exception_retry_configuration=retry,
     )
     w3 = Web3(provider)
-    # QBFT puts validator data in extraData (> 32 bytes); this middleware makes such blocks parse.
+    # QBFT and Clique put validator data in extraData (> 32 bytes); this middleware makes such blocks parse.
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     try:
         w3.eth.chain_id  # noqa: B018 -- the cheapest call that proves the endpoint answers

@@ -194,3 +194,24 @@ def test_reads_against_a_node_that_stays_away_are_chain_unavailable(
     ):
         with pytest.raises(ChainUnavailable, match="did not answer"):
             read()
+
+
+def test_several_endpoints_fail_over_to_the_one_that_answers(anvil: Anvil) -> None:
+    from client.devnet import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    w3 = connect(f"{dead}, {anvil.rpc_url}")
+    assert w3.eth.block_number >= 0
+    provider = w3.provider
+    assert getattr(provider, "endpoint_uri", None) == anvil.rpc_url
+    assert getattr(provider, "failovers", 0) == 1
+
+
+def test_several_endpoints_all_dead_name_every_one(anvil: Anvil) -> None:
+    from client.devnet import free_port
+
+    dead = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
+    with pytest.raises(ChainUnavailable, match="cannot reach a JSON-RPC node at") as raised:
+        connect(",".join(dead))
+    assert all(url in str(raised.value) for url in dead)
+    assert "connection refused" in str(raised.value)

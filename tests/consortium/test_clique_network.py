@@ -177,6 +177,8 @@ def test_a_partitioned_signer_builds_a_fork_that_is_abandoned_and_its_transactio
         head = main.eth.block_number
         recent = {_signer_of(main, head), _signer_of(main, head - 1)}
         lone = next(n.index for n in network.nodes if n.signer.address.lower() not in recent)
+        majority = next(n for n in network.nodes if n.index != lone)
+        ref = connect(majority.rpc_url)  # the majority's view of the chain
         _isolate(network, lone)
         alone = connect(network.nodes[lone].rpc_url)
         inspector = lh(alone, manifest, "inspector1")
@@ -196,7 +198,7 @@ def test_a_partitioned_signer_builds_a_fork_that_is_abandoned_and_its_transactio
         while alone.eth.block_number == forked_at and time.monotonic() < deadline:
             time.sleep(0.2)
         fork_tip = alone.eth.block_number
-        network.wait_for_blocks(3, node=network.nodes[0])  # the majority outgrows the lone fork
+        network.wait_for_blocks(3, node=majority)  # the majority outgrows the lone fork
         fork_hashes = {n: block_hash(alone, n) for n in range(forked_at + 1, fork_tip + 1)}
         _rejoin(network, lone)
         landed = inspector.signer.wait(pending, timeout=60)
@@ -204,11 +206,47 @@ def test_a_partitioned_signer_builds_a_fork_that_is_abandoned_and_its_transactio
         abandoned = [n for n, h in fork_hashes.items() if block_hash(alone, n) != h]
         if abandoned:
             reorgs.append(len(abandoned))
-            assert all(block_hash(alone, n) == block_hash(main, n) for n in fork_hashes)
-            assert main.eth.get_transaction_receipt(HexBytes(pending.tx_hash))["blockNumber"] == (
+            assert all(block_hash(alone, n) == block_hash(ref, n) for n in fork_hashes)
+            assert ref.eth.get_transaction_receipt(HexBytes(pending.tx_hash))["blockNumber"] == (
                 landed.block_number
             )
-            assert main.eth.get_transaction_count(inspector.signer.address) == nonce_before + 1
+            assert ref.eth.get_transaction_count(inspector.signer.address) == nonce_before + 1
             break
     print(f"reorganisations seen: {len(reorgs)}, depth {reorgs}")
     assert reorgs, "the lone signer never sealed a fork of its own in four partitions"
+
+
+def test_the_sdk_fails_over_when_its_node_dies_and_a_transaction_sent_before_lands_once(
+    network: GethNetwork, manifest: Manifest
+) -> None:
+    """`--rpc URL,URL`: the SDK talks to node 0; node 0 dies (kill -9) with a transaction of ours
+    just sent to it; the wait moves to node 1, where the (gossiped) transaction lands exactly once,
+    and the next transaction goes through node 1."""
+    victim = network.nodes[0]
+    w3 = connect(",".join([victim.rpc_url, network.nodes[1].rpc_url]))
+    inspector = lh(w3, manifest, "inspector1")
+    assert inspector.signer is not None
+    address = inspector.signer.address
+    nonce_before = w3.eth.get_transaction_count(address)
+    pending = inspector.signer.submit(
+        inspector.receipts.stocktake_call(
+            dev_account("warehouse1").address,
+            f"FAILOVER-LOT-{time.time_ns()}",
+            commodity="CU-CATHODE",
+            quantity="1.000",
+            unit="t",
+        )
+    )
+    time.sleep(0.3)  # gossip: geth announces a new transaction to its peers within milliseconds
+    victim.kill()
+    killed = time.monotonic()
+    landed = inspector.signer.wait(pending, timeout=60)
+    failover_s = time.monotonic() - killed
+    print(f"failover: the pending transaction's receipt came {failover_s:.1f} s after node 0 died")
+    assert getattr(w3.provider, "endpoint_uri", None) == network.nodes[1].rpc_url
+    assert getattr(w3.provider, "failovers", 0) >= 1
+    assert w3.eth.get_transaction_count(address) == nonce_before + 1, "the transaction landed exactly once"
+    receipt_id = mint_one(w3, manifest)  # and the next ones go through node 1
+    assert receipt_id > 0
+    assert landed.block_number > 0
+    network.restart(victim)
