@@ -91,7 +91,9 @@ def up(
             _seed(chain.rpc_url, manifest_path)
         registry_url = None
         if registry:
-            service = RegistryThread.start(chain.rpc_url, manifest_path, registry_data, registry_port)
+            # Every node: the registry fails over when the one it reads stops answering.
+            every_node = ",".join(chain.rpc_urls)
+            service = RegistryThread.start(every_node, manifest_path, registry_data, registry_port)
             registry_url = service.url if service else None
         _announce(chain, manifest_path, state, c.json_output, registry_url)
         code = chain.wait()
