@@ -141,7 +141,8 @@ class DevChain(Protocol):
         ...
 
     def wait(self) -> int:
-        """Blocks until the chain (any of its processes) exits; returns the exit code."""
+        """Blocks until the chain has stopped (anvil: its process exited; a network: every node);
+        returns the exit code."""
         ...
 
     def stop(self) -> None:

@@ -479,11 +479,25 @@ class GethNetwork:
         node.rpc("miner_start", [])
 
     def wait(self) -> int:
-        """Blocks until any node exits; returns its exit code."""
+        """Blocks until every node has exited; returns the last exit code. A node that dies is
+        logged and the network goes on without it, as a consortium does (it halts by itself when
+        too few signers are left)."""
+        reported: set[int] = set()
         while True:
-            for node in self.nodes:
-                if node.process is not None and (code := node.process.poll()) is not None:
-                    return code
+            codes = {n.index: n.process.poll() for n in self.nodes if n.process is not None}
+            for index, code in codes.items():
+                if code is not None and index not in reported:
+                    reported.add(index)
+                    up = sum(1 for c in codes.values() if c is None)
+                    log.warning(
+                        "geth node %d exited (code %s); %d of %d signers are up",
+                        index,
+                        code,
+                        up,
+                        len(self.nodes),
+                    )
+            if codes and all(code is not None for code in codes.values()):
+                return next(reversed(codes.values())) or 0
             time.sleep(0.5)
 
     def stop(self) -> None:

@@ -4,10 +4,13 @@ contracts are deployed, the dev participants admitted and the seed written; SIGT
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -74,6 +77,32 @@ def test_devnet_up_geth_deploys_admits_seeds_and_sigterm_stops_every_node(
             check=True,
         )
         assert json.loads(receipt.stdout)["receipt"]["pledge_locked"] is True
+        # A node lost is a node lost, not the end of the network: kill -9 the last one.
+        last = subprocess.run(
+            [shutil.which("pgrep") or "pgrep", "-f", f"http.port {ports[3]} "],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert len(last) == 1
+        os.kill(int(last[0]), signal.SIGKILL)
+        time.sleep(3)
+        assert devnet.poll() is None, "the devnet stopped when one of its four nodes died"
+        listed = subprocess.run(
+            [
+                *LEDGERHOUSE,
+                "--rpc",
+                f"{ready['rpc_urls'][3]},{ready['rpc_urls'][1]}",
+                "--json",
+                "admin",
+                "list",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert len(json.loads(listed.stdout)["members"]) == 11
         devnet.send_signal(signal.SIGTERM)
         _, err = devnet.communicate(timeout=30)
     finally:
