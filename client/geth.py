@@ -434,12 +434,24 @@ class GethNetwork:
             while number > 0 and _hash_at(node, number) != _hash_at(winner, number):
                 number -= 1
             if number < int(heads[node.index]["number"], 16):
+                # Stop it sealing first: rewound, it could seal a new fork of its own at once.
+                node.rpc("miner_stop")
                 node.rpc("debug_setHead", [hex(number)])
                 self.splits_healed.append((node.index, number))
                 log.warning(
                     "rewound a geth node off a stalled Clique fork", extra={"node": node.index, "to": number}
                 )
                 rewound = True
+                # Reconnecting to the winner makes geth sync from it now, not at its next sync cycle.
+                node.rpc("admin_removePeer", [winner.enode])
+                node.rpc("admin_addPeer", [winner.enode])
+                target = str(heads[winner.index]["hash"])
+                deadline = time.monotonic() + 15
+                while _hash_at(node, int(heads[winner.index]["number"], 16)) != target:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.2)
+                node.rpc("miner_start")
         return rewound
 
     def live_nodes(self) -> list[GethNode]:
