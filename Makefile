@@ -12,7 +12,32 @@ FORGE  := node_modules/@foundry-rs/forge-$(FOUNDRY_PLATFORM)/bin/forge
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install run test lint typecheck forge-test pytest compile check-artifacts clean bench bench-quick browser slither coverage test-deep
+.PHONY: geth geth-if-go install run test lint typecheck forge-test pytest compile check-artifacts clean bench bench-quick browser slither coverage test-deep
+
+# go-ethereum v1.13.15, the last release that seals Clique proof-of-authority blocks, for the
+# multi-node devnet (`ledgerhouse devnet up --engine geth`) and tests/consortium/. Built once from the
+# Go module proxy with the machine's Go into tools/geth/ (gitignored); the stamp names the version, so
+# a second `make geth` does nothing. github.com/fjl/memsize links into the runtime by go:linkname,
+# which Go >= 1.23 refuses unless -checklinkname=0.
+GETH_VERSION := v1.13.15
+GETH_DIR     := tools/geth
+GETH         := $(GETH_DIR)/bin/geth
+GETH_STAMP   := $(GETH_DIR)/.built-$(GETH_VERSION)
+
+geth: $(GETH_STAMP)
+
+$(GETH_STAMP):
+	@command -v go >/dev/null || { echo "make geth: Go is not installed (https://go.dev/doc/install)"; exit 1; }
+	mkdir -p $(GETH_DIR)/bin
+	GOBIN=$(CURDIR)/$(GETH_DIR)/bin GOTOOLCHAIN=local \
+	  go install -ldflags=-checklinkname=0 github.com/ethereum/go-ethereum/cmd/geth@$(GETH_VERSION)
+	$(GETH) version | grep -q 'Version: $(patsubst v%,%,$(GETH_VERSION))-stable'
+	touch $@
+
+# For `make test`: the consortium suite runs wherever Go is, and skips (saying why) where it is not.
+geth-if-go:
+	@if command -v go >/dev/null; then $(MAKE) --no-print-directory geth; \
+	else echo "geth: Go is not installed; tests/consortium/ will skip"; fi
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -60,7 +85,7 @@ browser:
 # stay on one worker, so module-scoped fixtures (a seeded registry, a devnet) are built once.
 PYTEST_WORKERS ?= 2
 
-pytest: install browser
+pytest: install browser geth-if-go
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope
 
 # The static checks first (each fails fast); then the forge and Python suites side by side: forge's

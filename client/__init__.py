@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from client._types import MemberStatus, Role
 from client.errors import (
+    ChainStalled,
     ChainUnavailable,
     ConfigurationError,
     ContractRevert,
@@ -60,6 +61,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ChainStalled",
     "ChainUnavailable",
     "ConfigurationError",
     "ContractRevert",

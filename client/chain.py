@@ -8,6 +8,8 @@ transaction re-sends the same bytes, so a retry can never create a second transa
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -32,6 +34,7 @@ from web3.types import RPCEndpoint, RPCResponse, TxParams, TxReceipt
 from client import errors
 from client._signing import FastSigner, fast_calldata
 
+_log = logging.getLogger(__name__)
 _ERROR_STRING = "0x08c379a0"
 _PANIC = "0x4e487b71"
 GAS_MARGIN = 1.25
@@ -40,48 +43,131 @@ RECEIPT_TIMEOUT_S = 120.0
 # ChainUnavailable. Only idempotent requests are retried: reads, and re-sends of the same signed
 # bytes (the node dedupes them by hash), so a retry never makes a second transaction.
 RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0, 2.0)
+# A wait for a receipt gives up with ChainStalled ("no new block for N s") once the node's head has
+# not moved for this long: a consortium chain seals every second or two, so a minute of nothing means
+# it has halted (too few validators up), and saying so beats waiting out RECEIPT_TIMEOUT_S in silence.
+STALL_AFTER_S = float(os.environ.get("LEDGERHOUSE_STALL_S", "60"))
+
+
+class _StallWatch:
+    """Tracks the node's head while a caller waits; `check` raises ChainStalled when it has not moved
+    for `after` seconds. Reads eth_blockNumber at most twice a second."""
+
+    def __init__(self, w3: Web3, after: float) -> None:
+        self.w3, self.after = w3, after
+        self.head: int | None = None
+        self.moved = self.read_at = time.monotonic()
+
+    def check(self, waiting_for: str) -> None:
+        now = time.monotonic()
+        if now - self.read_at < 0.5:
+            return
+        self.read_at = now
+        try:
+            head = int(self.w3.eth.block_number)
+        except (OSError, Web3Exception):
+            return  # the node is away: the caller's own retries report that
+        if head != self.head:
+            self.head, self.moved = head, now
+        elif now - self.moved >= self.after:
+            raise errors.ChainStalled(
+                f"no new block for {now - self.moved:.0f} s from the JSON-RPC node at "
+                f"{getattr(self.w3.provider, 'endpoint_uri', '?')} (head #{head}): the chain has stopped "
+                f"sealing (a proof-of-authority chain halts while half or more of its validators are "
+                f"down); {waiting_for} was sent and lands once blocks resume"
+            )
 
 
 class _NodeProvider(HTTPProvider):
-    """web3's HTTP provider whose transport failures, once web3's own retries are spent, surface as
-    ChainUnavailable naming the node and the method: every read in the SDK (contract calls, batches,
-    logs) then fails the same documented way instead of with a `requests` exception."""
+    """web3's HTTP provider over one or more JSON-RPC endpoints of the same chain (several nodes of a
+    consortium). A transport failure, once web3's own retries are spent, moves to the next endpoint
+    and sends the same request there; when none answers, ChainUnavailable names them and the method,
+    so every read in the SDK fails the same documented way instead of with a `requests` exception.
+
+    Failing over is safe for every request the SDK sends: reads, and raw transactions whose signed
+    bytes a node dedupes by hash, so a transaction re-sent to a second node is the same transaction."""
+
+    def __init__(self, endpoints: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(endpoints[0], **kwargs)
+        self.endpoints = list(endpoints)
+        self.failovers = 0
+
+    def _fail_over(self, failed: str, exc: requests.RequestException, what: str) -> None:
+        if len(self.endpoints) == 1:
+            raise errors.ChainUnavailable(
+                f"the JSON-RPC node at {failed} did not answer {what}: {_cause(exc)}"
+            ) from exc
+        with _FAILOVER_LOCK:
+            if str(self.endpoint_uri) == failed:  # another thread may have moved on already
+                nxt = self.endpoints[(self.endpoints.index(failed) + 1) % len(self.endpoints)]
+                self.endpoint_uri = nxt  # type: ignore[assignment]
+                self.failovers += 1
+                _log.warning("JSON-RPC node %s did not answer %s; failing over to %s", failed, what, nxt)
+
+    def _each_endpoint(self, what: str, send: Any) -> Any:
+        tried: list[str] = []
+        while True:
+            current = str(self.endpoint_uri)
+            try:
+                return send()
+            except requests.RequestException as exc:
+                tried.append(current)
+                if len(set(tried)) >= len(self.endpoints):
+                    names = ", ".join(self.endpoints)
+                    raise errors.ChainUnavailable(
+                        f"no JSON-RPC node answered {what} (tried {names}): {_cause(exc)}"
+                        if len(self.endpoints) > 1
+                        else f"the JSON-RPC node at {current} did not answer {what}: {_cause(exc)}"
+                    ) from exc
+                self._fail_over(current, exc, what)
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        try:
-            return super().make_request(method, params)
-        except requests.RequestException as exc:
-            raise errors.ChainUnavailable(
-                f"the JSON-RPC node at {self.endpoint_uri} did not answer {method}: {_cause(exc)}"
-            ) from exc
+        return cast(
+            RPCResponse,
+            self._each_endpoint(method, lambda: super(_NodeProvider, self).make_request(method, params)),
+        )
 
     def make_batch_request(
         self, batch_requests: list[tuple[RPCEndpoint, Any]]
     ) -> list[RPCResponse] | RPCResponse:
-        try:
-            return super().make_batch_request(batch_requests)
-        except requests.RequestException as exc:
-            methods = sorted({str(method) for method, _ in batch_requests})
-            raise errors.ChainUnavailable(
-                f"the JSON-RPC node at {self.endpoint_uri} did not answer a batch of "
-                f"{len(batch_requests)} ({', '.join(methods)}): {_cause(exc)}"
-            ) from exc
+        methods = sorted({str(method) for method, _ in batch_requests})
+        what = f"a batch of {len(batch_requests)} ({', '.join(methods)})"
+        send = super().make_batch_request
+        return cast(list[RPCResponse] | RPCResponse, self._each_endpoint(what, lambda: send(batch_requests)))
+
+
+_FAILOVER_LOCK = threading.Lock()
+
+
+def rpc_endpoints(rpc_url: str) -> list[str]:
+    """The endpoints of `--rpc` / LEDGERHOUSE_RPC: one URL, or several separated by commas."""
+    endpoints = [part.strip() for part in rpc_url.split(",") if part.strip()]
+    if not endpoints:
+        raise errors.ConfigurationError(f"no JSON-RPC endpoint in {rpc_url!r}")
+    return endpoints
 
 
 def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
-    """A Web3 for `rpc_url` that understands PoA (Besu QBFT) blocks; raises ChainUnavailable."""
+    """A Web3 for `rpc_url` that understands PoA (Besu QBFT, Clique) blocks; raises ChainUnavailable.
+
+    `rpc_url` may list several nodes of one chain, separated by commas ("http://a:8545,http://b:8545"):
+    requests go to the first that answers and move to the next when it stops answering."""
+    endpoints = rpc_endpoints(rpc_url)
     # web3 retries idempotent methods (reads, and re-sends of signed bytes) on HTTP errors and
     # timeouts; a dropped connection raises requests' ConnectionError, which is not the builtin one.
+    # With other nodes to turn to, one retry is enough before failing over.
     retry = ExceptionRetryConfiguration(
         errors=(ConnectionError, requests.ConnectionError, requests.HTTPError, requests.Timeout),
-        retries=5,
+        retries=5 if len(endpoints) == 1 else 1,
         backoff_factor=0.125,
     )
     provider = _NodeProvider(
-        rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry
+        endpoints,
+        request_kwargs={"timeout": timeout if len(endpoints) == 1 else min(timeout, 5.0)},
+        exception_retry_configuration=retry,
     )
     w3 = Web3(provider)
-    # QBFT puts validator data in extraData (> 32 bytes); this middleware makes such blocks parse.
+    # QBFT and Clique put validator data in extraData (> 32 bytes); this middleware makes such blocks parse.
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     try:
         w3.eth.chain_id  # noqa: B018 -- the cheapest call that proves the endpoint answers
@@ -213,8 +299,16 @@ class PendingTx:
 class Signer:
     """Signs and submits transactions for one key; safe to share between threads."""
 
-    def __init__(self, w3: Web3, account: LocalAccount, labels: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        labels: Mapping[str, str] | None = None,
+        *,
+        stall_after: float = STALL_AFTER_S,
+    ) -> None:
         self.w3 = w3
+        self.stall_after = stall_after
         self.account = account
         self.address: ChecksumAddress = account.address
         self.labels: Mapping[str, str] = labels or {}
@@ -304,18 +398,20 @@ class Signer:
         """Waits for `pending` to be mined; raises the decoded revert if it failed on chain."""
         deadline = time.monotonic() + timeout
         unreachable = 0
+        stall = _StallWatch(self.w3, self.stall_after)
         while True:
             try:
                 receipt = self.w3.eth.wait_for_transaction_receipt(
                     HexBytes(pending.tx_hash),
-                    timeout=max(0.1, deadline - time.monotonic()),
+                    timeout=max(0.1, min(1.0, deadline - time.monotonic())),
                     poll_latency=0.05,
                 )
                 break
             except TimeExhausted:
-                raise errors.TransactionFailed(
-                    f"transaction {pending.tx_hash} was not mined within {timeout:.0f} s"
-                ) from None
+                if time.monotonic() >= deadline:
+                    raise errors.TransactionFailed(
+                        f"transaction {pending.tx_hash} was not mined within {timeout:.0f} s"
+                    ) from None
             except OSError as exc:  # web3 already retried the poll: the node is away a while
                 if unreachable >= len(RETRY_DELAYS_S) or time.monotonic() > deadline:
                     raise errors.ChainUnavailable(
@@ -323,6 +419,8 @@ class Signer:
                     ) from exc
                 time.sleep(RETRY_DELAYS_S[unreachable])
                 unreachable += 1
+                continue
+            stall.check(f"transaction {pending.tx_hash}")
         if receipt["status"] != 1:
             raise self._explain_failure(pending, receipt)
         return TxResult(
@@ -434,6 +532,7 @@ class Signer:
 
     def _wait_for(self, pendings: list[PendingTx], deadline: float, timeout: float) -> None:
         delay = 0.01
+        stall = _StallWatch(self.w3, self.stall_after)
         while True:
             answers = self._batch(
                 [(RPCEndpoint("eth_getTransactionReceipt"), [p.tx_hash]) for p in pendings], allow_null=True
@@ -442,6 +541,7 @@ class Signer:
                 return
             if time.monotonic() > deadline:
                 raise errors.TransactionFailed(f"transactions not mined within {timeout:.0f} s")
+            stall.check(f"{len(pendings)} transaction(s) ending with {pendings[-1].tx_hash}")
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
 

@@ -12,7 +12,7 @@ from web3 import Web3
 
 from client.artifacts import CONTRACT_NAMES, load_artifact
 from client.chain import Signer
-from client.errors import ConfigurationError, DeploymentNotFound
+from client.errors import ConfigurationError, DeploymentNotFound, TransactionFailed
 
 MANIFEST_DIR_ENV = "LEDGERHOUSE_DEPLOYMENTS_DIR"
 DEFAULT_ADMIN_DELAY_S = 2 * 24 * 3600
@@ -141,7 +141,18 @@ def deploy(
     for name in CONTRACT_NAMES:
         artifact = load_artifact(name)
         data = artifact.creation_code(*_constructor_args(name, records, admin, admin_delay_s))
-        result = signer.wait(signer.submit_deployment(data))
+        try:
+            result = signer.wait(signer.submit_deployment(data))
+        except TransactionFailed as exc:
+            # An opcode the chain's fork lacks, e.g. PUSH0 before Shanghai: geth says "invalid
+            # opcode: PUSH0", anvil "NotActivated".
+            if any(sign in str(exc) for sign in ("invalid opcode", "NotActivated")):
+                raise ConfigurationError(
+                    f"this chain's EVM cannot run {name} as compiled ({exc}): compile the contracts for "
+                    "the EVM version the chain runs (evm_version in foundry.toml, 'paris' for a Clique "
+                    "network) with `make compile`"
+                ) from None
+            raise
         address = result.receipt["contractAddress"]
         if address is None:
             raise ConfigurationError(f"deploying {name} produced no contract address")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import cast
+from typing import Protocol, cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -120,8 +120,40 @@ def _die_with_parent() -> None:
     with_libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+class DevChain(Protocol):
+    """What `ledgerhouse devnet up` and the tests need of a local chain, whatever runs it: one anvil
+    process (the default), or a network of geth Clique signers (client.geth.GethNetwork)."""
+
+    engine: str
+
+    @property
+    def rpc_url(self) -> str:
+        """The JSON-RPC endpoint to use by default (the first node's)."""
+        ...
+
+    @property
+    def rpc_urls(self) -> list[str]:
+        """Every node's JSON-RPC endpoint."""
+        ...
+
+    def start(self, *, timeout: float = ...) -> DevChain:
+        """Starts the chain; returns once it answers JSON-RPC and seals blocks."""
+        ...
+
+    def wait(self) -> int:
+        """Blocks until the chain has stopped (anvil: its process exited; a network: every node);
+        returns the exit code."""
+        ...
+
+    def stop(self) -> None:
+        """Stops every process of the chain, gracefully first."""
+        ...
+
+
 class Anvil:
     """One anvil process. Ready when it answers JSON-RPC; stopped gracefully (state dumped), then killed."""
+
+    engine = "anvil"
 
     def __init__(
         self,
@@ -150,6 +182,14 @@ class Anvil:
     @property
     def rpc_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def rpc_urls(self) -> list[str]:
+        return [self.rpc_url]
+
+    def wait(self) -> int:
+        assert self.process is not None, "anvil was not started"
+        return self.process.wait()
 
     def command(self) -> list[str]:
         cmd = [

@@ -52,6 +52,11 @@ class StateUnavailable(NodeError):
     was restored from a state file (anvil --state keeps no past states)."""
 
 
+class ChainStalled(ChainUnavailable):
+    """The node answers but no new block has come for a while: a proof-of-authority chain stops
+    sealing when too few of its validators are up. Nothing sent is lost; it lands when blocks resume."""
+
+
 class DeploymentNotFound(ConfigurationError):
     """No deployment manifest matches the chain the SDK is connected to."""
 

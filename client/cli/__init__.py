@@ -143,9 +143,14 @@ app = typer.Typer(
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    rpc: Annotated[str, typer.Option("--rpc", envvar="LEDGERHOUSE_RPC", help="JSON-RPC URL of the chain")] = (
-        "http://127.0.0.1:8545"
-    ),
+    rpc: Annotated[
+        str,
+        typer.Option(
+            "--rpc",
+            envvar="LEDGERHOUSE_RPC",
+            help="JSON-RPC URL of the chain; several nodes of it as URL,URL,... (the SDK fails over)",
+        ),
+    ] = ("http://127.0.0.1:8545"),
     deployment: Annotated[
         Path | None, typer.Option("--deployment", help="Deployment manifest (default: found by chain id)")
     ] = None,

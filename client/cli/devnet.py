@@ -16,11 +16,23 @@ from client import Ledgerhouse
 from client.chain import Signer, connect
 from client.cli._context import cli, stderr, stdout
 from client.deployment import deploy, deployed_code_present, load_manifest, write_manifest
-from client.devnet import DEV_PARTICIPANTS, Anvil, admit_dev_participants, dev_account, dev_labels
+from client.devnet import (
+    DEV_PARTICIPANTS,
+    Anvil,
+    DevChain,
+    admit_dev_participants,
+    dev_account,
+    dev_labels,
+)
 from client.errors import ChainUnavailable, ConfigurationError
 from client.seed import is_seeded, seed_supply_chain
 
-app = typer.Typer(help="A local development chain (anvil) with Ledgerhouse deployed.", no_args_is_help=True)
+app = typer.Typer(
+    help="A local development chain (anvil, or a multi-node geth Clique network) with Ledgerhouse deployed.",
+    no_args_is_help=True,
+)
+
+ENGINES = ("anvil", "geth")
 
 
 @app.command()
@@ -51,35 +63,68 @@ def up(
     empty: Annotated[
         bool, typer.Option("--empty", help="Start without the seeded supply chain (members only)")
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="anvil: one embedded node (the default). geth: a network of go-ethereum v1.13 nodes "
+            "sealing Clique proof-of-authority blocks every second, each node a signer (build it once "
+            "with `make geth`)",
+        ),
+    ] = "anvil",
+    nodes: Annotated[
+        int, typer.Option("--nodes", help="geth engine: how many signer nodes (ports --port, --port+1, ...)")
+    ] = 4,
 ) -> None:
-    """Start anvil, deploy every contract, admit the dev participants, run the registry service
+    """Start a chain, deploy every contract, admit the dev participants, run the registry service
     beside them, and stay up until Ctrl-C."""
     c = cli(ctx)
+    chain = _make_chain(engine, nodes=nodes, port=port, state=state, block_time=block_time)
     _stop_on_signals()
-    if state is not None:
-        state.parent.mkdir(parents=True, exist_ok=True)
-    anvil = Anvil(port=port, state=state, block_time=block_time or None)
-    with stderr.status(f"starting anvil on port {port}…"):
-        anvil.start()
+    what = "anvil" if engine == "anvil" else f"{nodes} geth Clique signers"
+    with stderr.status(f"starting {what} on port {port}…"):
+        chain.start()
     service: RegistryThread | None = None
     try:
-        manifest_path = _bootstrap(anvil.rpc_url, deployments)
+        manifest_path = _bootstrap(chain.rpc_url, deployments)
         if not empty:
-            _seed(anvil.rpc_url, manifest_path)
+            _seed(chain.rpc_url, manifest_path)
         registry_url = None
         if registry:
-            service = RegistryThread.start(anvil.rpc_url, manifest_path, registry_data, registry_port)
+            # Every node: the registry fails over when the one it reads stops answering.
+            every_node = ",".join(chain.rpc_urls)
+            service = RegistryThread.start(every_node, manifest_path, registry_data, registry_port)
             registry_url = service.url if service else None
-        _announce(anvil.rpc_url, manifest_path, state, c.json_output, registry_url)
-        assert anvil.process is not None
-        code = anvil.process.wait()
-        raise ChainUnavailable(f"anvil stopped unexpectedly (exit code {code})")
+        _announce(chain, manifest_path, state, c.json_output, registry_url)
+        code = chain.wait()
+        raise ChainUnavailable(f"{chain.engine} stopped unexpectedly (exit code {code})")
     except KeyboardInterrupt:
         stderr.print("stopping devnet" + (f"; state saved to {state}" if state else ""))
     finally:
         if service is not None:
             service.stop()
-        anvil.stop()
+        chain.stop()
+
+
+def _make_chain(engine: str, *, nodes: int, port: int, state: Path | None, block_time: float) -> DevChain:
+    """The engine seam: every engine gives a DevChain; nothing after this knows which one runs."""
+    if engine == "anvil":
+        if state is not None:
+            state.parent.mkdir(parents=True, exist_ok=True)
+        return Anvil(port=port, state=state, block_time=block_time or None)
+    if engine == "geth":
+        from client.geth import GethNetwork
+
+        if state is not None:
+            raise ConfigurationError("--state keeps an anvil chain; the geth network starts afresh each time")
+        if block_time != 1:
+            raise ConfigurationError(
+                f"--block-time {block_time:g}: the geth network seals a Clique block every second"
+            )
+        if not 1 <= nodes <= 16:
+            raise ConfigurationError(f"--nodes {nodes}: a geth devnet has 1 to 16 signer nodes")
+        return GethNetwork(nodes=nodes, port=port)
+    raise ConfigurationError(f"--engine {engine!r}: pick one of {', '.join(ENGINES)}")
 
 
 def _stop_on_signals() -> None:
@@ -171,8 +216,13 @@ class RegistryThread:
 
 
 def _announce(
-    rpc_url: str, manifest_path: Path, state: Path | None, json_output: bool, registry_url: str | None = None
+    chain: DevChain,
+    manifest_path: Path,
+    state: Path | None,
+    json_output: bool,
+    registry_url: str | None = None,
 ) -> None:
+    rpc_url = chain.rpc_url
     participants = [
         {"name": p.name, "address": dev_account(p.name).address, "role": p.role.label if p.role else "admin"}
         for p in DEV_PARTICIPANTS
@@ -182,6 +232,8 @@ def _announce(
             json.dumps(
                 {
                     "rpc_url": rpc_url,
+                    "engine": chain.engine,
+                    "rpc_urls": chain.rpc_urls,
                     "manifest": str(manifest_path),
                     "state": str(state) if state else None,
                     "registry_url": registry_url,
@@ -202,6 +254,9 @@ def _announce(
         + (f", state kept in {state}" if state else "")
         + ". Press Ctrl-C to stop."
     )
+    if len(chain.rpc_urls) > 1:
+        urls = ", ".join(chain.rpc_urls)
+        stdout.print(f"{chain.engine} nodes (every one a signer): {urls}", highlight=False)
     if registry_url:
         stdout.print(
             f"registry service at [bold]{registry_url}[/] — API docs {registry_url}/docs, "

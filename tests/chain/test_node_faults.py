@@ -194,3 +194,45 @@ def test_reads_against_a_node_that_stays_away_are_chain_unavailable(
     ):
         with pytest.raises(ChainUnavailable, match="did not answer"):
             read()
+
+
+def test_several_endpoints_fail_over_to_the_one_that_answers(anvil: Anvil) -> None:
+    from client.devnet import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    w3 = connect(f"{dead}, {anvil.rpc_url}")
+    assert w3.eth.block_number >= 0
+    provider = w3.provider
+    assert getattr(provider, "endpoint_uri", None) == anvil.rpc_url
+    assert getattr(provider, "failovers", 0) == 1
+
+
+def test_several_endpoints_all_dead_name_every_one(anvil: Anvil) -> None:
+    from client.devnet import free_port
+
+    dead = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
+    with pytest.raises(ChainUnavailable, match="cannot reach a JSON-RPC node at") as raised:
+        connect(",".join(dead))
+    assert all(url in str(raised.value) for url in dead)
+    assert "connection refused" in str(raised.value)
+
+
+def test_deploying_bytecode_the_chains_evm_lacks_says_to_compile_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A chain on an older fork (paris: no PUSH0, as geth's Clique) refuses bytecode for a later one:
+    deploy says which contract and what to do, not just the node's 'invalid opcode'."""
+    from client import deployment
+    from client.artifacts import Artifact, load_artifact
+    from client.chain import Signer
+    from client.errors import ConfigurationError
+
+    real = load_artifact("ParticipantRegistry")
+    push0 = Artifact(name=real.name, abi=real.abi, bytecode="0x5f5ff3")  # PUSH0 PUSH0 RETURN
+    monkeypatch.setattr(deployment, "load_artifact", lambda _name: push0)
+    with Anvil(extra_args=("--hardfork", "paris")) as paris:
+        signer = Signer(connect(paris.rpc_url), dev_account("admin"))
+        with pytest.raises(
+            ConfigurationError, match=r"this chain's EVM cannot run ParticipantRegistry .*paris"
+        ):
+            deployment.deploy(signer)
