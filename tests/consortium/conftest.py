@@ -19,6 +19,7 @@ from client.deployment import Manifest, deploy
 from client.devnet import admit_dev_participants, dev_account, dev_labels
 from client.errors import ConfigurationError
 from client.geth import GethNetwork, find_geth
+from tests.conftest import skip_unless_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 # Clique in geth v1.13 runs forks up to the merge: bytecode for a later EVM (PUSH0, transient
@@ -36,7 +37,7 @@ def _shipped_evm_version() -> str:
 def geth_binary() -> Path:
     evm = _shipped_evm_version()
     if evm not in CLIQUE_EVM_VERSIONS:
-        pytest.skip(
+        skip_unless_ci(
             f"consortium suite skipped: the shipped contracts are compiled for EVM {evm!r}, which geth "
             "v1.13's Clique chain does not run (it needs 'paris' or earlier in foundry.toml)"
         )
@@ -45,7 +46,7 @@ def geth_binary() -> Path:
     except ConfigurationError:
         pass
     if shutil.which("go") is None:
-        pytest.skip(
+        skip_unless_ci(
             "consortium suite skipped: Go is not installed, so geth v1.13.15 cannot be built "
             "(install Go, then `make geth`)"
         )
