@@ -27,6 +27,7 @@ from registry.api.routes import auth, documents, health, lots, participants, rec
 from registry.db.session import make_engine, migrate, session_factory
 from registry.explorer import router as explorer_router
 from registry.indexer.runner import Indexer
+from registry.services.chain_head import ChainHead
 from registry.services.documents import DocumentStore
 from registry.services.signin import SignIn
 from registry.settings import Settings
@@ -70,6 +71,11 @@ def build_registry(settings: Settings) -> Registry:
         ),
         store=DocumentStore(settings.documents_dir),
         indexer=indexer,
+        # /health's head: the indexer's own reading when it runs here (every poll), else the node's
+        # answer shared for two polls; a node gone quiet shows within that time either way.
+        chain_head=ChainHead(
+            indexer.w3, indexer if settings.index else None, max_age_s=max(2 * settings.poll_interval_s, 0.2)
+        ),
     )
 
 

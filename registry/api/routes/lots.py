@@ -15,7 +15,7 @@ router = APIRouter(prefix="/lots", tags=["lots"])
 
 
 @router.get("", operation_id="listLots", response_model=Page[LotOut])
-def list_lots(
+async def list_lots(
     session: Annotated[Session, Depends(db)],
     warehouse: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
     commodity: Annotated[str | None, Query(min_length=1, max_length=16)] = None,
@@ -35,7 +35,7 @@ def list_lots(
 
 
 @router.get("/{lot}", operation_id="getLot", response_model=LotDetailOut)
-def get_lot(
+async def get_lot(
     session: Annotated[Session, Depends(db)],
     lot: Annotated[
         str,

@@ -18,7 +18,7 @@ MAX_ID = 2**63 - 1
 
 
 @router.get("", operation_id="listReceipts", response_model=Page[ReceiptOut])
-def list_receipts(
+async def list_receipts(
     session: Annotated[Session, Depends(db)],
     owner: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
     warehouse: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
@@ -47,14 +47,14 @@ def list_receipts(
 
 
 @router.get("/{receipt_id}", operation_id="getReceipt", response_model=ReceiptOut)
-def get_receipt(
+async def get_receipt(
     session: Annotated[Session, Depends(db)], receipt_id: Annotated[int, Path(ge=0, le=MAX_ID)]
 ) -> ReceiptOut:
     return service.get_receipt(session, receipt_id)
 
 
 @router.get("/{receipt_id}/history", operation_id="getReceiptHistory", response_model=list[EventOut])
-def receipt_history(
+async def receipt_history(
     session: Annotated[Session, Depends(db)], receipt_id: Annotated[int, Path(ge=0, le=MAX_ID)]
 ) -> list[EventOut]:
     """Every event of the receipt, oldest first; a split part includes its parent's life up to the split."""

@@ -18,7 +18,7 @@ MAX_ID = 2**63 - 1
 
 
 @router.get("/vouchers", operation_id="listVouchers", response_model=Page[VoucherOut])
-def list_vouchers(
+async def list_vouchers(
     session: Annotated[Session, Depends(db)],
     holder: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
     obligor: Annotated[str | None, Query(pattern=ADDRESS_PATTERN, description="core enterprise")] = None,
@@ -40,14 +40,14 @@ def list_vouchers(
 
 
 @router.get("/vouchers/{voucher_id}", operation_id="getVoucher", response_model=VoucherOut)
-def get_voucher(
+async def get_voucher(
     session: Annotated[Session, Depends(db)], voucher_id: Annotated[int, Path(ge=0, le=MAX_ID)]
 ) -> VoucherOut:
     return service.get_voucher(session, voucher_id)
 
 
 @router.get("/vouchers/{voucher_id}/tree", operation_id="getVoucherTree", response_model=RootOut)
-def voucher_tree(
+async def voucher_tree(
     session: Annotated[Session, Depends(db)], voucher_id: Annotated[int, Path(ge=0, le=MAX_ID)]
 ) -> RootOut:
     """The root's whole split tree, and whether live plus paid value closes to the face value."""
@@ -55,7 +55,7 @@ def voucher_tree(
 
 
 @router.get("/cores/{core}/penetration", operation_id="getPenetration", response_model=PenetrationOut)
-def core_penetration(
+async def core_penetration(
     session: Annotated[Session, Depends(db)], core: Annotated[str, Path(pattern=ADDRESS_PATTERN)]
 ) -> PenetrationOut:
     """How far a core enterprise's credit reaches down its supply chain, tier by tier."""
