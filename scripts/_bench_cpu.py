@@ -70,7 +70,7 @@ async def _measure(
         paths[label].append(path)
     out: dict[str, dict[str, Any]] = {}
     async with app.router.lifespan_context(app):
-        for label, candidates in paths.items():
+        for candidates in paths.values():
             for i in range(WARM_UP):
                 await _call(app, candidates[i % len(candidates)])
         # Rounds over every route, the cheapest round kept: other processes on a shared machine only
