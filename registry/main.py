@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -148,6 +149,9 @@ class RequestLatency:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # The histogram's child per (method, route, status), looked up once: `labels()` validates
+        # and locks on every call.
+        self._children: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -165,10 +169,13 @@ class RequestLatency:
         try:
             await self.app(scope, receive, timed_send)
         finally:
+            elapsed = time.perf_counter() - started
             template = getattr(scope.get("route"), "path", None) or "unmatched"
-            obs.REQUEST_LATENCY.labels(scope["method"], template, str(status)).observe(
-                time.perf_counter() - started
-            )
+            key = (scope["method"], template, status)
+            child = self._children.get(key)
+            if child is None:
+                child = self._children[key] = obs.REQUEST_LATENCY.labels(key[0], template, str(status))
+            child.observe(elapsed)
 
 
 # ---------------------------------------------------------------- serving
