@@ -11,7 +11,6 @@ socket; bench_api.py's wrk runs report the served processes' whole CPU per reque
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import json
 import sys
@@ -103,13 +102,9 @@ def measure(
     settings: Settings, plan: list[list[Any]], per_route: int = 200, rounds: int = 3
 ) -> dict[str, dict[str, Any]]:
     """Service CPU µs per request for each route label of `plan`, the app run without its indexer."""
-    try:
-        import uvloop
+    import uvloop  # uvicorn's event loop, as the service runs (a server dependency)
 
-        runner = uvloop.run
-    except ImportError:  # pragma: no cover - uvloop is a server dependency where it exists
-        runner = asyncio.run
-    return runner(_measure(settings.model_copy(update={"index": False}), plan, per_route, rounds))
+    return uvloop.run(_measure(settings.model_copy(update={"index": False}), plan, per_route, rounds))
 
 
 def main() -> int:
