@@ -157,7 +157,7 @@ def get_receipt(session: Session, receipt_id: int) -> ReceiptOut:
 
 
 def event_out(e: ChainEventRow) -> EventOut:
-    return EventOut(
+    return EventOut.model_construct(
         event=e.name,
         contract=e.contract,
         block=e.block_number,
@@ -194,7 +194,7 @@ def receipt_history(session: Session, receipt_id: int) -> list[EventOut]:
 
 
 def lot_out(lot: Lot) -> LotOut:
-    return LotOut(
+    return LotOut.model_construct(
         lot_id=lot.lot_id,
         warehouse=lot.warehouse,
         commodity=lot.commodity,
@@ -239,10 +239,10 @@ def get_lot(session: Session, lot_id: str) -> LotDetailOut:
     stocktakes = session.scalars(
         select(Stocktake).where(Stocktake.lot_id == lot_id).order_by(Stocktake.block_number, Stocktake.id)
     ).all()
-    return LotDetailOut(
-        **lot_out(lot).model_dump(),
+    return LotDetailOut.model_construct(
+        **dict(lot_out(lot)),
         stocktakes=[
-            StocktakeOut(
+            StocktakeOut.model_construct(
                 inspector=s.inspector,
                 attested=quantity(s.attested, lot.decimals),
                 receipted=quantity(s.receipted, lot.decimals),
