@@ -15,7 +15,7 @@ router = APIRouter(prefix="/lots", tags=["lots"])
 
 
 @router.get("", operation_id="listLots", response_model=Page[LotOut])
-async def list_lots(
+def list_lots(
     session: Annotated[Session, Depends(db)],
     warehouse: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
     commodity: Annotated[str | None, Query(min_length=1, max_length=16)] = None,

@@ -47,7 +47,7 @@ def exposure(
 
 
 @router.get("/alerts", operation_id="listAlerts", response_model=Page[AlertOut])
-async def alerts(
+def alerts(
     session: Annotated[Session, Depends(db)],
     expiring_within_days: Annotated[int, Query(ge=0, le=3650)] = 30,
     kind: Annotated[Literal["shortfall", "overdue", "expiring"] | None, Query()] = None,

@@ -18,7 +18,7 @@ MAX_ID = 2**63 - 1
 
 
 @router.get("/vouchers", operation_id="listVouchers", response_model=Page[VoucherOut])
-async def list_vouchers(
+def list_vouchers(
     session: Annotated[Session, Depends(db)],
     holder: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
     obligor: Annotated[str | None, Query(pattern=ADDRESS_PATTERN, description="core enterprise")] = None,
@@ -47,7 +47,7 @@ async def get_voucher(
 
 
 @router.get("/vouchers/{voucher_id}/tree", operation_id="getVoucherTree", response_model=RootOut)
-async def voucher_tree(
+def voucher_tree(
     session: Annotated[Session, Depends(db)], voucher_id: Annotated[int, Path(ge=0, le=MAX_ID)]
 ) -> RootOut:
     """The root's whole split tree, and whether live plus paid value closes to the face value."""
@@ -55,7 +55,7 @@ async def voucher_tree(
 
 
 @router.get("/cores/{core}/penetration", operation_id="getPenetration", response_model=PenetrationOut)
-async def core_penetration(
+def core_penetration(
     session: Annotated[Session, Depends(db)], core: Annotated[str, Path(pattern=ADDRESS_PATTERN)]
 ) -> PenetrationOut:
     """How far a core enterprise's credit reaches down its supply chain, tier by tier."""
