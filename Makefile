@@ -46,12 +46,14 @@ forge-test: install
 	FOUNDRY_PROFILE=test $(FORGE) test
 
 # Headless Chromium for the explorer's browser tests (tests/registry/test_explorer.py), from Debian.
+# In CI (CI=true) a Chromium that cannot be installed fails the run: the browser tests must run there.
 browser:
 	@test -x /usr/bin/chromium || { \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get install -y --no-install-recommends chromium chromium-driver \
 	  || { apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver; } \
-	  || echo "browser: could not install Debian's chromium; the explorer's browser tests will skip"; \
+	  || { echo "browser: could not install Debian's chromium; the explorer's browser tests will skip (and fail in CI)"; \
+	       case "$${CI:-}" in 1|true|yes) exit 1;; esac; }; \
 	}
 
 # Two workers (CI's two cores), each with its own anvil, registry and databases; a module's tests

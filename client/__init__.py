@@ -10,15 +10,10 @@ Every failure raises a subclass of `LedgerhouseError`; a contract's refusal rais
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from client._types import MemberStatus, Role
-from client.chain import Signer, TxResult, account_from_key, connect
-from client.deployment import Manifest, find_manifest
 from client.errors import (
     ChainUnavailable,
     ConfigurationError,
@@ -28,9 +23,37 @@ from client.errors import (
     LedgerhouseError,
     TransactionFailed,
 )
-from client.participants import Member, Participants
-from client.receipts import DueDiligenceReport, LotView, Receipts, ReceiptView
-from client.receivables import Receivables, RootView, VoucherView
+
+if TYPE_CHECKING:
+    from client.chain import TxResult
+    from client.deployment import Manifest
+    from client.participants import Member
+    from client.receipts import DueDiligenceReport, LotView, Receipts, ReceiptView
+    from client.receivables import Receivables, RootView, VoucherView
+
+# Loaded on first use (PEP 562), so that `ledgerhouse --help` and `import client.errors` do not
+# import web3: name -> module.
+_LAZY = {
+    "TxResult": "client.chain",
+    "Manifest": "client.deployment",
+    "Member": "client.participants",
+    "DueDiligenceReport": "client.receipts",
+    "LotView": "client.receipts",
+    "Receipts": "client.receipts",
+    "ReceiptView": "client.receipts",
+    "Receivables": "client.receivables",
+    "RootView": "client.receivables",
+    "VoucherView": "client.receivables",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    if name == "Ledgerhouse":
+        return _ledgerhouse_class()
+    raise AttributeError(f"module 'client' has no attribute {name!r}")
+
 
 __all__ = [
     "ChainUnavailable",
@@ -56,58 +79,11 @@ __all__ = [
 ]
 
 
-class Ledgerhouse:
-    """One connection to a Ledgerhouse deployment, optionally with a signing key."""
+def _ledgerhouse_class() -> type[Ledgerhouse]:
+    from client._ledgerhouse import Ledgerhouse
 
-    def __init__(
-        self,
-        w3: Web3,
-        manifest: Manifest,
-        *,
-        account: LocalAccount | None = None,
-        labels: Mapping[str, str] | None = None,
-    ) -> None:
-        self.w3 = w3
-        self.manifest = manifest
-        self.labels: Mapping[str, str] = labels or {}
-        self.signer = Signer(w3, account, self.labels) if account is not None else None
-        self.participants = Participants(w3, manifest.address_of("ParticipantRegistry"), self.signer)
-        self.receipts = Receipts(
-            w3,
-            manifest.address_of("WarehouseReceipts"),
-            self.participants,
-            self.signer,
-            from_block=manifest.deployment_block,
-        )
-        self.receivables = Receivables(
-            w3,
-            manifest.address_of("Receivables"),
-            self.participants,
-            self.signer,
-            from_block=manifest.deployment_block,
-        )
+    return Ledgerhouse
 
-    @classmethod
-    def connect(
-        cls,
-        rpc_url: str,
-        *,
-        private_key: str | None = None,
-        account: LocalAccount | None = None,
-        manifest_path: Path | None = None,
-        labels: Mapping[str, str] | None = None,
-    ) -> Ledgerhouse:
-        """Connects to `rpc_url` and finds the deployment manifest for its chain id."""
-        w3 = connect(rpc_url)
-        if account is None and private_key:
-            account = account_from_key(private_key)
-        return cls(w3, find_manifest(w3.eth.chain_id, manifest_path), account=account, labels=labels)
 
-    @property
-    def chain_id(self) -> int:
-        return self.manifest.chain_id
-
-    @property
-    def address(self) -> str | None:
-        """The signing address, if a key was given."""
-        return self.signer.address if self.signer else None
+if TYPE_CHECKING:
+    from client._ledgerhouse import Ledgerhouse

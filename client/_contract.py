@@ -16,6 +16,7 @@ from web3.types import RPCEndpoint
 
 from client import errors
 from client._encoding import end_of_day
+from client._typed import typed_methods
 from client.artifacts import load_artifact
 from client.chain import Signer, TxResult, calldata, decode_revert
 from client.errors import InvalidInput, MissingKey
@@ -71,10 +72,18 @@ def topic_of(value: int | str | bytes) -> str:
     return "0x" + value.rjust(32, b"\0").hex()
 
 
+@typed_methods
 class ContractClient:
-    """A Ledgerhouse contract seen through the SDK; writes need a signer."""
+    """A Ledgerhouse contract seen through the SDK; writes need a signer.
+
+    Every public method of it and of its subclasses raises only `LedgerhouseError`s (`typed_methods`).
+    """
 
     ARTIFACT: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        typed_methods(cls)
 
     def __init__(
         self,
@@ -97,6 +106,7 @@ class ContractClient:
             if item["type"] == "event"
         }
         self._topic_by_event = {name: topic for topic, name in self._events_by_topic.items()}
+        self._typed: dict[str, str] = {}  # commitment (0x hex) -> the identifier as the caller typed it
 
     @property
     def signer(self) -> Signer:
@@ -105,7 +115,17 @@ class ContractClient:
         return self._signer
 
     def _send(self, call: ContractFunction) -> TxResult:
-        return self.signer.transact(call)
+        try:
+            return self.signer.transact(call)
+        except errors.ContractRevert as exc:
+            if not self._typed:
+                raise
+            # Re-rendered so that a lot (or serial) appears as the caller typed it, not as its hash.
+            raise type(exc)(*exc.values, labels={**self._labels(), **self._typed}) from None
+
+    def _remember(self, text: str, committed: bytes) -> None:
+        """Keeps the text a caller typed for an identifier's commitment, for messages about it."""
+        self._typed["0x" + committed.hex()] = text.strip()
 
     def _labels(self) -> dict[str, str]:
         return dict(self._signer.labels) if self._signer else {}
@@ -119,6 +139,30 @@ class ContractClient:
         if ts <= self._now():
             raise InvalidInput(f"{what} {day.isoformat()} is in the past")
         return ts
+
+    def try_many(
+        self, calls: list[ContractFunction], *, chunk: int = 500
+    ) -> list[tuple[Any, ...] | errors.LedgerhouseError]:
+        """Like `call_many`, but a call that reverts gives its decoded error in its place."""
+        outcomes: list[tuple[Any, ...] | errors.LedgerhouseError] = []
+        for start in range(0, len(calls), chunk):
+            part = calls[start : start + chunk]
+            requests = [
+                (RPCEndpoint("eth_call"), [{"to": call.address, "data": calldata(call)}, "latest"])
+                for call in part
+            ]
+            responses = self.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
+            if not isinstance(responses, list):
+                raise errors.ChainUnavailable(f"the node refused a batch of reads: {responses.get('error')}")
+            for call, response in zip(
+                part, sorted(responses, key=lambda r: int(r.get("id", 0))), strict=True
+            ):
+                if response.get("error"):
+                    outcomes.append(decode_revert(response["error"].get("data"), self._labels()))
+                    continue
+                types = [_abi_type(dict(o)) for o in call.abi.get("outputs", [])]
+                outcomes.append(tuple(abi_decode(types, bytes.fromhex(str(response["result"])[2:]))))
+        return outcomes
 
     def call_many(self, calls: list[ContractFunction], *, chunk: int = 500) -> list[tuple[Any, ...]]:
         """Runs read-only calls as JSON-RPC batches of eth_call; returns each call's decoded outputs."""

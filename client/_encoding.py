@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -52,11 +53,32 @@ def end_of_day(day: date) -> int:
     return int(datetime.combine(day, time(23, 59, 59), tzinfo=UTC).timestamp())
 
 
+DAY_SECONDS = 86_400
+_DAY_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def last_valid_second(chain_seconds: int) -> int:
+    """The one rule for dates: a date means the end of that day in UTC (23:59:59 UTC).
+
+    The receipts contract keeps an expiry as the UTC midnight that ends the day (the first second
+    the receipt is expired); shown as a date or a time, that is the last second of the day before,
+    the day the user typed. A value that is not a midnight (an event's requested expiry, 23:59:59)
+    is already that second."""
+    return chain_seconds - 1 if chain_seconds and chain_seconds % DAY_SECONDS == 0 else chain_seconds
+
+
+def valid_until(chain_seconds: int) -> datetime:
+    """`last_valid_second` as a UTC datetime (2026-12-13T23:59:59+00:00 for --expires 2026-12-13)."""
+    return timestamp(last_valid_second(chain_seconds))
+
+
 def parse_day(text: str, *, what: str) -> date:
+    if not _DAY_FORM.fullmatch(text.strip()):
+        raise InvalidInput(f"{what} {text!r} is not a date in YYYY-MM-DD form")
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{what} {text!r} is not a date in YYYY-MM-DD form") from None
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:  # the form is right, the day does not exist (2027-02-30)
+        raise InvalidInput(f"{what} {text!r} is not a date: {exc}") from None
 
 
 def to_base_units(amount: Decimal | int | str, decimals: int, *, what: str, bits: int = 64) -> int:
@@ -67,7 +89,8 @@ def to_base_units(amount: Decimal | int | str, decimals: int, *, what: str, bits
     try:
         value = Decimal(str(amount))
     except InvalidOperation:
-        raise InvalidInput(f"{what} {amount!r} is not a number") from None
+        hint = " (write it without thousands separators, e.g. 1200.5)" if "," in str(amount) else ""
+        raise InvalidInput(f"{what} {amount!r} is not a number{hint}") from None
     if not value.is_finite() or value <= 0:
         raise InvalidInput(f"{what} {amount} must be positive")
     scaled = value.scaleb(decimals)

@@ -33,7 +33,8 @@ from web3.contract.contract import ContractFunction
 from web3.types import RPCEndpoint
 
 from client._contract import LOG_CHUNK_BLOCKS, ChainEvent, _abi_type, event_signature, topic_of
-from client._encoding import as_money, decode_code, from_base_units, timestamp
+from client._encoding import as_money, decode_code, from_base_units, timestamp, valid_until
+from client._typed import typed_errors
 from client._types import Role
 from client.artifacts import load_artifact
 from client.chain import calldata, checksum, decode_revert
@@ -607,6 +608,7 @@ class _Tracked:
     requests: dict[int, ChainEvent] = field(default_factory=dict)  # request seq -> PledgeRequested
 
 
+@typed_errors
 def audit_receipt(lh: Ledgerhouse, receipt_id: int, *, at_block: int | None = None) -> ReceiptAudit:
     """The full life of a receipt up to `at_block` (default: now) and its state at that block."""
     chain = _Chain(lh, at_block)
@@ -677,10 +679,11 @@ def audit_receipt(lh: Ledgerhouse, receipt_id: int, *, at_block: int | None = No
             contract.functions.receipt(receipt_id),
             contract.functions.lien(receipt_id),
             contract.functions.lot(mint.args["lotId"]),
-            chain.registry.functions.requireActive(mint.args["warehouse"], int(Role.WAREHOUSE)),
         ],
-        blocks=[chain.block, chain.block, chain.block, mint.block_number],
+        blocks=[chain.block, chain.block, chain.block],
     )
+    # The registry as it stood at the mint: its past state, or its events where the node has none.
+    standing = lh.participants.standing_at(str(mint.args["warehouse"]), Role.WAREHOUSE, mint.block_number)
     times = chain.times(
         [e.block_number for e, _, _ in tagged]
         + [chain.block]
@@ -696,10 +699,10 @@ def audit_receipt(lh: Ledgerhouse, receipt_id: int, *, at_block: int | None = No
     state = _receipt_state(receipt_id, reads, tracked.get(receipt_id), decimals, findings)
     if stocktake is None:
         findings.append("no stocktake of its lot precedes the mint")
-    if isinstance(reads[3], LedgerhouseError):
+    if standing is not None:
         findings.append(
             f"minted by {mint.args['warehouse']}, which was not an active warehouse in block "
-            f"{mint.block_number}: {reads[3]}"
+            f"{mint.block_number}: {standing}"
         )
     return ReceiptAudit(
         receipt_id=receipt_id,
@@ -786,7 +789,7 @@ def _receipt_entry(
         by, counterparty, quantity = str(a["warehouse"]), str(a["owner"]), qty(a["quantity"])
         detail = "minted"
         if int(a["expiresAt"]):
-            detail += f", expires {timestamp(int(a['expiresAt'])).date().isoformat()}"
+            detail += f", expires {valid_until(int(a['expiresAt'])).date().isoformat()}"
         if int.from_bytes(a["itemsRoot"], "big"):
             detail += ", serialized"
     elif name == "Transfer":
@@ -981,7 +984,7 @@ def _receipt_state(
         frozen=frozen,
         lot_frozen=lot_frozen,
         delivery_requested=bool(delivery),
-        expires_at=timestamp(int(expires_at)) if int(expires_at) else None,
+        expires_at=valid_until(int(expires_at)) if int(expires_at) else None,
         lien=lien,
     )
 
@@ -1145,6 +1148,7 @@ class _Piece:
     settlement: ChainEvent | None = None
 
 
+@typed_errors
 def audit_voucher(lh: Ledgerhouse, voucher_id: int, *, at_block: int | None = None) -> VoucherAudit:
     """A voucher's tree at `at_block` (default: now): root, ancestors, descendants, every discount,
     pledge and payment, and whether the sums close (live pieces + paid = face value)."""
@@ -1532,6 +1536,7 @@ class ExposureAudit:
         return _table(ExposureItem, [_flat(i, ExposureItem) for i in self.items], borrower=self.borrower)
 
 
+@typed_errors
 def audit_exposure(lh: Ledgerhouse, address: str, *, at_block: int | None = None) -> ExposureAudit:
     """Every lien and discount financing `address` at `at_block` (default: now), across all lenders."""
     borrower = checksum(address, what="address")
@@ -1815,6 +1820,7 @@ class WarehouseAudit:
         return columns, [[row.get(c, "") for c in columns] for row in rows]
 
 
+@typed_errors
 def audit_warehouse(lh: Ledgerhouse, address: str, *, at_block: int | None = None) -> WarehouseAudit:
     """Per lot of a warehouse at `at_block` (default: now): attested against receipted at each
     stocktake, every shortfall, and the live receipts (the contract's count, checked by replay)."""

@@ -12,9 +12,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
-
 from client._types import MemberStatus, Role
 
 
@@ -46,6 +43,15 @@ class ChainUnavailable(LedgerhouseError, ConnectionError):
     submission) treats it as one."""
 
 
+class NodeError(LedgerhouseError):
+    """The node answered a read or a call with an error that is not a contract's refusal."""
+
+
+class StateUnavailable(NodeError):
+    """The node no longer holds the contract state of a past block: it is not an archive node, or it
+    was restored from a state file (anvil --state keeps no past states)."""
+
+
 class DeploymentNotFound(ConfigurationError):
     """No deployment manifest matches the chain the SDK is connected to."""
 
@@ -57,7 +63,8 @@ class TransactionFailed(LedgerhouseError):
 # Role hashes of AccessControl roles, so that errors name them instead of printing 32 bytes.
 KNOWN_ROLE_HASHES: dict[bytes, str] = {
     b"\x00" * 32: "DEFAULT_ADMIN_ROLE",
-    keccak(text="REGISTRAR_ROLE"): "REGISTRAR_ROLE",
+    # keccak256("REGISTRAR_ROLE"), written out so that importing the errors does not load eth_utils
+    bytes.fromhex("edcc084d3dcd65a1f7f23c65c46722faca6953d28e43150a467cf43e5c309238"): "REGISTRAR_ROLE",
 }
 
 # Messages for the OpenZeppelin errors, whose NatSpec is @dev rather than @notice.
@@ -88,6 +95,12 @@ _OZ_TEMPLATES: dict[str, str] = {
 _FIELD = re.compile(r"\{(\w+)(?::(\w+))?\}")
 
 
+def to_checksum_address(address: str) -> str:
+    from eth_utils.address import to_checksum_address as checksummed
+
+    return str(checksummed(address))
+
+
 def short_address(address: str) -> str:
     checksummed = to_checksum_address(address)
     return f"{checksummed[:6]}…{checksummed[-4:]}"
@@ -110,6 +123,12 @@ def format_value(value: Any, kind: str | None, labels: Mapping[str, str]) -> str
     if kind == "accessrole":
         return KNOWN_ROLE_HASHES.get(bytes(value), "0x" + bytes(value).hex())
     if isinstance(value, bytes):
+        typed = labels.get("0x" + value.hex())
+        if typed is not None:  # an identifier's commitment, shown as the caller typed it
+            return repr(typed)
+        code = value.rstrip(b"\0")
+        if len(value) <= 16 and code and code.isascii() and code.decode().isprintable():
+            return repr(code.decode())  # a commodity, unit or currency code: text, not hex
         return "0x" + value.hex()
     return str(value)
 

@@ -10,13 +10,21 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError
+from web3.exceptions import ContractLogicError, Web3Exception
 
 from client._encoding import commitment, end_of_day, json_value, timestamp
+from client._typed import node_error, typed_methods
 from client._types import MemberStatus, Role
 from client.artifacts import load_artifact
 from client.chain import Signer, TxResult, checksum, decode_revert
-from client.errors import InvalidInput, MissingKey
+from client.errors import InvalidInput, LedgerhouseError, MissingKey, StateUnavailable
+
+_LOG_CHUNK_BLOCKS = 5_000  # Besu and most providers cap eth_getLogs ranges
+
+
+def topic_of_address(address: str) -> str:
+    return "0x" + bytes.fromhex(address[2:]).rjust(32, b"\0").hex()
+
 
 REGISTRAR_ROLE = keccak(text="REGISTRAR_ROLE")
 
@@ -47,15 +55,20 @@ class Member:
         return cast(dict[str, Any], json_value(self))
 
 
+@typed_methods
 class Participants:
     """Reads and (with a registrar's signer) changes the participant registry."""
 
-    def __init__(self, w3: Web3, address: str, signer: Signer | None = None) -> None:
+    def __init__(self, w3: Web3, address: str, signer: Signer | None = None, *, from_block: int = 0) -> None:
         self.w3 = w3
         self.contract: Contract = w3.eth.contract(
             address=Web3.to_checksum_address(address), abi=load_artifact("ParticipantRegistry").abi
         )
         self._signer = signer
+        self._from_block = from_block
+
+    def _labels(self) -> dict[str, str]:
+        return dict(self._signer.labels) if self._signer else {}
 
     def _require_signer(self) -> Signer:
         if self._signer is None:
@@ -247,6 +260,87 @@ class Participants:
 
     def is_active(self, address: str) -> bool:
         return bool(self.contract.functions.isActive(checksum(address)).call())
+
+    def standing_at(self, address: str, role: Role, block: int) -> LedgerhouseError | None:
+        """None if `address` was an active member in `role` at the end of `block`, else the reason
+        the registry would have given then (NotAMember, WrongRole, MemberSuspended, ...).
+
+        Asks the registry as it stood in that block; a node that no longer holds that state (not an
+        archive node, or anvil restored from --state) is answered by replaying the member's events
+        up to the block instead, which is what the registry's state was built from.
+        """
+        account = checksum(address)
+        try:
+            self.contract.functions.requireActive(account, int(role)).call(block_identifier=block)
+        except ContractLogicError as exc:
+            return decode_revert(exc.data, self._labels())
+        except Web3Exception as exc:
+            error = node_error(exc)
+            if not isinstance(error, StateUnavailable):
+                raise error from exc
+            return self._replayed_standing(account, role, block)
+        return None
+
+    def _replayed_standing(self, account: str, role: Role, block: int) -> LedgerhouseError | None:
+        from client._contract_errors import (
+            MemberKycExpired,
+            MemberRevoked,
+            MemberSuspended,
+            NotAMember,
+            WrongRole,
+        )
+
+        events = self.contract.events
+        wanted = {
+            "MemberAdmitted": events.MemberAdmitted,
+            "MembershipSuspended": events.MembershipSuspended,
+            "MembershipReinstated": events.MembershipReinstated,
+            "MembershipRevoked": events.MembershipRevoked,
+            "KycRenewed": events.KycRenewed,
+        }
+        topics = {str(cls.topic): name for name, cls in wanted.items()}
+        logs: list[Any] = []
+        start = self._from_block
+        while start <= block:
+            end = min(start + _LOG_CHUNK_BLOCKS - 1, block)
+            logs += self.w3.eth.get_logs(
+                {
+                    "address": self.contract.address,
+                    "fromBlock": start,
+                    "toBlock": end,
+                    "topics": [list(topics), topic_of_address(account)],
+                }
+            )
+            start = end + 1
+        member_role = Role.NONE
+        status, since, valid_until = MemberStatus.ACTIVE, 0, 0
+        for log in sorted(logs, key=lambda raw: (int(raw["blockNumber"]), int(raw["logIndex"]))):
+            name = topics["0x" + bytes(log["topics"][0]).hex()]
+            args = wanted[name]().process_log(log)["args"]
+            when = int(self.w3.eth.get_block(int(log["blockNumber"]))["timestamp"])
+            if name == "MemberAdmitted":
+                member_role, status, since = Role(int(args["role"])), MemberStatus.ACTIVE, when
+                valid_until = int(args["validUntil"])
+            elif name == "MembershipSuspended":
+                status, since = MemberStatus.SUSPENDED, when
+            elif name == "MembershipReinstated":
+                status, since = MemberStatus.ACTIVE, when
+            elif name == "MembershipRevoked":
+                status, since = MemberStatus.REVOKED, when
+            else:
+                valid_until = int(args["validUntil"])
+        labels = self._labels()
+        if member_role is Role.NONE:
+            return NotAMember(account, labels=labels)
+        if status is MemberStatus.SUSPENDED:
+            return MemberSuspended(account, since, labels=labels)
+        if status is MemberStatus.REVOKED:
+            return MemberRevoked(account, since, labels=labels)
+        if int(self.w3.eth.get_block(block)["timestamp"]) > valid_until:
+            return MemberKycExpired(account, valid_until, labels=labels)
+        if member_role is not role:
+            return WrongRole(account, int(member_role), int(role), labels=labels)
+        return None
 
     def require_active(self, address: str, role: Role) -> None:
         """Raises the chain's reason (MemberSuspended, MemberKycExpired, ...) unless active in `role`."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import IntEnum
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from hexbytes import HexBytes
 from web3 import Web3
@@ -30,10 +30,14 @@ from client._encoding import (
     short_code,
     timestamp,
     to_base_units,
+    valid_until,
 )
 from client._types import Role
 from client.chain import TxResult, calldata, checksum, decode_revert
 from client.errors import InvalidInput, LedgerhouseError
+
+if TYPE_CHECKING:
+    from client.batch import BatchResult, MintRow, Progress, StocktakeRow
 
 # Gas limit for a bulk (non-serialized) mint when pipelining without per-call estimation: the
 # heaviest case (new holder, first receipt ever) measures ~100k, so 150k leaves a wide margin.
@@ -190,8 +194,13 @@ class Receipts(ContractClient):
     ) -> ContractFunction:
         if not 0 <= decimals <= 18:
             raise InvalidInput(f"decimals {decimals} must be between 0 and 18")
-        base = 0 if Decimal(str(quantity)) == 0 else to_base_units(quantity, decimals, what="quantity")
+        try:
+            zero = Decimal(str(quantity).strip()) == 0
+        except InvalidOperation:
+            zero = False  # not a number: to_base_units names it
+        base = 0 if zero else to_base_units(quantity, decimals, what="quantity")
         lot_id = commitment(lot)
+        self._remember(lot, lot_id)
         raw = self.contract.functions.lot(lot_id).call()
         live: list[int] = []
         if int(raw[6]) > base:  # a shortfall: the chain wants every live receipt to name exposed lenders
@@ -229,6 +238,7 @@ class Receipts(ContractClient):
         lot_decimals = self._decimals_of(lot) if decimals is None else decimals
         base = to_base_units(quantity, lot_decimals, what="quantity")
         expires_at = self._future_day(expires, what="expiry date") if expires is not None else 0
+        self._remember(lot, commitment(lot))
         args = (
             checksum(to, what="recipient"),
             commitment(lot),
@@ -270,6 +280,28 @@ class Receipts(ContractClient):
             group = bundles[start : start + PIPELINE_DEPTH]
             sent += self.signer.submit_many(group, gas=BULK_MINT_GAS * per_tx)
         return [rid for result in self.signer.wait_many(sent) for rid in self.minted_ids(result)]
+
+    def mint_batch(
+        self, rows: Sequence[MintRow], *, source: str = "batch", progress: Progress | None = None
+    ) -> BatchResult:
+        """Mints every row, or none: all rows are checked against the chain first (recipients'
+        standing, lot attestation and cover, duplicates within the rows) and every bad row is named
+        at once (`BatchRefused`); a refusal once sending began raises `BatchPartlyDone`, which says
+        which rows were minted (ids) and which were not. Rows already minted (a re-run) are skipped."""
+        from client.batch import check_mint_rows, mint_plan
+
+        report = progress or _quiet
+        return mint_plan(self, check_mint_rows(self, rows, source=source, progress=report), progress=report)
+
+    def stocktake_batch(
+        self, rows: Sequence[StocktakeRow], *, source: str = "batch", progress: Progress | None = None
+    ) -> BatchResult:
+        """Records every stocktake row, or none, with the same check-first rule as `mint_batch`."""
+        from client.batch import check_stocktake_rows, stocktake_plan
+
+        report = progress or _quiet
+        plan = check_stocktake_rows(self, rows, source=source, progress=report)
+        return stocktake_plan(self, plan, progress=report)
 
     def minted_ids(self, tx: TxResult) -> list[int]:
         """Ids of the receipts a transaction minted, read straight from the ReceiptMinted topics."""
@@ -390,7 +422,7 @@ class Receipts(ContractClient):
             commodity=lot.commodity,
             unit=lot.unit,
             quantity=from_base_units(int(quantity), lot.decimals),
-            expires_at=timestamp(int(expires_at)) if expires_at else None,
+            expires_at=valid_until(int(expires_at)) if expires_at else None,
             pledge_locked=bool(locked),
             frozen=bool(frozen),
             delivery_requested=bool(delivery),
@@ -539,7 +571,7 @@ class Receipts(ContractClient):
             report.findings.append("frozen (judicial freeze or stocktake shortfall on its lot)")
         if view.delivery_requested:
             report.findings.append("a delivery request is pending: the goods may leave the warehouse")
-        if view.expires_at is not None and int(view.expires_at.timestamp()) <= now:
+        if view.expires_at is not None and int(view.expires_at.timestamp()) < now:
             report.expired = True
             report.findings.append(f"expired on {view.expires_at.date().isoformat()}")
         if report.lot.attested < report.lot.receipted:
@@ -553,14 +585,13 @@ class Receipts(ContractClient):
         return report
 
     def _was_active_warehouse(self, warehouse: str, block: int) -> bool:
-        """Asks the registry as it stood in the mint's block (needs the node's historical state)."""
-        try:
-            self.participants.contract.functions.requireActive(warehouse, int(Role.WAREHOUSE)).call(
-                block_identifier=block
-            )
-        except ContractLogicError:
-            return False
-        return True
+        """Whether the registry, as it stood in the mint's block, had `warehouse` active as one
+        (from the node's past state, or from the registry's events where the node has none)."""
+        return self.participants.standing_at(warehouse, Role.WAREHOUSE, block) is None
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    del stage, done, total
 
 
 def _reason(reason: str) -> str:

@@ -323,6 +323,10 @@ class Receivables(ContractClient):
             funded,
             document,
         ) = raw
+        if int(issued_at) == 0:  # the contract answers zeros for an id it never issued
+            from client._contract_errors import RootNotFound
+
+            raise RootNotFound(root_id, labels=self._labels())
         return RootView(
             root_id=root_id,
             obligor=obligor,
@@ -348,6 +352,10 @@ class Receivables(ContractClient):
             ).call()
         except ContractLogicError as exc:
             raise decode_revert(exc.data) from None
+        if VoucherStatus(int(status)) is VoucherStatus.NONE:  # never issued: zeros, not a voucher
+            from client._contract_errors import VoucherNotFound
+
+            raise VoucherNotFound(voucher_id, labels=self._labels())
         root = root or self.root(int(root_id))
         return VoucherView(
             voucher_id=voucher_id,

@@ -53,6 +53,8 @@ from eth_utils.address import is_address, to_checksum_address
 
 from client._contract import ChainEvent
 from client._encoding import as_money, decode_code, from_base_units, timestamp
+from client._encoding import valid_until as expiry_shown
+from client._typed import typed_errors
 from client._types import MemberStatus, Role
 from client.audit import VOUCHERS_PER_ROOT, _Chain, _Codec, _flat, _hex32, _json, _LogQuery, _table
 from client.errors import ChainUnavailable, InvalidInput, LedgerhouseError
@@ -168,6 +170,7 @@ def registry_url(text: str) -> str:
 # ------------------------------------------------------------------ the reconciliation
 
 
+@typed_errors
 def reconcile(
     lh: Ledgerhouse, api: RegistryApi, *, at_block: int | None = None, wait: float = 60.0
 ) -> Reconciliation:
@@ -696,7 +699,7 @@ def _read_chain(lh: Ledgerhouse, block: int) -> Side:
             warehouse=str(warehouse),
             lot_id=_hex32(lot_id),
             commodity=decode_code(lot_view[2]) if lot_view is not None else "",
-            expires_at=timestamp(int(expires_at)) if int(expires_at) else None,
+            expires_at=expiry_shown(int(expires_at)) if int(expires_at) else None,
             frozen=bool(frozen),
             delivery_requested=None,
         )

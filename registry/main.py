@@ -4,6 +4,7 @@ connects to the chain and runs the indexer in a background thread beside the API
 from __future__ import annotations
 
 import gc
+import html
 import logging
 import os
 import secrets
@@ -125,7 +126,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "documents behind their commitments. The chain is the source of truth; every answer here can be "
         "checked against it (`ledgerhouse audit`).",
         lifespan=lifespan,
+        docs_url=None,  # served below from the swagger-ui-bundle package: /docs works offline
+        redoc_url=None,  # ReDoc only loads from a CDN
     )
+    install_offline_docs(app)
     problems.install(app)
     for module in (health, participants, receipts, lots, vouchers):
         app.include_router(module.router, responses=problems.COMMON_PROBLEMS)
@@ -139,6 +143,47 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(RequestLatency)
     return app
+
+
+def install_offline_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs with its JavaScript and CSS from the installed swagger-ui-bundle package
+    (FastAPI's default page loads them from a CDN and is blank on a machine without internet)."""
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    title = html.escape(f"{app.title} — API")
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{title}</title>
+<link rel="stylesheet" href="/docs-assets/swagger-ui.css">
+<link rel="icon" href="/docs-assets/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/docs-assets/swagger-ui-bundle.js"></script>
+<script>
+SwaggerUIBundle({{
+  url: "{app.openapi_url or "/openapi.json"}",
+  dom_id: "#swagger-ui",
+  layout: "BaseLayout",
+  deepLinking: true,
+  persistAuthorization: true,
+  presets: [SwaggerUIBundle.presets.apis],
+}});
+</script>
+</body>
+</html>
+"""
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(page)
 
 
 class RequestLatency:

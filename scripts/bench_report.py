@@ -5,7 +5,7 @@ Absolute figures (gas, events/s, milliseconds) depend on the machine; ratios aga
 measured in the same run (an OpenZeppelin ERC-721, a naive indexer, sequential sends) are what
 travel between machines, so the report keeps the two apart.
 
-    .venv/bin/python scripts/bench_report.py [--quick] [--only gas,indexer,...]
+    .venv/bin/python scripts/bench_report.py [--quick] [--only startup,gas,indexer,...]
 """
 
 from __future__ import annotations
@@ -239,7 +239,26 @@ def _audit(data: Any) -> list[Figure]:
     ] + [Figure("audit", "process start-up (ledgerhouse --help)", data["process_startup_s"], "s")]
 
 
+def _startup(data: Any) -> list[Figure]:
+    baseline = next(r for r in data["rows"] if r["target_s"] is None)
+    return [
+        Figure(
+            "startup",
+            f"{row['command']}, median",
+            row["median_s"],
+            "s",
+            f"≤ {row['target_s']:g}",
+            row["median_s"] <= row["target_s"],
+            "python -c pass",
+            row["ratio_to_bare_python"],
+        )
+        for row in data["rows"]
+        if row is not baseline
+    ]
+
+
 BENCHES = (
+    Bench("startup", "bench_startup.py", ("--runs", "5"), ("--runs", "3"), 300, _startup),
     Bench("gas", "bench_gas.py", (), (), 900, _gas),
     Bench(
         "throughput",

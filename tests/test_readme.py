@@ -1,7 +1,7 @@
 """The README's walkthroughs, run as written (in order) against a fresh seeded devnet, so they never rot.
 
 Blocks fenced as ```sh test or ```python test are run; a shell line ending in `# ✗` must be
-refused: exit code 1 with one line on stderr.
+refused: exit code 1 with one line on stderr (`# ✗ ErrorName`: a line starting `ErrorName: `).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from client.devnet import free_port
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(r"^```(sh|python) test\n(.*?)^```", re.S | re.M)
 REFUSED = "# ✗"
+REFUSED_LINE = re.compile(r"# ✗(?: (\w+))?$")  # refused on purpose, optionally naming the error
 
 
 @dataclass
@@ -77,12 +78,18 @@ def as_script(code: str, devnet: Devnet) -> str:
     for line in code.splitlines():
         if line.strip() == "source .venv/bin/activate":
             continue  # the test's PATH already has the venv
-        if line.rstrip().endswith(REFUSED):
-            command = line.rstrip()[: -len(REFUSED)].rstrip()
+        refused = REFUSED_LINE.search(line.rstrip())
+        if refused:
+            command = line.rstrip()[: refused.start()].rstrip()
             lines.append(
                 f"if {command} 2>refused.txt; then echo 'not refused: {command[:60]}' >&2; exit 1; fi"
             )
             lines.append('test "$(wc -l < refused.txt)" -eq 1 || { cat refused.txt >&2; exit 1; }')
+            if refused.group(1):  # `# ✗ LotAlreadyReceipted`: the README names the error it prints
+                name = refused.group(1)
+                lines.append(
+                    f"grep -q '^{name}: ' refused.txt || {{ echo 'not {name}:' >&2; cat refused.txt >&2; exit 1; }}"
+                )
             continue
         lines.append(line)
     return "\n".join(lines) + "\n"

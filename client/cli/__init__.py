@@ -7,25 +7,136 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer import _click as click  # typer 0.29 vendors its own click
+from typer.core import TyperGroup
 
-from client.cli import admin, audit, bank, devnet, inspector, receipt, receivable, regulator, warehouse
 from client.cli._context import CliContext, stderr
-from client.cli.demo import demo_command
-from client.cli.deploy import deploy_command
-from client.cli.serve import serve_command
 from client.errors import LedgerhouseError
+
+# Every command, its module and its one-line help. The root imports a command's module only when that
+# command runs: `ledgerhouse --help` never imports web3 (see scripts/bench_startup.py).
+# name -> (module, attribute, short help); an attribute `app` is a group, anything else a command.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "devnet": ("client.cli.devnet", "app", "A local development chain (anvil) with Ledgerhouse deployed."),
+    "admin": (
+        "client.cli.admin",
+        "app",
+        "Consortium registrar: admit, suspend, reinstate, revoke and list members.",
+    ),
+    "inspector": (
+        "client.cli.inspector",
+        "app",
+        "Inspector: attest the stock physically present per warehouse and lot.",
+    ),
+    "warehouse": (
+        "client.cli.warehouse",
+        "app",
+        "Warehouse: mint receipts for attested goods and release goods on delivery.",
+    ),
+    "receipt": (
+        "client.cli.receipt",
+        "app",
+        "Receipt owner: show, transfer, split, merge, pledge, request delivery.",
+    ),
+    "bank": ("client.cli.bank", "app", "Lender: check a receipt, accept, release and foreclose pledges."),
+    "receivable": (
+        "client.cli.receivable",
+        "app",
+        "Receivables: credit lines, payable vouchers split tier by tier, discount, settlement.",
+    ),
+    "regulator": ("client.cli.regulator", "app", "Regulator: judicial freeze and unfreeze."),
+    "audit": (
+        "client.cli.audit",
+        "app",
+        "Auditor: chain-only reports (no registry) — a receipt's life, a voucher tree, a borrower's "
+        "exposure, a warehouse's stock — and the registry reconciled against the chain.",
+    ),
+    "deploy": (
+        "client.cli.deploy",
+        "deploy_command",
+        "Deploy the contracts to any chain and write its manifest.",
+    ),
+    "serve": ("client.cli.serve", "serve_command", "Run the registry service: indexer and REST API."),
+    "demo": ("client.cli.demo", "demo_command", "Run the Ledgerhouse story on a fresh devnet."),
+}
+
+
+def _plain_placeholders() -> None:
+    """Help as people read it: a flag shows no `<bool>` value (it takes none: `--json`, never
+    `--json true`), and a required argument shows as FILE in the usage line, not `{FILE}`."""
+    from typer.core import TyperArgument, TyperOption
+
+    value_type = TyperOption.display_type_rich
+
+    def flag_without_value(self: TyperOption, ctx: click.Context) -> str | None:
+        return None if self.is_flag else value_type(self, ctx)
+
+    def usage_name(self: TyperArgument) -> str:
+        name = self.display_name_raw if self.metavar is not None else self.display_name_raw.upper()
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    TyperOption.display_type_rich = flag_without_value  # type: ignore[method-assign]
+    TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
+
+
+_plain_placeholders()
+
+
+def load_command(name: str) -> click.Command:
+    """The click command `name`, importing its module now."""
+    module, attribute, _ = COMMANDS[name]
+    target = getattr(import_module(module), attribute)
+    command: click.Command
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)  # a group even when it has one command (devnet up)
+    else:
+        single = typer.Typer()
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists every command from COMMANDS and loads one only when it is run."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, _, short) in COMMANDS.items()])
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"ledgerhouse {version('ledgerhouse')}")
+        except PackageNotFoundError:
+            print("ledgerhouse (not installed as a package)")
+        raise typer.Exit(0)
+
 
 app = typer.Typer(
     name="ledgerhouse",
+    cls=LazyGroup,
     help="Ledgerhouse: a permissioned registry for warehouse receipts and receivables. "
     "Global options may also follow the command (ledgerhouse admin list --json).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 
 
@@ -50,24 +161,14 @@ def main_options(
         typer.Option("--as", help="Devnet only: act as a named dev participant (admin, bank1, ...)"),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit"),
+    ] = False,
 ) -> None:
     ctx.obj = CliContext(
         rpc=rpc, deployment=deployment, keystore=keystore, as_name=as_name, json_output=json_output
     )
-
-
-app.add_typer(devnet.app, name="devnet")
-app.add_typer(admin.app, name="admin")
-app.add_typer(inspector.app, name="inspector")
-app.add_typer(warehouse.app, name="warehouse")
-app.add_typer(receipt.app, name="receipt")
-app.add_typer(bank.app, name="bank")
-app.add_typer(receivable.app, name="receivable")
-app.add_typer(regulator.app, name="regulator")
-app.add_typer(audit.app, name="audit")
-app.command("deploy")(deploy_command)
-app.command("serve")(serve_command)
-app.command("demo")(demo_command)
 
 
 # Global options and whether they take a value. Users write them before or after the command
@@ -100,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point: runs the CLI and turns every failure into one line and exit code 1."""
     command = typer.main.get_command(app)
     args = hoist_global_options(sys.argv[1:] if argv is None else argv)
+    if not args:  # `ledgerhouse` alone: the help, as --help prints it, and success
+        args = ["--help"]
     try:
         result = command.main(args=args, prog_name="ledgerhouse", standalone_mode=False)
     except LedgerhouseError as exc:

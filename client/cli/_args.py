@@ -13,6 +13,8 @@ from client.errors import InvalidInput
 def receipt_id(text: str) -> int:
     if not text.isdigit() or int(text) <= 0:
         raise InvalidInput(f"receipt id {text!r} must be a positive whole number")
+    if int(text) >= 2**256:
+        raise InvalidInput(f"receipt id {text} is too large: ids are below 2^256 (78 digits at most)")
     return int(text)
 
 

@@ -6,18 +6,17 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
-from client import Ledgerhouse
-from client.chain import account_from_key, connect
-from client.deployment import find_manifest
-from client.devnet import DEVNET_CHAIN_ID, dev_account, dev_labels
 from client.errors import ConfigurationError, MissingKey
+
+if TYPE_CHECKING:  # web3 and eth_account load when a command needs the chain, not for --help
+    from eth_account.signers.local import LocalAccount
+
+    from client import Ledgerhouse
 
 KEY_ENV = "LEDGERHOUSE_PRIVATE_KEY"
 KEYSTORE_PASSWORD_ENV = "LEDGERHOUSE_KEYSTORE_PASSWORD"  # noqa: S105 -- a variable name, not a secret
@@ -37,6 +36,9 @@ class CliContext:
 
     def account(self, *, required: bool) -> LocalAccount | None:
         """The signing key: --as NAME (devnet), else --keystore FILE, else LEDGERHOUSE_PRIVATE_KEY."""
+        from client.chain import account_from_key
+        from client.devnet import dev_account
+
         if self.as_name:
             return dev_account(self.as_name)
         if self.keystore:
@@ -49,6 +51,11 @@ class CliContext:
 
     def ledgerhouse(self, *, signer: bool) -> Ledgerhouse:
         """Connects once per command; `signer=True` demands a key."""
+        from client import Ledgerhouse
+        from client.chain import connect
+        from client.deployment import find_manifest
+        from client.devnet import DEVNET_CHAIN_ID, dev_labels
+
         if self._lh is None:
             w3 = connect(self.rpc)
             chain_id = w3.eth.chain_id
@@ -74,6 +81,10 @@ class CliContext:
 
 
 def _decrypt_keystore(path: Path) -> LocalAccount:
+    from eth_account import Account
+
+    from client.chain import account_from_key
+
     try:
         keystore = json.loads(path.read_text())
     except FileNotFoundError:

@@ -145,7 +145,7 @@ def receipt_command(
 
 def _print_receipt(r: ReceiptAudit, labels: Mapping[str, str]) -> None:
     stdout.print(
-        f"[bold]receipt {r.receipt_id}[/] — {r.commodity}, lot {r.lot_id[:10]}…, "
+        f"[bold]receipt {r.receipt_id}[/] — {r.commodity}, lot {r.lot_id}, "
         f"warehouse {_who(r.minted_by, labels)}; as of block {r.at_block} ({_when(r.at_time)} UTC)",
         highlight=False,
     )

@@ -16,22 +16,35 @@ app = typer.Typer(
 )
 
 
+EXIT_SAFE, EXIT_ERROR, EXIT_NOT_SAFE = 0, 1, 2
+
+
 @app.command()
 def check(ctx: typer.Context, receipt: Annotated[str, typer.Argument(help="Receipt id")]) -> None:
-    """Due diligence in one call: genuine, status, lien, freeze, expiry, stock cover, warehouse, history."""
+    """Due diligence in one call: genuine, status, lien, freeze, expiry, stock cover, warehouse, history.
+
+    Exit code: 0 SAFE TO LEND, 2 NOT SAFE TO LEND (the findings say why), 1 an error, including a
+    receipt that does not exist (one line on stderr).
+    """
+    from client._contract_errors import ReceiptNotFound
+
     c = cli(ctx)
     rid = receipt_id(receipt)
-    report = c.ledgerhouse(signer=False).receipts.check(rid)
+    lh = c.ledgerhouse(signer=False)
+    report = lh.receipts.check(rid)
+    if not report.exists:
+        raise ReceiptNotFound(rid, labels=lh.labels)
+    verdict_code = EXIT_SAFE if report.safe_to_lend else EXIT_NOT_SAFE
     if c.json_output:
         c.emit(report.to_json(), "")
-        return
+        raise typer.Exit(verdict_code)
     verdict = "[green]SAFE TO LEND[/]" if report.safe_to_lend else "[red]NOT SAFE TO LEND[/]"
     stdout.print(f"receipt {rid}: {verdict}")
     for finding in report.findings:
         stdout.print(f"  - {finding}")
     if report.receipt and report.lot:
         r, lot = report.receipt, report.lot
-        stdout.print(f"  {r.quantity} {r.unit} of {r.commodity}, lot {r.lot_id[:10]}…, owner {r.owner}")
+        stdout.print(f"  {r.quantity} {r.unit} of {r.commodity}, lot {r.lot_id}, owner {r.owner}")
         stdout.print(
             f"  warehouse {report.warehouse_name} ({'active' if report.warehouse_active else 'NOT active'}); "
             f"minted by {report.minted_by} in block {report.minted_at_block}"
@@ -48,6 +61,7 @@ def check(ctx: typer.Context, receipt: Annotated[str, typer.Argument(help="Recei
         details = ", ".join(f"{k}={v}" for k, v in event.to_json()["args"].items())
         table.add_row(str(event.block_number), event.name, details[:100])
     stdout.print(table)
+    raise typer.Exit(verdict_code)
 
 
 @app.command("accept-pledge")

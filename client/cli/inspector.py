@@ -10,6 +10,7 @@ import typer
 from client.chain import checksum
 from client.cli._args import file_hash
 from client.cli._context import cli
+from client.errors import InvalidInput
 
 app = typer.Typer(
     help="Inspector: attest the stock physically present per warehouse and lot.", no_args_is_help=True
@@ -60,3 +61,60 @@ def stocktake(
         lenders = ", ".join(args["lenders"]) or "none"
         line += f" — SHORTFALL: lot frozen; lenders alerted: {lenders}"
     c.emit(data, line + f" — tx {result.tx_hash}")
+
+
+_STOCKTAKE_COLUMNS = ("warehouse", "lot", "commodity", "quantity", "unit")
+
+
+@app.command("stocktake-batch")
+def stocktake_batch(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE.csv",
+            help="CSV with columns warehouse, lot, commodity, quantity, unit and optionally decimals "
+            "and evidence (a file, relative to the CSV's folder)",
+        ),
+    ],
+) -> None:
+    """Record a stocktake per row of a CSV file, or none: every row is checked against the chain
+    first (warehouses' standing, lots' warehouse, commodity and unit, duplicates in the file) and
+    every bad row is listed with its line number before anything is sent."""
+    from client.batch import BatchPartlyDone, BatchRefused, StocktakeRow
+    from client.cli.warehouse import batch_progress, read_csv, render_batch_failure
+
+    c = cli(ctx)
+    rows = []
+    for number, row in read_csv(file, _STOCKTAKE_COLUMNS):
+        decimals = row.get("decimals") or "3"
+        if not decimals.isdigit() or int(decimals) > 18:
+            raise InvalidInput(f"{file} line {number}: field 'decimals' {decimals!r} must be 0 to 18")
+        evidence = row.get("evidence")
+        rows.append(
+            StocktakeRow(
+                line=number,
+                warehouse=row["warehouse"],
+                lot=row["lot"],
+                commodity=row["commodity"],
+                quantity=row["quantity"],
+                unit=row["unit"],
+                decimals=int(decimals),
+                evidence=file_hash(file.parent / evidence, what=f"line {number} evidence")
+                if evidence
+                else b"",
+            )
+        )
+    lh = c.ledgerhouse(signer=True)
+    with batch_progress(c) as progress:
+        try:
+            result = lh.receipts.stocktake_batch(rows, source=str(file), progress=progress)
+        except (BatchRefused, BatchPartlyDone) as exc:
+            render_batch_failure(c, exc)
+            if isinstance(exc, BatchRefused):
+                raise InvalidInput(str(exc)) from None  # bad input, as any other: one line, exit 1
+            raise
+    c.emit(
+        {"recorded": [row.to_json() for row in result.done]},
+        f"recorded {len(result.done)} stocktake(s) from {file}",
+    )

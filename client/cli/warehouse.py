@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from client import Ledgerhouse
-from client._contract import topic_of
-from client._encoding import commitment, end_of_day, to_base_units
+from client._encoding import to_base_units
+from client.batch import BatchPartlyDone, BatchRefused, MintRow, ranges
 from client.chain import checksum
 from client.cli._args import details_commitment, file_hash, optional_day, read_file, read_items, receipt_id
-from client.cli._context import cli, stderr
+from client.cli._context import CliContext, cli, stderr, stdout
 from client.errors import InvalidInput, LedgerhouseError
-from client.receipts import BULK_MINT_GAS, PIPELINE_DEPTH, RECEIPTS_PER_TX
 
 app = typer.Typer(
     help="Warehouse: mint receipts for attested goods and release goods on delivery.", no_args_is_help=True
 )
-
-# Bulk receipts go out RECEIPTS_PER_TX to a transaction (one multicall), PIPELINE_DEPTH transactions
-# to a JSON-RPC batch. Every row was checked against the chain first, so bulk mints carry a known gas
-# profile instead of a second simulation each; serialized mints (gas grows with items) are estimated.
 
 
 def _check_unit(lh: Ledgerhouse, lot: str, unit: str) -> None:
@@ -79,29 +76,18 @@ def mint(
     )
 
 
-@dataclass(frozen=True)
-class _Row:
-    line: int
-    to: str
-    lot: str
-    commodity: str
-    quantity: str
-    unit: str
-    expires: str | None
-    details: bytes
-    items: list[str] | None
-
-
 _REQUIRED = ("to", "lot", "commodity", "quantity", "unit")
+_OPTIONAL = ("grade", "location", "expires", "items")
 
 
-def _read_rows(path: Path) -> list[_Row]:
+def read_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a CSV file with their line numbers; a malformed file is one InvalidInput."""
     text = read_file(path, what="CSV").decode("utf-8-sig", errors="replace")
     reader = csv.DictReader(text.splitlines())
-    missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
+    missing = [c for c in required if c not in (reader.fieldnames or [])]
     if missing:
         raise InvalidInput(
-            f"{path}: header lacks column(s) {', '.join(missing)} (needs {', '.join(_REQUIRED)})"
+            f"{path}: header lacks column(s) {', '.join(missing)} (needs {', '.join(required)})"
         )
     rows = []
     for number, raw in enumerate(reader, start=2):
@@ -111,114 +97,76 @@ def _read_rows(path: Path) -> list[_Row]:
                 f"but the header names {len(reader.fieldnames or [])}"
             )
         row = {k: (v or "").strip() for k, v in raw.items() if k}
-        for column in _REQUIRED:
+        for column in required:
             if not row.get(column):
                 raise InvalidInput(f"{path} line {number}: field {column!r} is empty")
-        items = [s for s in row.get("items", "").split(";") if s.strip()] or None
-        rows.append(
-            _Row(
-                line=number,
-                to=row["to"],
-                lot=row["lot"],
-                commodity=row["commodity"],
-                quantity=row["quantity"],
-                unit=row["unit"],
-                expires=row.get("expires") or None,
-                details=details_commitment(
-                    unit=row["unit"], grade=row.get("grade"), location=row.get("location"), document=b""
-                ),
-                items=items,
-            )
-        )
+        rows.append((number, row))
     if not rows:
         raise InvalidInput(f"{path} has no rows")
     return rows
 
 
-def _validate(lh: Ledgerhouse, path: Path, rows: list[_Row]) -> tuple[list[tuple[_Row, Any]], list[_Row]]:
-    """Checks every row against the chain before anything is sent; returns (to mint, already minted)."""
-    warehouse = lh.signer.address if lh.signer else ""
-    now = lh.receipts._now()
-    seen: dict[str, int] = {}
-    calls: list[tuple[_Row, Any]] = []
-    done: list[_Row] = []
-    lots = dict(zip([row.lot for row in rows], lh.receipts.lots([row.lot for row in rows]), strict=True))
-    for row in rows:
-        where = f"{path} line {row.line}"
-        try:
-            if row.lot in seen:
-                raise InvalidInput(f"lot {row.lot!r} is also on line {seen[row.lot]}: one lot, one receipt")
-            seen[row.lot] = row.line
-            checksum(row.to, what="'to'")
-            lot = lots[row.lot]
-            if lot.lot_id == "0x" + "00" * 32:
-                raise InvalidInput(f"lot {row.lot!r} has never been attested by an inspector")
-            if lot.warehouse != warehouse:
-                raise InvalidInput(f"lot {row.lot!r} is held at {lot.warehouse}, not at this warehouse")
-            if lot.unit != row.unit:
-                raise InvalidInput(f"field 'unit': lot is attested in {lot.unit!r}, not {row.unit!r}")
-            if lot.commodity != row.commodity:
-                raise InvalidInput(
-                    f"field 'commodity': lot is attested as {lot.commodity!r}, not {row.commodity!r}"
-                )
-            base = to_base_units(row.quantity, lot.decimals, what="field 'quantity'")
-            expiry = optional_day(row.expires, what="field 'expires'")
-            if lot.receipted > 0:
-                if _already_minted(lh, row, base):
-                    done.append(row)
-                    continue
-                raise InvalidInput(f"lot {row.lot!r} already backs a live receipt: one lot, one receipt")
-            if lot.frozen:
-                raise InvalidInput(f"lot {row.lot!r} is frozen after a stocktake shortfall")
-            if Decimal(row.quantity) > lot.attested:
-                raise InvalidInput(
-                    f"field 'quantity': {row.quantity} exceeds the attested {lot.attested} {lot.unit}"
-                )
-            if expiry is not None and end_of_day(expiry) <= now:
-                raise InvalidInput(f"field 'expires': {row.expires} is in the past")
-            call = lh.receipts.mint_call(
-                row.to,
-                row.lot,
-                commodity=row.commodity,
-                quantity=row.quantity,
-                expires=expiry,
-                details=row.details,
-                items=row.items,
-                decimals=lot.decimals,
-            )
-            calls.append((row, call))
-        except LedgerhouseError as exc:
-            raise InvalidInput(f"{where}: {exc}") from None
-    return calls, done
-
-
-def _already_minted(lh: Ledgerhouse, row: _Row, base: int) -> bool:
-    """A re-run of the same file: this lot's live receipt came from this very row (same terms)."""
-    minted = lh.receipts.logs([None, None, topic_of(commitment(row.lot))], event="ReceiptMinted")
-    for event in minted:
-        if (
-            bytes(event.args["details"]) == row.details
-            and int(event.args["quantity"]) == base
-            and event.args["owner"] == checksum(row.to)
-        ):
-            return True
-    return False
-
-
-def _bundle(lh: Ledgerhouse, calls: list[tuple[_Row, Any]]) -> list[tuple[list[_Row], Any, int | None]]:
-    """Groups validated mints into transactions: bulk rows several to a multicall, serialized alone."""
-    bulk = [(row, call) for row, call in calls if not row.items]
-    bundles = lh.receipts.bundle([call for _, call in bulk], RECEIPTS_PER_TX)
-    transactions: list[tuple[list[_Row], Any, int | None]] = [
-        (
-            [row for row, _ in bulk[k * RECEIPTS_PER_TX : (k + 1) * RECEIPTS_PER_TX]],
-            bundle,
-            BULK_MINT_GAS * RECEIPTS_PER_TX,
+def _read_rows(path: Path) -> list[MintRow]:
+    return [
+        MintRow(
+            line=number,
+            to=row["to"],
+            lot=row["lot"],
+            commodity=row["commodity"],
+            quantity=row["quantity"],
+            unit=row["unit"],
+            expires=row.get("expires") or None,
+            details=details_commitment(
+                unit=row["unit"], grade=row.get("grade"), location=row.get("location"), document=b""
+            ),
+            items=[s for s in row.get("items", "").split(";") if s.strip()] or None,
         )
-        for k, bundle in enumerate(bundles)
+        for number, row in read_csv(path, _REQUIRED)
     ]
-    transactions += [([row], call, None) for row, call in calls if row.items]
-    return transactions
+
+
+@contextmanager
+def batch_progress(c: CliContext) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar per stage (checked, sent, confirmed) on a terminal's stderr; silent otherwise."""
+    with Progress(
+        TextColumn("{task.description:>10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+        disable=c.json_output or not stderr.is_terminal,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        yield report
+
+
+def render_batch_failure(c: CliContext, exc: LedgerhouseError) -> None:
+    """What a refused or partly done batch prints on stdout before its one line on stderr."""
+    if isinstance(exc, BatchRefused):
+        if len(exc.problems) == 1:
+            return  # the one line on stderr names it
+        if c.json_output:
+            print(json.dumps({"refused": [p.to_json() for p in exc.problems], "sent": 0}))
+            return
+        for problem in exc.problems:
+            stdout.print(f"line {problem.line} (lot {problem.lot}): {problem.message}", highlight=False)
+    elif isinstance(exc, BatchPartlyDone):
+        result = exc.result
+        if c.json_output:
+            print(json.dumps(result.to_json()))
+            return
+        for row in result.done:
+            what = f"receipt {row.receipt_id}" if row.receipt_id is not None else "recorded"
+            stdout.print(f"line {row.line} (lot {row.lot}): {what} — tx {row.tx_hash}", highlight=False)
+        for line, lot in result.not_done:
+            stdout.print(f"line {line} (lot {lot}): NOT done", highlight=False)
 
 
 @app.command("mint-batch")
@@ -226,55 +174,41 @@ def mint_batch(
     ctx: typer.Context,
     file: Annotated[
         Path,
-        typer.Argument(help="CSV with columns to,lot,commodity,quantity,unit[,grade,location,expires,items]"),
+        typer.Argument(
+            metavar="FILE.csv",
+            help="CSV with columns to, lot, commodity, quantity, unit and optionally grade, location, "
+            "expires (YYYY-MM-DD) and items (serials separated by ;)",
+        ),
     ],
 ) -> None:
-    """Mint every row of a CSV file: all rows are checked first, then minted several to a transaction.
+    """Mint every row of a CSV file, or none: every row is checked against the chain first and
+    every bad row is listed with its line number; then they are minted several to a transaction.
 
     Re-running the same file mints nothing twice: rows whose receipt already exists are skipped.
+    If the chain refuses a transaction after minting began, the rows minted (with their receipt
+    ids) and the rows not minted are listed, and the exit code is 1.
     """
     c = cli(ctx)
     rows = _read_rows(file)
     lh = c.ledgerhouse(signer=True)
-    calls, done = _validate(lh, file, rows)
-    minted: list[dict[str, Any]] = []
-    with Progress(
-        TextColumn("{task.description:>10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=stderr,
-        disable=c.json_output or not calls,
-    ) as progress:
-        sending = progress.add_task("sent", total=len(calls))
-        confirming = progress.add_task("confirmed", total=len(calls))
-        signer = lh.receipts.signer
-        transactions = _bundle(lh, calls)
-        # Send every transaction before waiting for any: the node mines while we sign the rest.
-        pending = []
-        for start in range(0, len(transactions), PIPELINE_DEPTH):
-            group = transactions[start : start + PIPELINE_DEPTH]
-            limits = [gas for _, _, gas in group]
-            gas = None if None in limits else max(g for g in limits if g is not None)
-            sent = signer.submit_many([call for _, call, _ in group], gas=gas)
-            pending.append((group, sent))
-            progress.advance(sending, sum(len(rows) for rows, _, _ in group))
-        for group, sent in pending:
-            for (rows, _, _), result in zip(group, signer.wait_many(sent), strict=True):
-                ids = lh.receipts.minted_ids(result)
-                for row, receipt_id in zip(rows, ids, strict=True):
-                    minted.append(
-                        {
-                            "line": row.line,
-                            "lot": row.lot,
-                            "receipt_id": receipt_id,
-                            "tx_hash": result.tx_hash,
-                        }
-                    )
-                progress.advance(confirming, len(rows))
+    with batch_progress(c) as progress:
+        try:
+            result = lh.receipts.mint_batch(rows, source=str(file), progress=progress)
+        except (BatchRefused, BatchPartlyDone) as exc:
+            render_batch_failure(c, exc)
+            if isinstance(exc, BatchRefused):
+                raise InvalidInput(str(exc)) from None  # bad input, as any other: one line, exit 1
+            raise
+    ids = result.receipt_ids
+    listed = f": receipt id(s) {ranges(ids)}" if ids else ""
     c.emit(
-        {"minted": minted, "skipped": [{"line": r.line, "lot": r.lot} for r in done]},
-        f"minted {len(minted)} receipt(s) from {file}; {len(done)} row(s) already minted, skipped",
+        {
+            "minted": [row.to_json() for row in result.done],
+            "receipt_ids": ids,
+            "skipped": [{"line": line, "lot": lot} for line, lot in result.skipped],
+        },
+        f"minted {len(ids)} receipt(s) from {file}{listed}; "
+        f"{len(result.skipped)} row(s) already minted, skipped",
     )
 
 

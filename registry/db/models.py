@@ -46,6 +46,9 @@ class IndexerCursor(Base):
     __tablename__ = "indexer_cursor"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chain_id: Mapped[int] = mapped_column(BigInteger)
+    # The chain's block 0: a database belongs to one chain, and two chains can share a chain id and
+    # the deployment addresses (two devnets started in one folder). Null only before migration 0004.
+    genesis_hash: Mapped[str | None] = mapped_column(BYTES32, nullable=True)
     registry_address: Mapped[str] = mapped_column(ADDRESS)
     receipts_address: Mapped[str] = mapped_column(ADDRESS)
     receivables_address: Mapped[str] = mapped_column(ADDRESS)

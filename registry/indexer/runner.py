@@ -121,14 +121,25 @@ class Indexer:
         """Creates the cursor just before the deployment block, or checks the database indexes this
         deployment and not another one."""
         addresses = self._addresses()
+        genesis = self._headers([0])[0].hash
         with self.sessions.begin() as session:
             cursor = session.get(IndexerCursor, 1)
+            if cursor is not None and cursor.genesis_hash not in (None, genesis):
+                raise ConfigurationError(
+                    f"this database indexes another chain: chain {cursor.chain_id} whose block 0 is "
+                    f"{cursor.genesis_hash}, but the node's block 0 is {genesis} (a restarted devnet "
+                    "without its state, or a second devnet in the same folder): use another --db, or "
+                    "delete this one to index the new chain from scratch"
+                )
+            if cursor is not None and cursor.genesis_hash is None:
+                cursor.genesis_hash = genesis  # indexed before chain identities were recorded
             if cursor is None:
                 start = max(self.manifest.deployment_block - 1, 0)
                 header = self._headers([start])[start]
                 cursor = IndexerCursor(
                     id=1,
                     chain_id=self.manifest.chain_id,
+                    genesis_hash=genesis,
                     registry_address=addresses["ParticipantRegistry"],
                     receipts_address=addresses["WarehouseReceipts"],
                     receivables_address=addresses["Receivables"],

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from client._encoding import valid_until
 from registry.api.schemas import (
     EventOut,
     LienOut,
@@ -57,7 +58,7 @@ def receipt_dict(r: Any) -> dict[str, Any]:
         "unit": r.lot_unit,
         "quantity": quantity(r.quantity, decimals),
         "quantity_base_units": r.quantity,
-        "expires_at": when(r.expires_at) if r.expires_at else None,
+        "expires_at": valid_until(r.expires_at) if r.expires_at else None,  # the day typed, 23:59:59 UTC
         "details": r.details,
         "frozen": bool(r.frozen or r.lot_frozen),
         "delivery_requested": quantity(r.delivery_requested, decimals) if r.delivery_requested else None,

@@ -7,6 +7,7 @@ from collections import defaultdict
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from client._encoding import valid_until
 from registry.api.schemas import AlertOut, ExposureItemOut, ExposureOut, ReceiptOut
 from registry.db.models import IndexedBlock, Lot, Receipt, Voucher, VoucherRoot
 from registry.services._format import money, quantity, when
@@ -200,7 +201,7 @@ def _expiring(
             kind="expiring",
             subject=str(r.receipt_id),
             detail=f"receipt for {quantity(r.quantity, lot.decimals)} {lot.unit} {lot.commodity} {state} "
-            f"{when(r.expires_at).date().isoformat()}",
+            f"{valid_until(r.expires_at).date().isoformat()}",
             parties=[p for p in (r.owner, r.warehouse, r.lender) if p],
             since=when(r.expires_at),
         )

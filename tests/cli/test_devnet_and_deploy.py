@@ -278,3 +278,44 @@ def test_deploy_on_a_free_gas_chain_from_an_unfunded_key(
             main(["--rpc", node.rpc_url, "admin", "admit", "lender", NEW, "--name", "Consortium Bank"]) == 0
         )
         assert "as lender" in capsys.readouterr().out
+
+
+def test_checks_and_audits_of_receipts_minted_before_a_restart_work(cwd_env: Path) -> None:
+    """anvil restored from --state keeps no past states: a read of "now" must read the head, and the
+    mint-time standing of the warehouse comes from the registry's events when the node has no state."""
+    port, state, deployments = free_port(), cwd_env / "chain" / "state.json", cwd_env / "deployments"
+    devnet = Devnet(port, state, deployments, "--no-registry")
+    code, err = devnet.stop()
+    assert code == 0, err
+
+    devnet = Devnet(port, state, deployments, "--no-registry")
+    try:
+        for receipt in ("1", "2"):
+            checked = devnet.cli("--json", "bank", "check", receipt)
+            assert checked.stderr == "", checked.stderr
+            report = json.loads(checked.stdout)
+            assert report["genuine"] is True, report
+            assert (
+                report["minted_by"] == dev_account("warehouse1" if receipt == "1" else "warehouse2").address
+            )
+        audited = devnet.cli("--json", "audit", "receipt", "1")
+        assert audited.returncode == 0, audited.stderr
+        assert json.loads(audited.stdout)["findings"] == []
+
+        # In Python too, and the registry's standing replayed from its events says the same.
+        from client import Ledgerhouse
+        from client._types import Role
+        from client.chain import connect
+        from client.deployment import find_manifest
+
+        lh = Ledgerhouse(connect(devnet.rpc), find_manifest(31337, deployments / "31337.json"))
+        assert lh.receipts.check(1).genuine
+        mint_block = int(report["minted_at_block"])
+        assert (
+            lh.participants.standing_at(dev_account("warehouse1").address, Role.WAREHOUSE, mint_block) is None
+        )
+        refusal = lh.participants.standing_at(dev_account("bank1").address, Role.WAREHOUSE, mint_block)
+        assert type(refusal).__name__ == "WrongRole"
+        assert type(lh.participants.standing_at(NEW, Role.WAREHOUSE, mint_block)).__name__ == "NotAMember"
+    finally:
+        devnet.stop()

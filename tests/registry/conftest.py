@@ -29,19 +29,14 @@ from registry.db.session import make_engine, migrate, session_factory
 from registry.indexer.runner import Indexer
 from registry.main import create_app
 from registry.settings import Settings
+from tests.conftest import skip_unless_ci
 from tests.registry.scenario import History, build_history
 
 POSTGRES_URL = os.environ.get("LEDGERHOUSE_TEST_POSTGRES_URL")
 
 
 def _backends() -> list[pytest.param]:  # type: ignore[valid-type]
-    postgres_skip = pytest.mark.skipif(
-        not POSTGRES_URL, reason="set LEDGERHOUSE_TEST_POSTGRES_URL to run against PostgreSQL"
-    )
-    return [
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgresql", id="postgresql", marks=postgres_skip),
-    ]
+    return [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql")]
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +60,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_server: str 
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'registry.db'}"
         return
+    if postgres_server is None:
+        skip_unless_ci("LEDGERHOUSE_TEST_POSTGRES_URL is not set (.ci/run sets it up)")
     assert postgres_server is not None
     _reset_postgres(postgres_server)
     yield postgres_server

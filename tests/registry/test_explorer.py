@@ -36,6 +36,7 @@ from registry.explorer import charts
 from registry.explorer.facts import Fact, Links
 from registry.explorer.routes import templates
 from registry.explorer.settings import ExplorerSettings
+from tests.conftest import skip_unless_ci
 from tests.registry.conftest import RunningRegistry
 from tests.registry.scenario import ALU_LOT, STEEL_LOT
 
@@ -213,7 +214,7 @@ class Browser:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     if not CHROMIUM.is_file():
-        pytest.skip(
+        skip_unless_ci(
             f"{CHROMIUM} is not installed: `make browser` installs Debian's chromium (as root, with apt-get)"
         )
     chromium = Browser(tmp_path_factory.mktemp("chromium-profile"))
@@ -708,3 +709,39 @@ def test_step_chart_scales_integers_and_shades_shortfalls() -> None:
         f"H{chart.right}"
     )
     assert charts.step_chart([]).points == []
+
+
+def test_api_docs_load_offline_from_the_package(registry_service: RunningRegistry, browser: Browser) -> None:
+    """/docs draws every operation and the Authorize button with nothing fetched from the internet:
+    Swagger UI's assets come from the swagger-ui-bundle package (issue 16 item 14)."""
+    assert browser.open(registry_service.url + "/docs") == 200
+    deadline = time.monotonic() + 30
+    while not browser.js("document.querySelectorAll('.opblock').length"):
+        assert time.monotonic() < deadline, (
+            "Swagger UI drew no operation within 30 s: "
+            f"{browser.js('document.body.innerText')[:500]!r} "
+            f"{[e['params'] for e in browser._events if e['method'] == 'Runtime.exceptionThrown'][:2]}"
+        )
+        time.sleep(0.2)
+    spec = requests.get(registry_service.url + "/openapi.json", timeout=10).json()
+    operations = sum(len(ops) for ops in spec["paths"].values())
+    assert browser.js("document.querySelectorAll('.opblock').length") == operations
+    assert browser.js("!!document.querySelector('.btn.authorize')"), "no Authorize button"
+    fetched = [
+        e["params"]["request"]["url"] for e in browser._events if e["method"] == "Network.requestWillBeSent"
+    ]
+    assert fetched and all(url.startswith(registry_service.url) for url in fetched), fetched
+
+
+def test_every_operation_is_described_and_sign_in_is_declared(registry_service: RunningRegistry) -> None:
+    spec = requests.get(registry_service.url + "/openapi.json", timeout=10).json()
+    assert spec["components"]["securitySchemes"]["session"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "The token from POST /auth/session (Sign-In with Ethereum, EIP-4361), valid 15 minutes.",
+    }
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            assert operation.get("summary") and operation.get("description"), f"{method.upper()} {path}"
+    assert spec["paths"]["/exposure/{borrower}"]["get"]["security"] == [{"session": []}]

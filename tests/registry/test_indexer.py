@@ -9,7 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
-from client import Ledgerhouse, TxResult
+from client import ConfigurationError, Ledgerhouse, TxResult
+from client.chain import connect
+from client.deployment import Manifest
+from client.devnet import Anvil
 from registry.db.models import ChainEventRow
 from registry.indexer.runner import Indexer
 from tests.registry.mirror import assert_mirrors_chain, chain_events
@@ -78,3 +81,17 @@ def test_reorganisation_is_rolled_back_to_the_common_ancestor(
     with sessions() as session:
         names = session.scalars(select(ChainEventRow.name).where(ChainEventRow.block_number > ancestor)).all()
     assert names == ["PledgeReleased"]
+
+
+def test_a_database_belongs_to_one_chain_even_with_the_same_id_and_addresses(
+    indexer: Indexer, manifest: Manifest, sessions: sessionmaker[Session]
+) -> None:
+    """Two devnets in one folder share a chain id and (deterministic) contract addresses: the second
+    must be refused with a clear message, not taken for a reorganisation of the first (issue 16 item 6)."""
+    with Anvil() as other:
+        stranger = Indexer(connect(other.rpc_url), manifest, sessions, reorg_window=64, chunk_blocks=50)
+        with pytest.raises(
+            ConfigurationError, match=r"this database indexes another chain: chain 31337 whose block 0"
+        ):
+            stranger.ensure_cursor()
+    indexer.ensure_cursor()  # its own chain is still welcome

@@ -29,6 +29,7 @@ async def upload(
     ],
     file: Annotated[UploadFile, File(description="the document; keccak256 must equal the commitment")],
 ) -> DocumentOut:
+    """Upload the document behind an on-chain commitment; refused unless its keccak256 matches the chain."""
     state = registry(request)
     limit = state.settings.max_document_bytes
     content = await file.read(limit + 1)
@@ -64,6 +65,7 @@ def metadata(
     claims: Annotated[SessionClaims, Depends(participant)],
     sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
 ) -> DocumentOut:
+    """A stored document's metadata (what it is attached to, size, hashes), for its parties."""
     return document_out(service.authorise_download(session, sha256, claims))
 
 

@@ -23,6 +23,7 @@ def list_lots(
     after: Annotated[str | None, Query(pattern=r"^0x[0-9a-f]{64}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[LotOut]:
+    """Lots with attested against receipted quantity, keyset-paginated (`next_after`)."""
     items, next_after = service.list_lots(
         session,
         warehouse=address(warehouse) if warehouse else None,
@@ -47,4 +48,5 @@ async def get_lot(
         ),
     ],
 ) -> LotDetailOut:
+    """One lot by its 0x id or the goods' identity as typed: attested vs receipted and every stocktake."""
     return service.get_lot(session, lot_id(lot))

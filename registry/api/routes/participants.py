@@ -23,6 +23,7 @@ async def list_participants(
     role: Annotated[RoleName | None, Query()] = None,
     status: Annotated[StatusName | None, Query()] = None,
 ) -> list[ParticipantOut]:
+    """Every member ever admitted, with its role, standing and KYC validity as last indexed."""
     return service.list_participants(session, role=role, status=status)
 
 
@@ -30,4 +31,5 @@ async def list_participants(
 async def get_participant(
     session: Annotated[Session, Depends(db)], account: Annotated[str, Path(pattern=ADDRESS_PATTERN)]
 ) -> ParticipantOut:
+    """One member by address (404 if never admitted)."""
     return service.get_participant(session, address(account))

@@ -35,6 +35,7 @@ async def list_receipts(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
+    """Receipts by owner, warehouse, commodity, lot, status or lender, keyset-paginated (`next_after`)."""
     filters = service.ReceiptFilter(
         owner=address(owner) if owner else None,
         warehouse=address(warehouse) if warehouse else None,
@@ -51,6 +52,7 @@ async def list_receipts(
 async def get_receipt(
     session: Annotated[Session, Depends(db)], receipt_id: Annotated[int, Path(ge=0, le=MAX_ID)]
 ) -> Response:
+    """One receipt: holder, lot, quantity, expiry (the end of the day typed, UTC), lien and pledge request."""
     return json_response(service.receipt_by_id(session, receipt_id))
 
 

@@ -27,6 +27,7 @@ def list_vouchers(
     after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[VoucherOut]:
+    """Voucher pieces filtered by holder, obligor, root or status, keyset-paginated (`next_after`)."""
     items, next_after = service.list_vouchers(
         session,
         holder=address(holder) if holder else None,
@@ -43,6 +44,7 @@ def list_vouchers(
 async def get_voucher(
     session: Annotated[Session, Depends(db)], voucher_id: Annotated[int, Path(ge=0, le=MAX_ID)]
 ) -> VoucherOut:
+    """One voucher piece: value, holder, tier, parent, root and status."""
     return service.get_voucher(session, voucher_id)
 
 
