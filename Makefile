@@ -12,7 +12,7 @@ FORGE  := node_modules/@foundry-rs/forge-$(FOUNDRY_PLATFORM)/bin/forge
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: geth geth-if-go install run test lint typecheck forge-test pytest compile check-artifacts clean bench bench-quick browser slither coverage test-deep
+.PHONY: geth geth-if-go install run test lint typecheck forge-test pytest compile check-artifacts clean bench bench-quick browser slither coverage test-deep loadgen
 
 # go-ethereum v1.13.15, the last release that seals Clique proof-of-authority blocks, for the
 # multi-node devnet (`ledgerhouse devnet up --engine geth`) and tests/consortium/. Built once from the
@@ -98,11 +98,26 @@ test: check-artifacts lint typecheck slither
 # figures print as tables and land as JSON in $(BENCH_OUT).
 # Every benchmark, each bounded in time, into one report: bench/report.json and bench/report.md
 # (figures beside targets and same-run baselines). `make bench-quick` is a scaled-down smoke run.
-bench: install
+bench: install loadgen
 	$(PY) scripts/bench_report.py
 
-bench-quick: install
+bench-quick: install loadgen
 	$(PY) scripts/bench_report.py --quick
+
+# The API benchmark's open-loop load generator (scripts/loadgen, Go standard library only), built
+# into bench/bin; Go comes from Debian (golang-go) where the machine has none. wrk, the HTTP load
+# tool Debian ships, is closed loop (a slow answer delays the next request, hiding the queue) and
+# wrk2, its constant-rate fork, is not packaged.
+LOADGEN := bench/bin/loadgen
+loadgen: $(LOADGEN)
+
+$(LOADGEN): scripts/loadgen/main.go scripts/loadgen/go.mod
+	@command -v go >/dev/null 2>&1 || test -x /usr/local/go/bin/go || { \
+		echo "installing Go from Debian (golang-go) to build the load generator"; \
+		apt-get install -y golang-go >/dev/null || { apt-get update >/dev/null && apt-get install -y golang-go >/dev/null; }; }
+	mkdir -p bench/bin
+	cd scripts/loadgen && PATH="$$PATH:/usr/local/go/bin" GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0 \
+		go build -trimpath -o ../../$(LOADGEN) .
 
 clean:
 	rm -rf out cache .mypy_cache .ruff_cache .pytest_cache

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -38,6 +39,7 @@ from registry.api.routes import (
 from registry.db.session import make_engine, migrate, session_factory
 from registry.explorer import router as explorer_router
 from registry.indexer.runner import Indexer
+from registry.services.chain_head import ChainHead
 from registry.services.documents import DocumentStore
 from registry.services.signin import ChallengeThrottle, SignIn
 from registry.settings import Settings
@@ -84,6 +86,11 @@ def build_registry(settings: Settings) -> Registry:
         ),
         store=DocumentStore(settings.documents_dir),
         indexer=indexer,
+        # /health's head: the indexer's own reading when it runs here (every poll), else the node's
+        # answer shared for two polls; a node gone quiet shows within that time either way.
+        chain_head=ChainHead(
+            indexer.w3, indexer if settings.index else None, max_age_s=max(2 * settings.poll_interval_s, 0.2)
+        ),
     )
 
 
@@ -203,6 +210,9 @@ class RequestLatency:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # The histogram's child per (method, route, status), looked up once: `labels()` validates
+        # and locks on every call.
+        self._children: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -220,10 +230,13 @@ class RequestLatency:
         try:
             await self.app(scope, receive, timed_send)
         finally:
+            elapsed = time.perf_counter() - started
             template = getattr(scope.get("route"), "path", None) or "unmatched"
-            obs.REQUEST_LATENCY.labels(scope["method"], template, str(status)).observe(
-                time.perf_counter() - started
-            )
+            key = (scope["method"], template, status)
+            child = self._children.get(key)
+            if child is None:
+                child = self._children[key] = obs.REQUEST_LATENCY.labels(key[0], template, str(status))
+            child.observe(elapsed)
 
 
 # ---------------------------------------------------------------- serving

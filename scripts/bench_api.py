@@ -1,26 +1,32 @@
-"""Registry API benchmark: latency at a fixed arrival rate with 100,000 receipts indexed.
+"""Registry API benchmark: the capacity curve (p50/p99 at fixed arrival rates) at 10,000 and
+100,000 receipts, and the service's CPU per request per route.
 
-    .venv/bin/python scripts/bench_api.py [--receipts 100000] [--rate 200] [--seconds 30] [--workers 2]
-                                          [--json FILE]
+    .venv/bin/python scripts/bench_api.py [--sizes 10000,100000] [--rates 50,100,200,400,800]
+                                          [--seconds 8] [--workers 2] [--json FILE]
 
 Builds the data on a fresh anvil (a stocktake and a `mint_many` mint per lot, plus a little
 activity so every filter has something to find: transfers, splits, merges, pledges, deliveries,
 freezes, shortfalls, expiring receipts, vouchers), indexes it with the registry's own indexer into
-SQLite (the default), starts the registry service as an operator would (`ledgerhouse serve
---workers N` in its own processes, real HTTP on loopback, its indexer following the chain), and
-drives it from a separate process: an open-loop load generator (asyncio +
-httpx) sends at a constant arrival rate over a mix of routes and measures each latency from the
-request's scheduled send time, so a slow server cannot hide queueing (no coordinated omission).
+SQLite (the default), once per size: the larger size adds to the smaller one's chain and index.
+
+At each size:
+- service CPU per request, per route: the app called in-process, no HTTP and no load generator
+  (scripts/_bench_cpu.py); CPU time, unlike latency, hardly moves with other load on the machine;
+- the capacity curve: the registry served as an operator runs it (`ledgerhouse serve --workers N`
+  in its own processes, real HTTP on loopback) and driven at each rate by scripts/loadgen, a
+  compiled open-loop generator (`make loadgen`): request i is due at i / rate and its latency
+  counts from then, so a slow server cannot hide queueing (no coordinated omission). Where the
+  machine has three or more cores the generator is pinned to one and the service to the others
+  (taskset); on two it is not pinned (that would halve the service), and its own CPU use is
+  reported either way, with the service's whole CPU per request (every process, HTTP included).
 Intentional 404s (receipts that do not exist) are counted apart; any other non-2xx is an error.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import gc
+import itertools
 import json
-import multiprocessing
 import os
 import random
 import shutil
@@ -34,6 +40,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -181,107 +188,82 @@ def request_plan(
     return plan
 
 
-# ---------------------------------------------------------------- the load generator (own process)
+# ---------------------------------------------------------------- the load generator (compiled)
+
+LOADGEN = ROOT / "bench" / "bin" / "loadgen"
 
 
-def load_process(base_url: str, plan_file: str, rate: float, out_file: str, connections: int) -> None:
-    """Entry point of the load-generator process: reads the plan, writes the samples."""
-    plan = json.loads(Path(plan_file).read_text())
-    # The generator's own garbage collections would stall its event loop, and every response read
-    # late would count against the server: its start-up heap is frozen and the collector is off for
-    # the bounded run (a few thousand small samples).
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    samples = asyncio.run(_open_loop(base_url, plan, rate, connections))
-    gc.enable()
-    Path(out_file).write_text(json.dumps(samples))
+def loadgen_binary() -> Path:
+    """scripts/loadgen built (by `make loadgen`, which installs Go from Debian where missing)."""
+    source = ROOT / "scripts" / "loadgen" / "main.go"
+    if not LOADGEN.is_file() or LOADGEN.stat().st_mtime < source.stat().st_mtime:
+        subprocess.run([shutil.which("make") or "make", "-C", str(ROOT), "loadgen"], check=True)
+    return LOADGEN
 
 
-async def _open_loop(base_url: str, plan: list[list[Any]], rate: float, connections: int) -> list[list[Any]]:
-    """Request i is due at start + i / rate, whatever happened to the others: it joins a queue at that
-    time and the next free connection sends it. Its latency counts from when it was due, so time
-    spent queued behind a slow server is in the figures (wrk2's correction for coordinated omission).
-
-    Each sample: [route, status, accepted, latency from due time (ms), from actual send (ms),
-    queued (ms), how late the generator itself enqueued it (ms), failure]."""
-    import httpx
-
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[tuple[int, float, float] | None] = asyncio.Queue()
-    samples: list[list[Any] | None] = [None] * len(plan)
-
-    # Clients are made before the clock starts: each builds an SSL context (tens of ms of CPU), and
-    # 64 of them made on the fly stalled the generator for 2 s, which the figures then blamed on the
-    # server.
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    clients = [
-        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=GIVE_UP_S) for _ in range(connections)
-    ]
-
-    async def connection(client: httpx.AsyncClient) -> None:
-        async with client:
-            while (item := await queue.get()) is not None:
-                i, due, enqueued = item
-                label, path, accepted = plan[i]
-                sent, failure = loop.time(), ""
-                try:
-                    status = (await client.get(path)).status_code
-                except Exception as exc:  # a refused or broken connection is an error, not a crash
-                    status, failure = -1, type(exc).__name__
-                done = loop.time()
-                samples[i] = [
-                    label,
-                    status,
-                    status in accepted,
-                    (done - due) * 1000,
-                    (done - sent) * 1000,
-                    (sent - due) * 1000,
-                    (enqueued - due) * 1000,
-                    failure,
-                ]
-
-    workers = [asyncio.create_task(connection(client)) for client in clients]
-    await asyncio.sleep(0)  # let every worker reach its queue before the clock starts
-    start = loop.time() + 0.5
-    for i in range(len(plan)):
-        due = start + i / rate
-        delay = due - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        queue.put_nowait((i, due, loop.time()))
-    for _ in workers:
-        queue.put_nowait(None)
-    _, unfinished = await asyncio.wait(workers, timeout=GIVE_UP_S)
-    for worker in unfinished:
-        worker.cancel()
-    end = loop.time()
-    out: list[list[Any]] = []
-    for i, sample in enumerate(samples):
-        if sample is None:  # still queued or in flight when the generator gave up: an error
-            due = start + i / rate
-            sample = [plan[i][0], -2, False, (end - due) * 1000, 0.0, 0.0, 0.0, "not answered"]
-        out.append(sample)
-    return out
+@dataclass
+class Driven:
+    samples: list[list[Any]]
+    generator_cpu_s: float
+    wall_s: float
+    service_cpu_s: float
 
 
 def drive(
-    base_url: str, plan: list[tuple[str, str, list[int]]], rate: float, tmp: Path, connections: int
-) -> list[list[Any]]:
-    plan_file, out_file = tmp / "plan.json", tmp / "samples.json"
-    plan_file.write_text(json.dumps(plan))
-    context = multiprocessing.get_context("spawn")
-    process = context.Process(
-        target=load_process,
-        args=(base_url, str(plan_file), rate, str(out_file), connections),
-        name="loadgen",
-    )
-    process.start()
-    process.join()
-    if process.exitcode != 0:
-        raise RuntimeError(f"the load generator exited with code {process.exitcode}")
-    samples: list[list[Any]] = json.loads(out_file.read_text())
-    return samples
+    base_url: str,
+    plan: list[tuple[str, str, list[int]]],
+    rate: float,
+    tmp: Path,
+    connections: int,
+    *,
+    service_group: int,
+    pin: list[str],
+) -> Driven:
+    """One open-loop run of `plan` at `rate`, with the CPU the service's processes used meanwhile."""
+    plan_file, out_file = tmp / "plan.tsv", tmp / "samples.json"
+    plan_file.write_text("".join(f"{label}\t{path}\t{accepted[0]}\n" for label, path, accepted in plan))
+    command = [
+        *pin,
+        str(loadgen_binary()),
+        "-url", base_url,
+        "-plan", str(plan_file),
+        "-rate", f"{rate:g}",
+        "-connections", str(connections),
+        "-give-up", f"{GIVE_UP_S:g}s",
+        "-out", str(out_file),
+    ]  # fmt: skip
+    before = group_cpu_seconds(service_group)
+    subprocess.run(command, check=True)
+    after = group_cpu_seconds(service_group)
+    data = json.loads(out_file.read_text())
+    return Driven(data["samples"], float(data["cpu_seconds"]), float(data["wall_seconds"]), after - before)
+
+
+def group_cpu_seconds(group: int) -> float:
+    """User + system CPU seconds of every live process in process group `group` (from /proc)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def affinity() -> tuple[list[str], list[str], str]:
+    """(service prefix, generator prefix, note): taskset prefixes that keep the generator on a core
+    of its own where there are three or more; on fewer, pinning would halve the service."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) >= 3 and shutil.which("taskset"):
+        rest = ",".join(str(c) for c in cores[:-1])
+        return (
+            ["taskset", "-c", rest],
+            ["taskset", "-c", str(cores[-1])],
+            f"generator pinned to core {cores[-1]}, service to cores {rest}",
+        )
+    return [], [], f"not pinned: {len(cores)} cores, the generator shares them with the service"
 
 
 # ---------------------------------------------------------------- the service
@@ -294,7 +276,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(settings: Settings, workers: int, log: Path) -> Iterator[str]:
+def serving(settings: Settings, workers: int, log: Path, prefix: list[str]) -> Iterator[tuple[str, int]]:
     """`ledgerhouse serve` as an operator runs it, in its own process group (its indexer follows the
     chain; with --workers N, N API processes). Not a thread of this process: the benchmark's own
     heap (the whole built history) made every full garbage collection pause the server for up to
@@ -303,6 +285,7 @@ def serving(settings: Settings, workers: int, log: Path) -> Iterator[str]:
 
     port = int(settings.public_url.rsplit(":", 1)[1])
     command = [
+        *prefix,
         sys.executable, "-m", "client.cli",
         "--rpc", settings.rpc_url,
         "--deployment", str(settings.deployment),
@@ -329,7 +312,7 @@ def serving(settings: Settings, workers: int, log: Path) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-        yield settings.public_url
+        yield settings.public_url, service.pid
     finally:
         if service.poll() is None:
             os.killpg(service.pid, signal.SIGTERM)
@@ -384,118 +367,118 @@ def summarise(samples: list[list[Any]]) -> tuple[dict[str, dict[str, Any]], dict
     return routes, overall
 
 
-def print_report(
-    console: Console,
-    build: dict[str, float],
-    history: History,
-    indexed: dict[str, Any],
-    routes: dict[str, dict[str, Any]],
-    overall: dict[str, Any],
-    args: argparse.Namespace,
-) -> None:
-    data = Table(title=f"Building the data: {len(history.receipts):,} receipts on anvil, indexed into SQLite")
-    for column in ("step", "count", "seconds", "per second"):
-        data.add_column(column, justify="left" if column == "step" else "right")
-    n = len(history.receipts)
-    data.add_row(
-        "stocktakes (20 per multicall, pipelined)",
-        f"{n:,}",
-        f"{build['stocktakes']:.1f}",
-        f"{n / build['stocktakes']:,.0f}",
-    )
-    data.add_row(
-        "mint_call (building the calls)",
-        f"{n:,}",
-        f"{build['mint_call']:.1f}",
-        f"{n / build['mint_call']:,.0f}",
-    )
-    data.add_row(
-        "mint_many (10 per multicall, pipelined)",
-        f"{n:,}",
-        f"{build['mint_many']:.1f}",
-        f"{n / build['mint_many']:,.0f}",
-    )
-    activity = sum(v for k, v in history.operations.items() if k not in ("stocktake", "mint"))
-    data.add_row(
-        "other activity (transactions)",
-        f"{activity:,}",
-        f"{build['activity']:.1f}",
-        "",
-    )
-    data.add_row(
-        "chain built (all of the above)",
-        f"{n:,} receipts",
-        f"{build['total']:.1f}",
-        f"{n / build['total']:,.0f}",
-    )
-    data.add_row(
-        "indexed into SQLite while building (Indexer.run)",
-        f"{indexed['events']:,} events",
-        "",
-        "",
-    )
-    data.add_row(
-        "  of which after the build (Indexer.catch_up)",
-        f"{indexed['catch_up_events']:,} events",
-        f"{indexed['catch_up_seconds']:.1f}",
-        "",
-    )
-    console.print(data)
+def crossing_rate(curve: list[dict[str, Any]], limit_ms: float) -> dict[str, Any]:
+    """The arrival rate at which p99 crosses `limit_ms`, linearly between the measured rates."""
+    points = [(float(p["rate"]), float(p["p99"])) for p in curve]
+    if not points:
+        return {"rate": None, "note": "not measured"}
+    if points[0][1] > limit_ms:
+        return {"rate": None, "note": f"p99 above {limit_ms:g} ms already at {points[0][0]:g} req/s"}
+    for (r1, p1), (r2, p2) in itertools.pairwise(points):
+        if p1 <= limit_ms < p2:
+            rate = r1 + (limit_ms - p1) * (r2 - r1) / (p2 - p1)
+            return {"rate": rate, "note": f"between {r1:g} and {r2:g} req/s"}
+    return {"rate": None, "note": f"not crossed up to {points[-1][0]:g} req/s"}
 
-    table = Table(
-        title=f"Registry API (ledgerhouse serve --workers {args.workers}) at {args.rate:g} req/s open loop "
-        f"for {args.seconds:g} s, "
-        f"{indexed['receipts']:,} receipts (SQLite); latency from scheduled send, "
+
+def service_cpu(state: dict[str, Any], tmp: Path, per_route: int) -> dict[str, dict[str, Any]]:
+    """scripts/_bench_cpu.py in its own process: the app in-process, each route's CPU per request."""
+    state_file, out_file = tmp / "cpu-state.json", tmp / "cpu.json"
+    state_file.write_text(json.dumps(state))
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "_bench_cpu.py"),
+            str(state_file),
+            str(per_route),
+            str(out_file),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    figures: dict[str, dict[str, Any]] = json.loads(out_file.read_text())
+    return figures
+
+
+def print_size(console: Console, size: int, result: dict[str, Any], args: argparse.Namespace) -> None:
+    cpu = Table(
+        title=f"{result['indexed']['receipts']:,} receipts: service CPU per request (in-process, no HTTP; "
+        "cheapest of 3 rounds)"
+    )
+    for column in ("route", "CPU µs", "wall µs", "bytes"):
+        cpu.add_column(column, justify="left" if column == "route" else "right")
+    for label, f in result["cpu_per_route"].items():
+        cpu.add_row(label, f"{f['cpu_us']:,.0f}", f"{f['wall_us']:,.0f}", f"{f['mean_bytes']:,.0f}")
+    console.print(cpu)
+    curve = Table(
+        title=f"{result['indexed']['receipts']:,} receipts: capacity curve, ledgerhouse serve --workers "
+        f"{args.workers}, {args.seconds:g} s per rate, open loop (latency from the scheduled send); "
         f"target p99 ≤ {TARGET_P99_MS:g} ms"
     )
-    for column in ("route", "count", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms", "target"):
-        table.add_column(column, justify="left" if column == "route" else "right")
-    for label, r in routes.items():
-        table.add_row(
-            label,
-            f"{r['count']:,}",
-            str(r["errors"]),
-            f"{r['p50']:.1f}",
-            f"{r['p95']:.1f}",
-            f"{r['p99']:.1f}",
-            f"{r['max']:.1f}",
-            verdict(r["p99"], TARGET_P99_MS, higher_is_better=False),
+    for column in (
+        "req/s", "answered/s", "p50 ms", "p99 ms", "max ms", "errors",
+        "service CPU µs/req", "generator CPU", "p99 target",
+    ):  # fmt: skip
+        curve.add_column(column, justify="right")
+    for point in result["curve"]:
+        curve.add_row(
+            f"{point['rate']:g}",
+            f"{point['answered_per_s']:,.0f}",
+            f"{point['p50']:.1f}",
+            f"{point['p99']:.1f}",
+            f"{point['max']:.1f}",
+            str(point["errors"]),
+            f"{point['service_cpu_us_per_request']:,.0f}",
+            f"{point['generator_cpu_share']:.1%}",
+            verdict(point["p99"], TARGET_P99_MS, higher_is_better=False),
         )
-    table.add_row(
-        "all routes",
-        f"{overall['count']:,}",
-        str(overall["errors"]),
-        f"{overall['p50']:.1f}",
-        f"{overall['p95']:.1f}",
-        f"{overall['p99']:.1f}",
-        f"{overall['max']:.1f}",
-        f"≤ {TARGET_P99_MS:g} {verdict(overall['p99'], TARGET_P99_MS, higher_is_better=False)}",
-        style="bold",
-    )
-    console.print(table)
-    console.print(
-        f"intentional 404s: {overall['intentional_404']:,}; errors (any other non-2xx or failure): "
-        f"{overall['errors']}; longest wait for a free connection {overall['max_queued_ms']:.1f} ms; the "
-        f"generator itself was at most {overall['generator_max_late_ms']:.1f} ms late enqueuing a request"
-    )
-    for label, r in routes.items():
-        if r["errors"]:
-            console.print(f"errors on {label}: statuses {r['statuses']}, failures {r['failures']}")
+    console.print(curve)
+    crossing = result["p99_crosses_target"]
+    where = f"{crossing['rate']:,.0f} req/s ({crossing['note']})" if crossing["rate"] else crossing["note"]
+    console.print(f"p99 crosses {TARGET_P99_MS:g} ms: {where}; {result['skipped_note']}")
+    for point in result["curve"]:
+        for label, r in point["routes"].items():
+            if r["errors"]:
+                console.print(
+                    f"at {point['rate']:g} req/s, errors on {label}: statuses {r['statuses']}, "
+                    f"failures {r['failures']}"
+                )
+
+
+def _merge(into: History, more: History) -> None:
+    into.receipts = sorted([*into.receipts, *more.receipts], key=lambda r: r.receipt_id)
+    into.lots += more.lots
+    into.vouchers += more.vouchers
+    into.transactions += more.transactions
+    for key, value in more.operations.items():
+        into.operations[key] = into.operations.get(key, 0) + value
+    for key, seconds in more.seconds.items():
+        into.seconds[key] = into.seconds.get(key, 0.0) + seconds
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--receipts", type=int, default=100_000, help="receipts minted and indexed")
     parser.add_argument(
-        "--rate", type=float, default=200.0, help="requests per second (constant arrival rate)"
+        "--sizes", default="10000,100000", help="receipts indexed at each measurement, comma-separated"
     )
-    parser.add_argument("--seconds", type=float, default=30.0, help="how long the load runs")
-    parser.add_argument("--connections", type=int, default=64, help="the load generator's connection limit")
+    parser.add_argument("--receipts", type=int, help="one size only (same as --sizes N)")
+    parser.add_argument(
+        "--rates", default="50,100,200,400,800", help="arrival rates of the curve, requests per second"
+    )
+    parser.add_argument("--seconds", type=float, default=6.0, help="how long each rate runs")
+    parser.add_argument("--connections", type=int, default=64, help="the load generator's connections")
     parser.add_argument(
         "--workers", type=int, default=2, help="API processes of `ledgerhouse serve` (one per core)"
     )
+    parser.add_argument(
+        "--stop-p99-ms",
+        type=float,
+        default=2_000.0,
+        help="higher rates are not run once p99 passes this (the service is past saturation)",
+    )
+    parser.add_argument("--cpu-requests", type=int, default=100, help="requests per route per CPU round")
     parser.add_argument(
         "--keep-mining",
         action="store_true",
@@ -510,10 +493,16 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--keep-db", type=Path, help="copy the indexed SQLite database here (for EXPLAIN)")
     args = parser.parse_args()
+    sizes = sorted({args.receipts} if args.receipts else {int(x) for x in args.sizes.split(",")})
+    rates = sorted(float(x) for x in args.rates.split(","))
     console = Console(width=None if sys.stdout.isatty() else 150)
     at_start = machine()
     console.log(load_note())
+    loadgen_binary()
+    service_pin, generator_pin, pinning = affinity()
+    console.log(f"load generator: scripts/loadgen (compiled, open loop); {pinning}")
 
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp_name:
         tmp = Path(tmp_name)
         with devnet(
@@ -526,91 +515,149 @@ def main() -> int:
                 data_dir=data_dir,
                 public_url=f"http://127.0.0.1:{_free_port()}",
             )
-            engine = make_engine(settings.database_url)
-            migrate(engine)
-            sessions = session_factory(engine)
-            indexer = Indexer(
-                net.w3,
-                net.manifest,
-                sessions,
-                confirmations=settings.confirmations,
-                reorg_window=settings.reorg_window,
-                chunk_blocks=settings.log_chunk_blocks,
-            )
-            indexer.ensure_cursor()
-            # The registry indexes while the chain is built, as it would in service: anvil forgets
-            # blocks older than KEEP_BLOCKS (see devnet), so a backfill afterwards would find them empty.
-            stop = threading.Event()
-            follower = threading.Thread(target=indexer.run, args=(stop,), kwargs={"poll_interval": 0.2})
-            follower.start()
-            started = time.perf_counter()
-            try:
-                history = build_history(net, args.receipts, API_MIX, progress=lambda m: console.log(m))
-            finally:
-                stop.set()
-                follower.join()
-            build = dict(history.seconds)
-            build["total"] = time.perf_counter() - started
-            console.log(f"chain built in {build['total']:.1f} s ({history.transactions:,} transactions)")
-            started = time.perf_counter()
-            events = indexer.catch_up()
-            index_s = time.perf_counter() - started
-            with sessions() as session:
-                indexed = {
-                    "events": int(session.scalar(select(func.count()).select_from(ChainEventRow)) or 0),
-                    "catch_up_seconds": index_s,
-                    "catch_up_events": events,
-                    "receipts": int(session.scalar(select(func.count()).select_from(Receipt)) or 0),
-                    "lots": int(session.scalar(select(func.count()).select_from(Lot)) or 0),
-                    "vouchers": int(session.scalar(select(func.count()).select_from(Voucher)) or 0),
-                    "event_rows": int(session.scalar(select(func.count()).select_from(ChainEventRow)) or 0),
-                    "database_bytes": Path(settings.database_url.removeprefix("sqlite:///")).stat().st_size,
-                }
-            minted = len(history.receipts)
-            if indexed["receipts"] < minted:
-                raise SystemExit(
-                    f"the registry holds {indexed['receipts']:,} receipts of {minted:,} minted: the indexer "
-                    f"fell more than {KEEP_BLOCKS} blocks behind and anvil had forgotten them"
+            history = History()
+            build: dict[str, float] = {}
+            for size in sizes:
+                engine = make_engine(settings.database_url)
+                migrate(engine)
+                sessions = session_factory(engine)
+                indexer = Indexer(
+                    net.w3,
+                    net.manifest,
+                    sessions,
+                    confirmations=settings.confirmations,
+                    reorg_window=settings.reorg_window,
+                    chunk_blocks=settings.log_chunk_blocks,
                 )
-            engine.dispose()
-            console.log(
-                f"indexed {indexed['events']:,} events while building, the last {events:,} in "
-                f"{index_s:.1f} s after ({indexed['receipts']:,} receipts)"
-            )
-            if args.keep_db:
-                shutil.copyfile(settings.database_url.removeprefix("sqlite:///"), args.keep_db)
-
-            plan = request_plan(net, history, int(args.rate * args.seconds))
-            # Anvil recomputes its state root for every block, empty or not; with 100,000 receipts
-            # that is 30-40 % of a core in 2 s blocks (measured), taken from the two the API and the
-            # load generator share here. A consortium node runs on its own machine, so the chain stops
-            # mining during the measured window (no transaction is sent in it); --keep-mining
-            # measures with it on. Its cost is reported either way.
-            anvil_cpu = cpu_share(net.node.process.pid if net.node.process else 0, seconds=5.0)
-            console.log(f"anvil mining empty {args.block_time:g} s blocks uses {anvil_cpu:.0%} of a core")
-            if not args.keep_mining:
-                net.w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"), [0])
-            with serving(settings, args.workers, tmp / "serve.log") as url:
-                import httpx
-
-                with httpx.Client(base_url=url, timeout=60) as warm:  # each route once, not measured
-                    seen = set()
-                    for label, path, _ in plan:
-                        if label not in seen:
-                            seen.add(label)
-                            warm.get(path)
+                indexer.ensure_cursor()
+                # The registry indexes while the chain is built, as it would in service: anvil forgets
+                # blocks older than KEEP_BLOCKS (see devnet), so a backfill afterwards would find them
+                # empty. A larger size adds to the smaller one's chain and index.
+                net.w3.provider.make_request(
+                    RPCEndpoint("evm_setIntervalMining"), [max(1, round(args.block_time))]
+                )
+                stop = threading.Event()
+                follower = threading.Thread(target=indexer.run, args=(stop,), kwargs={"poll_interval": 0.2})
+                follower.start()
+                started = time.perf_counter()
+                try:
+                    more = build_history(
+                        net, size - len(history.receipts), API_MIX, progress=lambda m: console.log(m)
+                    )
+                finally:
+                    stop.set()
+                    follower.join()
+                _merge(history, more)
+                build[f"{size}_total"] = time.perf_counter() - started
                 console.log(
-                    f"driving {url} at {args.rate:g} req/s for {args.seconds:g} s from a separate process…"
+                    f"chain built to {len(history.receipts):,} receipts in {build[f'{size}_total']:.1f} s"
                 )
-                samples = drive(url, plan, args.rate, tmp, args.connections)
+                started = time.perf_counter()
+                events = indexer.catch_up()
+                index_s = time.perf_counter() - started
+                with sessions() as session:
+                    indexed = {
+                        "events": int(session.scalar(select(func.count()).select_from(ChainEventRow)) or 0),
+                        "catch_up_seconds": index_s,
+                        "catch_up_events": events,
+                        "receipts": int(session.scalar(select(func.count()).select_from(Receipt)) or 0),
+                        "lots": int(session.scalar(select(func.count()).select_from(Lot)) or 0),
+                        "vouchers": int(session.scalar(select(func.count()).select_from(Voucher)) or 0),
+                        "database_bytes": Path(settings.database_url.removeprefix("sqlite:///"))
+                        .stat()
+                        .st_size,
+                    }
+                engine.dispose()
+                if indexed["receipts"] < len(history.receipts):
+                    raise SystemExit(
+                        f"the registry holds {indexed['receipts']:,} receipts of {len(history.receipts):,} "
+                        f"minted: the indexer fell more than {KEEP_BLOCKS} blocks behind and anvil had "
+                        "forgotten them"
+                    )
+                if args.keep_db:
+                    shutil.copyfile(settings.database_url.removeprefix("sqlite:///"), args.keep_db)
 
-    routes, overall = summarise(samples)
-    print_report(console, build, history, indexed, routes, overall, args)
+                # Anvil recomputes its state root for every block, empty or not; with 100,000 receipts
+                # that is 30-40 % of a core in 2 s blocks (measured), taken from the two the API and
+                # the load generator share here. A consortium node runs on its own machine, so the
+                # chain stops mining while the service is measured (no transaction is sent then);
+                # --keep-mining measures with it on. Its cost is reported either way.
+                anvil_cpu = cpu_share(net.node.process.pid if net.node.process else 0, seconds=3.0)
+                if not args.keep_mining:
+                    net.w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"), [0])
+                console.log(
+                    f"measuring service CPU per route in-process at {indexed['receipts']:,} receipts…"
+                )
+                cpu = service_cpu(
+                    {
+                        "rpc_url": settings.rpc_url,
+                        "deployment": str(settings.deployment),
+                        "data_dir": str(settings.data_dir),
+                        "public_url": settings.public_url,
+                        "plan": request_plan(net, history, 2_000),
+                    },
+                    tmp,
+                    args.cpu_requests,
+                )
+                curve: list[dict[str, Any]] = []
+                skipped: list[float] = []
+                with serving(settings, args.workers, tmp / "serve.log", service_pin) as (url, group):
+                    import httpx
+
+                    warm_plan = request_plan(net, history, 400, seed=3)
+                    with httpx.Client(base_url=url, timeout=60) as warm:  # each route, not measured
+                        for _label, path, _ in warm_plan:
+                            warm.get(path)
+                    for rate in rates:
+                        if curve and curve[-1]["p99"] > args.stop_p99_ms:
+                            skipped.append(rate)
+                            continue
+                        console.log(f"driving {url} at {rate:g} req/s for {args.seconds:g} s…")
+                        plan = request_plan(net, history, int(rate * args.seconds), seed=int(rate))
+                        driven = drive(
+                            url, plan, rate, tmp, args.connections, service_group=group, pin=generator_pin
+                        )
+                        routes, overall = summarise(driven.samples)
+                        answered = sum(1 for r in driven.samples if int(r[1]) > 0)
+                        curve.append(
+                            {
+                                "rate": rate,
+                                **overall,
+                                "answered_per_s": answered / driven.wall_s,
+                                "generator_cpu_share": driven.generator_cpu_s / driven.wall_s,
+                                "generator_cpu_us_per_request": driven.generator_cpu_s / len(plan) * 1e6,
+                                "service_cpu_share": driven.service_cpu_s / driven.wall_s,
+                                "service_cpu_us_per_request": driven.service_cpu_s / len(plan) * 1e6,
+                                "load_average_1min": os.getloadavg()[0],
+                                "routes": routes,
+                            }
+                        )
+                results[str(size)] = {
+                    "indexed": indexed,
+                    "anvil_cpu_share_mining": anvil_cpu,
+                    "cpu_per_route": cpu,
+                    "curve": curve,
+                    "skipped_rates": skipped,
+                    "skipped_note": (
+                        f"not run past p99 {args.stop_p99_ms:g} ms: "
+                        + ", ".join(f"{r:g}" for r in skipped)
+                        + " req/s"
+                        if skipped
+                        else "every rate run"
+                    ),
+                    "p99_crosses_target": crossing_rate(curve, TARGET_P99_MS),
+                }
+                print_size(console, size, results[str(size)], args)
+
     console.print(
-        f"anvil used {anvil_cpu:.0%} of a core mining empty {args.block_time:g} s blocks before the run; "
-        + ("it kept mining during the run" if args.keep_mining else "it did not mine during the run")
+        "anvil mining empty blocks before each measurement: "
+        + ", ".join(
+            f"{r['anvil_cpu_share_mining']:.0%} of a core at {s} receipts" for s, r in results.items()
+        )
+        + ("; it kept mining during the runs" if args.keep_mining else "; it did not mine during the runs")
     )
-    console.print(f"machine: {load_note()} at the end")
+    console.print(f"load generator: scripts/loadgen, {pinning}")
+    console.print(f"machine: {load_note()} at the end (latency on a loaded machine is not the target's)")
     if args.json:
         write_json(
             args.json,
@@ -618,14 +665,12 @@ def main() -> int:
                 "benchmark": "api",
                 "machine_at_start": at_start,
                 "machine_at_end": machine(),
-                "settings": {k: v for k, v in vars(args).items() if k != "json"},
+                "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
                 "target_p99_ms": TARGET_P99_MS,
+                "pinning": pinning,
                 "build_seconds": build,
                 "history": {"transactions": history.transactions, "operations": history.operations},
-                "indexed": indexed,
-                "anvil_cpu_share_mining": anvil_cpu,
-                "overall": overall,
-                "routes": routes,
+                "sizes": results,
             },
         )
     return 0

@@ -7,19 +7,19 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from client.errors import InvalidInput
+from registry.api.rendering import JsonResponse
 from registry.errors import PROBLEM_BASE, RegistryError
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 
 
-def problem(status: int, slug: str, title: str, detail: str, request: Request, **extra: Any) -> JSONResponse:
+def problem(status: int, slug: str, title: str, detail: str, request: Request, **extra: Any) -> JsonResponse:
     body = {
         "type": PROBLEM_BASE + slug,
         "title": title,
@@ -28,7 +28,7 @@ def problem(status: int, slug: str, title: str, detail: str, request: Request, *
         "instance": request.url.path,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+    return JsonResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
 class Problem(BaseModel):
@@ -67,11 +67,11 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(RegistryError)
-    async def registry_error(request: Request, exc: RegistryError) -> JSONResponse:
+    async def registry_error(request: Request, exc: RegistryError) -> JsonResponse:
         return problem(exc.status, exc.slug, exc.title, exc.detail, request, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JsonResponse:
         errors = [
             {
                 # A body that is not JSON at all is located at its byte offset ("body", 0): name the body.
@@ -84,11 +84,11 @@ def install(app: FastAPI) -> None:
         return problem(422, "invalid-request", "Invalid request", detail, request, errors=errors)
 
     @app.exception_handler(InvalidInput)
-    async def invalid_input(request: Request, exc: InvalidInput) -> JSONResponse:
+    async def invalid_input(request: Request, exc: InvalidInput) -> JsonResponse:
         return problem(422, "invalid-request", "Invalid request", str(exc), request)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JsonResponse:
         slug = {400: "bad-request", 404: "not-found", 405: "method-not-allowed"}.get(
             exc.status_code, "http-error"
         )
@@ -97,7 +97,7 @@ def install(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(OperationalError)
-    async def database_down(request: Request, exc: OperationalError) -> JSONResponse:
+    async def database_down(request: Request, exc: OperationalError) -> JsonResponse:
         log.error("database unavailable", extra={"error": str(exc.orig)})
         return problem(
             503,
@@ -108,6 +108,6 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    async def internal_error(request: Request, exc: Exception) -> JsonResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
         return problem(500, "internal-error", "Internal error", f"{type(exc).__name__}", request)

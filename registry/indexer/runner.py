@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,7 @@ class Indexer:
         self.chunk_blocks = chunk_blocks
         self.decoder = EventDecoder(self._addresses())
         self.head = 0
+        self.head_read_at: float | None = None  # time.monotonic() of the last head the node answered
         self.cursor_block = -1
         self._steps = 0
 
@@ -167,7 +169,7 @@ class Indexer:
         """Indexes at most one chunk; returns what it did."""
         self._steps += 1
         head = int(self._rpc("eth_blockNumber", []), 16)
-        self.head = head
+        self.head, self.head_read_at = head, time.monotonic()
         obs.CHAIN_HEAD.set(head)
         with self.sessions() as session:
             cursor = session.get(IndexerCursor, 1)

@@ -12,7 +12,7 @@ from registry.services._format import when
 
 
 def participant_out(p: Participant) -> ParticipantOut:
-    return ParticipantOut(
+    return ParticipantOut.model_construct(
         address=p.address,
         role=p.role,
         name=p.name,

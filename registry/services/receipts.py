@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from client._encoding import valid_until
@@ -32,49 +33,74 @@ class ReceiptFilter:
     lender: str | None = None
 
 
-def receipt_out(r: Receipt, lot: Lot) -> ReceiptOut:
-    lien = None
-    if r.lender is not None:
-        lien = LienOut(
-            lender=r.lender,
-            secured_amount=money(r.secured_amount or 0),
-            currency=r.currency or "",
-            loan_ref=r.loan_ref or "",
-            loan_maturity=when(r.loan_maturity or 0),
-            pledged_at=when(r.pledged_at or 0),
-        )
-    request = None
-    if r.requested_lender is not None:
-        request = PledgeRequestOut(
-            lender=r.requested_lender,
-            request_seq=r.request_seq or 0,
-            secured_amount=money(r.request_amount or 0),
-            currency=r.request_currency or "",
-            loan_maturity=when(r.request_maturity or 0),
-        )
-    return ReceiptOut(
-        receipt_id=r.receipt_id,
-        status=r.status,
-        owner=r.owner,
-        warehouse=r.warehouse,
-        lot_id=r.lot_id,
-        commodity=r.commodity,
-        unit=lot.unit,
-        quantity=quantity(r.quantity, lot.decimals),
-        quantity_base_units=r.quantity,
-        expires_at=valid_until(r.expires_at) if r.expires_at else None,  # the day typed, 23:59:59 UTC
-        details=r.details,
-        frozen=r.frozen or lot.frozen,
-        delivery_requested=quantity(r.delivery_requested, lot.decimals) if r.delivery_requested else None,
-        parent_id=r.parent_id,
-        lien=lien,
-        pledge_request=request,
-        minted_at=when(r.minted_at),
+# A page reads Core rows (the receipt's columns and its lot's three) through the session's
+# connection, not ORM objects: no identity map, no instance state and no ORM compile step per row.
+_RECEIPT_COLUMNS = (
+    *Receipt.__table__.columns,
+    Lot.unit.label("lot_unit"),
+    Lot.decimals.label("lot_decimals"),
+    Lot.frozen.label("lot_frozen"),
+)
+
+
+def receipt_dict(r: Any) -> dict[str, Any]:
+    """A receipt row (with its lot's unit, decimals and frozen flag) as ReceiptOut's fields, in its
+    order and types, for the one JSON renderer (registry.api.rendering); plain dicts, because a model
+    instance per row and its validation cost more CPU than the page query."""
+    decimals = r.lot_decimals
+    return {
+        "receipt_id": r.receipt_id,
+        "status": r.status,
+        "owner": r.owner,
+        "warehouse": r.warehouse,
+        "lot_id": r.lot_id,
+        "commodity": r.commodity,
+        "unit": r.lot_unit,
+        "quantity": quantity(r.quantity, decimals),
+        "quantity_base_units": r.quantity,
+        "expires_at": valid_until(r.expires_at) if r.expires_at else None,  # the day typed, 23:59:59 UTC
+        "details": r.details,
+        "frozen": bool(r.frozen or r.lot_frozen),
+        "delivery_requested": quantity(r.delivery_requested, decimals) if r.delivery_requested else None,
+        "parent_id": r.parent_id,
+        "lien": None
+        if r.lender is None
+        else {
+            "lender": r.lender,
+            "secured_amount": money(r.secured_amount or 0),
+            "currency": r.currency or "",
+            "loan_ref": r.loan_ref or "",
+            "loan_maturity": when(r.loan_maturity or 0),
+            "pledged_at": when(r.pledged_at or 0),
+        },
+        "pledge_request": None
+        if r.requested_lender is None
+        else {
+            "lender": r.requested_lender,
+            "request_seq": r.request_seq or 0,
+            "secured_amount": money(r.request_amount or 0),
+            "currency": r.request_currency or "",
+            "loan_maturity": when(r.request_maturity or 0),
+        },
+        "minted_at": when(r.minted_at),
+    }
+
+
+def receipt_model(d: dict[str, Any]) -> ReceiptOut:
+    """receipt_dict's answer as the model, for callers that want attributes (the explorer, risk)."""
+    return ReceiptOut.model_construct(
+        **{
+            **d,
+            "lien": LienOut.model_construct(**d["lien"]) if d["lien"] else None,
+            "pledge_request": PledgeRequestOut.model_construct(**d["pledge_request"])
+            if d["pledge_request"]
+            else None,
+        }
     )
 
 
-def _filtered(f: ReceiptFilter) -> Select[Receipt, Lot]:
-    query = select(Receipt, Lot).join(Lot, Lot.lot_id == Receipt.lot_id)
+def _filtered(f: ReceiptFilter) -> Select[Any]:
+    query = select(*_RECEIPT_COLUMNS).join(Lot, Lot.lot_id == Receipt.lot_id)
     if f.owner:
         query = query.where(Receipt.owner == f.owner)
     if f.warehouse:
@@ -97,26 +123,42 @@ def _filtered(f: ReceiptFilter) -> Select[Receipt, Lot]:
     return query
 
 
-def list_receipts(
+def receipt_page(
     session: Session, f: ReceiptFilter, *, after: int | None, limit: int
-) -> tuple[list[ReceiptOut], int | None]:
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of receipts as receipt_dict()s, and the next page's `after` (None on the last)."""
     query = _filtered(f)
     if after is not None:
         query = query.where(Receipt.receipt_id > after)
-    rows = session.execute(query.order_by(Receipt.receipt_id).limit(limit + 1)).all()
-    items = [receipt_out(r, lot) for r, lot in rows[:limit]]
-    return items, (items[-1].receipt_id if len(rows) > limit else None)
+    rows = session.connection().execute(query.order_by(Receipt.receipt_id).limit(limit + 1)).all()
+    items = [receipt_dict(row) for row in rows[:limit]]
+    return items, (items[-1]["receipt_id"] if len(rows) > limit else None)
+
+
+def list_receipts(
+    session: Session, f: ReceiptFilter, *, after: int | None, limit: int
+) -> tuple[list[ReceiptOut], int | None]:
+    items, next_after = receipt_page(session, f, after=after, limit=limit)
+    return [receipt_model(d) for d in items], next_after
+
+
+# Built once: its SQL is compiled once and its cache key computed once, not per request.
+_BY_ID = _filtered(ReceiptFilter()).where(Receipt.receipt_id == bindparam("receipt_id"))
+
+
+def receipt_by_id(session: Session, receipt_id: int) -> dict[str, Any]:
+    row = session.connection().execute(_BY_ID, {"receipt_id": receipt_id}).first()
+    if row is None:
+        raise NotFound(f"receipt {receipt_id} is not in the registry", receipt_id=receipt_id)
+    return receipt_dict(row)
 
 
 def get_receipt(session: Session, receipt_id: int) -> ReceiptOut:
-    row = session.execute(_filtered(ReceiptFilter()).where(Receipt.receipt_id == receipt_id)).first()
-    if row is None:
-        raise NotFound(f"receipt {receipt_id} is not in the registry", receipt_id=receipt_id)
-    return receipt_out(row[0], row[1])
+    return receipt_model(receipt_by_id(session, receipt_id))
 
 
 def event_out(e: ChainEventRow) -> EventOut:
-    return EventOut(
+    return EventOut.model_construct(
         event=e.name,
         contract=e.contract,
         block=e.block_number,
@@ -153,7 +195,7 @@ def receipt_history(session: Session, receipt_id: int) -> list[EventOut]:
 
 
 def lot_out(lot: Lot) -> LotOut:
-    return LotOut(
+    return LotOut.model_construct(
         lot_id=lot.lot_id,
         warehouse=lot.warehouse,
         commodity=lot.commodity,
@@ -198,10 +240,10 @@ def get_lot(session: Session, lot_id: str) -> LotDetailOut:
     stocktakes = session.scalars(
         select(Stocktake).where(Stocktake.lot_id == lot_id).order_by(Stocktake.block_number, Stocktake.id)
     ).all()
-    return LotDetailOut(
-        **lot_out(lot).model_dump(),
+    return LotDetailOut.model_construct(
+        **dict(lot_out(lot)),
         stocktakes=[
-            StocktakeOut(
+            StocktakeOut.model_construct(
                 inspector=s.inspector,
                 attested=quantity(s.attested, lot.decimals),
                 receipted=quantity(s.receipted, lot.decimals),

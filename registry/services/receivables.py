@@ -18,7 +18,7 @@ GONE = ("settled", "merged")
 
 
 def voucher_out(v: Voucher, root: VoucherRoot) -> VoucherOut:
-    return VoucherOut(
+    return VoucherOut.model_construct(
         voucher_id=v.voucher_id,
         root_id=v.root_id,
         parent_id=v.parent_id,
@@ -83,7 +83,7 @@ def root_tree(session: Session, voucher_id: int) -> RootOut:
     ).all()
     settled = sum(p.value for p in pieces if p.status in PAID)
     live = sum(p.value for p in pieces if p.status not in GONE)
-    return RootOut(
+    return RootOut.model_construct(
         root_id=root_id,
         obligor=root.obligor,
         payer=root.payer,
@@ -118,7 +118,7 @@ def penetration(session: Session, core: str) -> PenetrationOut:
         by_tier[voucher.tier][voucher.holder] += voucher.value
         outstanding[root.currency] += voucher.value
         holders.add(voucher.holder)
-    return PenetrationOut(
+    return PenetrationOut.model_construct(
         core=core,
         roots=roots,
         outstanding={c: money(v) for c, v in sorted(outstanding.items())},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import requests
 from client.devnet import dev_account
 from client.identifiers import identifier_commitment
 from client.registry_api import RegistryRequestFailed
+from registry.api.schemas import Page, ReceiptOut
 from tests.registry.conftest import RunningRegistry
 from tests.registry.scenario import ALU_LOT, INSPECTION_REPORT, INVOICE, RECEIPT_DETAILS, STEEL_LOT
 
@@ -46,6 +48,32 @@ def test_health_reports_lag_and_metrics_count_events(registry_service: RunningRe
     assert "ledgerhouse_indexer_events_total" in metrics
     assert "ledgerhouse_indexer_lag_blocks" in metrics
     assert 'ledgerhouse_http_request_seconds_count{method="GET",route="/health",status="200"}' in metrics
+
+
+def test_health_head_follows_the_chain(registry_service: RunningRegistry) -> None:
+    """/health reports the head the indexer last read (tests/registry/test_chain_head.py), not a
+    chain call per request; a new block shows within a poll."""
+    head = registry_service.w3.eth.block_number
+    registry_service.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    deadline = time.monotonic() + 10
+    while registry_service.api().health()["chain_head"] != head + 1:
+        assert time.monotonic() < deadline, "the health head did not follow the chain"
+        time.sleep(0.05)
+
+
+def test_receipts_render_exactly_as_their_response_model(registry_service: RunningRegistry) -> None:
+    """The receipt routes render plain dicts from Core rows (no model per row); the bytes must be
+    what ReceiptOut's own serialiser makes of the same values, for every receipt, one and paged."""
+    page = raw(registry_service, "/receipts?limit=500")
+    assert page.status_code == 200 and page.headers["content-type"] == "application/json"
+    items = page.json()["items"]
+    assert items and any(r["lien"] for r in items) and any(r["pledge_request"] is None for r in items)
+    as_model = Page[ReceiptOut].model_validate(page.json()).model_dump_json().encode()
+    assert page.content == as_model
+    for item in items:
+        one = raw(registry_service, f"/receipts/{item['receipt_id']}")
+        assert one.content == ReceiptOut.model_validate(one.json()).model_dump_json().encode()
+        assert one.json() == item
 
 
 # ---------------------------------------------------------------- participants

@@ -37,7 +37,7 @@ def list_lots(
 
 
 @router.get("/{lot}", operation_id="getLot", response_model=LotDetailOut)
-def get_lot(
+async def get_lot(
     session: Annotated[Session, Depends(db)],
     lot: Annotated[
         str,

@@ -18,7 +18,7 @@ StatusName = Literal["active", "suspended", "revoked"]
 
 
 @router.get("", operation_id="listParticipants", response_model=list[ParticipantOut])
-def list_participants(
+async def list_participants(
     session: Annotated[Session, Depends(db)],
     role: Annotated[RoleName | None, Query()] = None,
     status: Annotated[StatusName | None, Query()] = None,
@@ -28,7 +28,7 @@ def list_participants(
 
 
 @router.get("/{account}", operation_id="getParticipant", response_model=ParticipantOut)
-def get_participant(
+async def get_participant(
     session: Annotated[Session, Depends(db)], account: Annotated[str, Path(pattern=ADDRESS_PATTERN)]
 ) -> ParticipantOut:
     """One member by address (404 if never admitted)."""

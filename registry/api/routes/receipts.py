@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.orm import Session
 
 from registry.api.deps import ADDRESS_PATTERN, address, db, lot_id
+from registry.api.rendering import json_response
 from registry.api.schemas import EventOut, Page, ReceiptOut
 from registry.services import receipts as service
 
@@ -18,7 +19,7 @@ MAX_ID = 2**63 - 1
 
 
 @router.get("", operation_id="listReceipts", response_model=Page[ReceiptOut])
-def list_receipts(
+async def list_receipts(
     session: Annotated[Session, Depends(db)],
     owner: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
     warehouse: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
@@ -33,7 +34,7 @@ def list_receipts(
         int | None, Query(ge=0, le=MAX_ID, description="next_after of the previous page")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> Page[ReceiptOut]:
+) -> Response:
     """Receipts by owner, warehouse, commodity, lot, status or lender, keyset-paginated (`next_after`)."""
     filters = service.ReceiptFilter(
         owner=address(owner) if owner else None,
@@ -43,20 +44,20 @@ def list_receipts(
         status=status,
         lender=address(lender) if lender else None,
     )
-    items, next_after = service.list_receipts(session, filters, after=after, limit=limit)
-    return Page[ReceiptOut](items=items, next_after=next_after)
+    items, next_after = service.receipt_page(session, filters, after=after, limit=limit)
+    return json_response({"items": items, "next_after": next_after})
 
 
 @router.get("/{receipt_id}", operation_id="getReceipt", response_model=ReceiptOut)
-def get_receipt(
+async def get_receipt(
     session: Annotated[Session, Depends(db)], receipt_id: Annotated[int, Path(ge=0, le=MAX_ID)]
-) -> ReceiptOut:
+) -> Response:
     """One receipt: holder, lot, quantity, expiry (the end of the day typed, UTC), lien and pledge request."""
-    return service.get_receipt(session, receipt_id)
+    return json_response(service.receipt_by_id(session, receipt_id))
 
 
 @router.get("/{receipt_id}/history", operation_id="getReceiptHistory", response_model=list[EventOut])
-def receipt_history(
+async def receipt_history(
     session: Annotated[Session, Depends(db)], receipt_id: Annotated[int, Path(ge=0, le=MAX_ID)]
 ) -> list[EventOut]:
     """Every event of the receipt, oldest first; a split part includes its parent's life up to the split."""

@@ -41,7 +41,7 @@ def list_vouchers(
 
 
 @router.get("/vouchers/{voucher_id}", operation_id="getVoucher", response_model=VoucherOut)
-def get_voucher(
+async def get_voucher(
     session: Annotated[Session, Depends(db)], voucher_id: Annotated[int, Path(ge=0, le=MAX_ID)]
 ) -> VoucherOut:
     """One voucher piece: value, holder, tier, parent, root and status."""

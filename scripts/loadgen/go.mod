@@ -1,0 +1,3 @@
+module ledgerhouse/loadgen
+
+go 1.19
