@@ -404,19 +404,6 @@ class ItemsNotSorted(ContractRevert):
     template = 'item list is not strictly ascending at position {index} (duplicates are not allowed)'
 
 
-class LiveReceiptListIncomplete(ContractRevert):
-    """Solidity `LiveReceiptListIncomplete(bytes32,uint32)`."""
-
-    lotId: bytes
-    expected: int
-
-    signature = 'LiveReceiptListIncomplete(bytes32,uint32)'
-    selector = '0xa0bc08af'
-    arg_names = ('lotId', 'expected')
-    arg_types = ('bytes32', 'uint32')
-    template = 'a stocktake finding a shortfall on lot {lotId} must list all its {expected} live receipts, ascending'
-
-
 class LoanNotMatured(ContractRevert):
     """Solidity `LoanNotMatured(uint256,uint64)`."""
 
@@ -1051,6 +1038,20 @@ class SafeCastOverflowedUintDowncast(ContractRevert):
     template = None
 
 
+class SameEntity(ContractRevert):
+    """Solidity `SameEntity(address,address,bytes32)`."""
+
+    party: str
+    counterparty: str
+    entityId: bytes
+
+    signature = 'SameEntity(address,address,bytes32)'
+    selector = '0xaee2b4b0'
+    arg_names = ('party', 'counterparty', 'entityId')
+    arg_types = ('address', 'address', 'bytes32')
+    template = '{party:address} and {counterparty:address} are the same legal entity ({entityId}): an inspector cannot attest at, nor a lender finance, its own entity'
+
+
 class SerialAlreadyReceipted(ContractRevert):
     """Solidity `SerialAlreadyReceipted(bytes32,bytes32)`."""
 
@@ -1611,7 +1612,6 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0x39774802': InsufficientStockCover,
     '0xffd6bea3': ItemsMismatch,
     '0xad8827da': ItemsNotSorted,
-    '0xa0bc08af': LiveReceiptListIncomplete,
     '0xa950b522': LoanNotMatured,
     '0x4e31030d': LotAlreadyReceipted,
     '0x618648a2': LotAtOtherWarehouse,
@@ -1662,6 +1662,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0x1355c862': RootNotMatured,
     '0x5100c42d': RootPieceLimitReached,
     '0x6dfcc650': SafeCastOverflowedUintDowncast,
+    '0xaee2b4b0': SameEntity,
     '0x3c6417b9': SerialAlreadyReceipted,
     '0x34178276': SplitBelowMinimumDenomination,
     '0x0de43e54': SplitDoesNotConserve,

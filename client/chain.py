@@ -599,18 +599,50 @@ class Signer:
         return results
 
     def _explain_failure(self, pending: PendingTx, receipt: TxReceipt) -> errors.LedgerhouseError:
-        """Replays a failed transaction at its block to recover the revert data."""
+        """The typed error of a mined, failed transaction, as a simulation would have raised it.
+
+        The revert data comes from the node's trace of the transaction itself, which is exact
+        whatever ran before it in the block (a holder's split ordered first, say). A node without
+        a tracer is asked to replay the call instead: at the state before the block (the cause was
+        already there), then at the state after it (an earlier transaction of the same block
+        caused it). Only when neither says why is it a bare TransactionFailed.
+        """
+        data = self._traced_revert_data(pending.tx_hash)
+        if data is not None:
+            return decode_revert(data, self.labels)
         replay = {k: v for k, v in pending.params.items() if k in ("from", "to", "data", "gas")}
-        try:
-            self.w3.eth.call(cast(TxParams, replay), block_identifier=receipt["blockNumber"] - 1)
-        except ContractLogicError as exc:
-            return decode_revert(exc.data, self.labels)
-        except Web3Exception:
-            pass
+        block = int(receipt["blockNumber"])
+        for at in (block - 1, block):
+            try:
+                self.w3.eth.call(cast(TxParams, replay), block_identifier=at)
+            except ContractLogicError as exc:
+                return decode_revert(exc.data, self.labels)
+            except Web3Exception:
+                continue
+            except OSError:
+                break
         return errors.TransactionFailed(
             f"transaction {pending.tx_hash} failed in block {receipt['blockNumber']} "
             f"(gas used {receipt['gasUsed']} of {pending.params.get('gas')})"
         )
+
+    def _traced_revert_data(self, tx_hash: str) -> str | None:
+        """The revert data of a mined transaction from `debug_traceTransaction` (call tracer), or
+        None when the node has no tracer or the transaction left none (out of gas)."""
+        try:
+            response = self.w3.provider.make_request(
+                RPCEndpoint("debug_traceTransaction"),
+                [tx_hash, {"tracer": "callTracer", "tracerConfig": {"onlyTopCall": True}}],
+            )
+        except (OSError, Web3Exception, ValueError):
+            return None
+        result = response.get("result") if isinstance(response, dict) else None
+        if not isinstance(result, dict):
+            return None
+        output = result.get("output")
+        if isinstance(output, str) and len(output) >= 10 and result.get("error"):
+            return output
+        return None
 
 
 def _state_pruned(response: dict[str, Any]) -> bool:

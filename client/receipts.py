@@ -540,6 +540,20 @@ class Receipts(ContractClient):
                 live.append(receipt_id)
         return live
 
+    def exposed_lenders(self, lot: str) -> list[tuple[int, str]]:
+        """(receipt id, lienholder) of every live receipt of `lot` under an active lien, read from
+        state. After a shortfall freeze this is the complete alert: no lien on a frozen lot can be
+        accepted and none of its receipts split, merged or moved, so the set is fixed (the
+        {StockShortfall} event names those among the receipts the inspector listed)."""
+        live = self.live_receipts(lot)
+        liens = self.call_many([self.contract.functions.lien(receipt_id) for receipt_id in live])
+        exposed: list[tuple[int, str]] = []
+        for receipt_id, (raw,) in zip(live, liens, strict=True):
+            lender, _maturity, state, _seq = raw
+            if LienState(int(state)) is LienState.ACTIVE:
+                exposed.append((receipt_id, Web3.to_checksum_address(lender)))
+        return exposed
+
     # ------------------------------------------------------------ due diligence
 
     def check(self, receipt_id: int) -> DueDiligenceReport:

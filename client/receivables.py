@@ -176,7 +176,7 @@ class Receivables(ContractClient):
             raise InvalidInput(f"max tier depth {max_depth} must be between 1 and 255")
         if len(document) != 32:
             raise InvalidInput("the trade document commitment must be 32 bytes")
-        used_by = int(self.contract.functions.documentUsedBy(document).call())
+        used_by = int(self.contract.functions.documentUsedBy(self.signer.address, document).call())
         if used_by:
             from client._contract_errors import DocumentAlreadyFinanced
 

@@ -210,6 +210,11 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
     }
 
     /// @inheritdoc IParticipantRegistry
+    function entityOf(address account) external view returns (bytes32) {
+        return _members[account].entityId;
+    }
+
+    /// @inheritdoc IParticipantRegistry
     function isActive(address account) public view returns (bool) {
         Member storage m = _members[account];
         return m.status == Status.Active && block.timestamp <= m.validUntil;
@@ -234,6 +239,16 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
     }
 
     /// @inheritdoc IParticipantRegistry
+    // slither-disable-next-line incorrect-equality -- two entity ids (bytes32); no time or balance compared
+    function requireIndependent(address party, address counterparty) external view {
+        bytes32 entity = _members[party].entityId;
+        // slither-disable-next-line incorrect-equality
+        if (entity != bytes32(0) && entity == _members[counterparty].entityId) {
+            revert SameEntity(party, counterparty, entity);
+        }
+    }
+
+    /// @inheritdoc IParticipantRegistry
     function memberCount() external view returns (uint256) {
         return _memberList.length;
     }
@@ -244,6 +259,20 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
     }
 
     // ------------------------------------------------------------ internals
+
+    /// @dev The delayed two-step handover moves every power the outgoing admin holds, not only the
+    /// default admin role: the registrar role it was granted at deployment goes with it, so the former
+    /// admin cannot go on admitting, suspending or revoking members. (Registrars the admin appointed
+    /// keep their role; the new admin can revoke them.)
+    function _acceptDefaultAdminTransfer() internal override {
+        address former = defaultAdmin();
+        (address successor,) = pendingDefaultAdmin();
+        super._acceptDefaultAdminTransfer();
+        if (former != address(0) && former != successor && hasRole(REGISTRAR_ROLE, former)) {
+            _revokeRole(REGISTRAR_ROLE, former);
+            _grantRole(REGISTRAR_ROLE, successor);
+        }
+    }
 
     function _admit(address account, Role role, bytes32 entityId, string calldata name, uint64 validUntil) private {
         if (account == address(0)) revert ZeroAddress();

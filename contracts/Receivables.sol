@@ -138,7 +138,8 @@ contract Receivables is IReceivables, Pausable {
     mapping(uint256 rootId => Packed) private _rootTerms;
     mapping(uint256 rootId => RootRecord) private _roots;
     mapping(address lender => mapping(address core => CreditLineRecord)) private _creditLines;
-    mapping(bytes32 document => uint256 rootId) private _documentUsedBy;
+    /// @dev Keyed by {_documentKey}: the obligor's legal entity and the document commitment.
+    mapping(bytes32 documentKey => uint256 rootId) private _documentUsedBy;
     mapping(uint256 voucherId => OfferRecord) private _offers;
     mapping(uint256 voucherId => DiscountRecord) private _discounts;
     mapping(uint256 voucherId => LienRecord) private _liens;
@@ -159,9 +160,12 @@ contract Receivables is IReceivables, Pausable {
 
     /// @inheritdoc IStandingSubscriber
     /// @dev Works while paused: standing must always reach the mirror.
+    /// The word also keeps, above the standing's 128 bits, a 128-bit tag of the member's legal entity
+    /// (an admission's entity id never changes), so that {issue} keys a trade document by the
+    /// obligor's entity without a call to the registry (see {_documentKey}).
     function onStandingChanged(address account, IParticipantRegistry.Standing calldata standing) external {
         if (msg.sender != address(_registry)) revert NotParticipantRegistry(msg.sender);
-        _standing[account] = MemberStanding.pack(standing, _standingEpoch);
+        _standing[account] = MemberStanding.pack(standing, _standingEpoch) | (_entityTag(account) << 128);
     }
 
     /// @inheritdoc IStandingSubscriber
@@ -223,7 +227,8 @@ contract Receivables is IReceivables, Pausable {
     function issue(IssueParams calldata p) external whenNotPaused returns (uint256 rootId) {
         _requireActive(msg.sender, IParticipantRegistry.Role.CoreEnterprise);
         if (p.document == bytes32(0)) revert TradeDocumentMissing(msg.sender);
-        uint256 usedBy = _documentUsedBy[p.document];
+        bytes32 documentKey = _documentKey(msg.sender, p.document);
+        uint256 usedBy = _documentUsedBy[documentKey];
         if (usedBy != 0) revert DocumentAlreadyFinanced(p.document, usedBy);
         if (p.minDenomination == 0 || p.faceValue < p.minDenomination || p.faceValue > _MAX_FACE_VALUE) {
             revert VoucherFaceValueOutOfRange(p.faceValue, p.minDenomination, _MAX_FACE_VALUE);
@@ -237,7 +242,7 @@ contract Receivables is IReceivables, Pausable {
 
         line.outstanding += p.faceValue;
         rootId = ++_rootCount * _PIECES_PER_ROOT;
-        _documentUsedBy[p.document] = rootId;
+        _documentUsedBy[documentKey] = rootId;
         // All three values are bounded above: maturity < 2^40, minDenomination <= face < 2^64.
         _rootTerms[rootId].word = uint256(p.maturity) | (uint256(p.minDenomination) << _MIN_DENOMINATION_SHIFT)
             | (uint256(p.maxDepth) << _MAX_DEPTH_SHIFT);
@@ -380,6 +385,7 @@ contract Receivables is IReceivables, Pausable {
         _checkNotMatured(voucherId, terms);
         address seller = _holder(word);
         _requireActiveMember(seller);
+        _requireOtherEntity(msg.sender, seller);
 
         DiscountRecord memory d = _discountTerms(seller, _value(word), offer.price, _maturity(terms), paymentRef);
         delete _offers[voucherId];
@@ -460,14 +466,16 @@ contract Receivables is IReceivables, Pausable {
         _checkNotMatured(voucherId, _rootTerms[rootId].word);
         address holder = _holder(word);
         _requireActiveMember(holder);
+        _requireOtherEntity(msg.sender, holder);
 
         piece.word = _withStatus(word, VoucherStatus.Pledged);
         emit VoucherPledgeAccepted(rootId, voucherId, msg.sender, holder, securedAmount, loanRef);
     }
 
     /// @inheritdoc IReceivables
+    /// @dev The lienholder's own standing is not checked (as for receipts): a release only frees the
+    /// holder's piece, and a suspended or revoked bank must still be able to let go of it.
     function releasePledge(uint256 voucherId) external whenNotPaused {
-        _requireActive(msg.sender, IParticipantRegistry.Role.Lender);
         Packed storage piece = _vouchers[voucherId];
         uint256 word = piece.word;
         _checkExists(voucherId, word);
@@ -634,8 +642,8 @@ contract Receivables is IReceivables, Pausable {
     }
 
     /// @inheritdoc IReceivables
-    function documentUsedBy(bytes32 document) external view returns (uint256) {
-        return _documentUsedBy[document];
+    function documentUsedBy(address obligor, bytes32 document) external view returns (uint256) {
+        return _documentUsedBy[_documentKey(obligor, document)];
     }
 
     /// @inheritdoc IReceivables
@@ -731,6 +739,34 @@ contract Receivables is IReceivables, Pausable {
                 revert(ptr, returndatasize())
             }
         }
+    }
+
+    /// @dev A trade document is "already financed" per obligor entity: another core enterprise
+    /// committing the same hash does not block the real obligor, while the same entity under a
+    /// second address still collides with itself. The key hashes the obligor's entity tag (from
+    /// its mirrored standing word; from the registry when none was pushed) with the document; an
+    /// obligor admitted without an entity id stands for itself (its address).
+    function _documentKey(address obligor, bytes32 document) private view returns (bytes32 key) {
+        uint256 entity = _standing[obligor] >> 128;
+        if (entity == 0) entity = _entityTag(obligor);
+        if (entity == 0) entity = uint160(obligor);
+        assembly ("memory-safe") {
+            mstore(0x00, entity)
+            mstore(0x20, document)
+            key := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @dev 128 bits of the hash of `account`'s entity id; 0 when it has none (or is no member).
+    function _entityTag(address account) private view returns (uint256) {
+        bytes32 entity = _registry.entityOf(account);
+        return entity == bytes32(0) ? 0 : uint256(keccak256(abi.encode(entity))) >> 128;
+    }
+
+    /// @dev A lender must not finance (discount or take a pledge from) its own legal entity
+    /// ({IParticipantRegistry-SameEntity}; a zero entity id means none was declared).
+    function _requireOtherEntity(address lender, address counterparty) private view {
+        _registry.requireIndependent(lender, counterparty);
     }
 
     // ------------------------------------------------------------ internals: checks

@@ -93,10 +93,6 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, Multicallable {
     mapping(bytes32 serial => uint256 lotIndex) private _serialLot;
     mapping(uint256 receiptId => uint64) private _deliveryRequests;
 
-    /// @dev Set while this contract moves a receipt on its own authority (split, merge, delivery,
-    /// foreclosure), so that the transfer hook's holder checks apply only to holder-initiated transfers.
-    bool private transient _internalMove;
-
     /// @param registry_ The participant registry every action is checked against.
     constructor(IParticipantRegistry registry_) {
         _registry = registry_;
@@ -168,6 +164,7 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, Multicallable {
         _whenNotPaused();
         _requireActive(msg.sender, IParticipantRegistry.Role.Inspector);
         _requireActive(warehouse, IParticipantRegistry.Role.Warehouse);
+        _requireOtherEntity(msg.sender, warehouse);
         if (quantity > ReceiptData.MAX_QUANTITY) revert QuantityOutOfRange(quantity, ReceiptData.MAX_QUANTITY);
 
         uint256 lotIndex = _lotIndexOf[lotId];
@@ -207,9 +204,11 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, Multicallable {
         standing.lastStocktakeAt = uint40(block.timestamp);
 
         if (quantity < receipted) {
+            // The freeze is the lot's own state, which every receipt of the lot checks on every move,
+            // pledge (request and acceptance), split, merge and delivery: it never depends on the
+            // list below, so no holder can dodge it by reshuffling receipts in the same block.
             standing.frozen = true;
-            (address[] memory lenders, uint256[] memory ids) =
-                _exposedLenders(lotId, lotIndex, cover.liveReceipts, receipted, liveReceipts);
+            (address[] memory lenders, uint256[] memory ids) = _exposedLenders(lotIndex, liveReceipts);
             emit StockShortfall(lotId, warehouse, msg.sender, quantity, receipted, receipted - quantity, lenders, ids);
         } else if (standing.frozen) {
             standing.frozen = false;
@@ -218,37 +217,32 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, Multicallable {
         emit StocktakeRecorded(lotId, warehouse, msg.sender, commodity, unit, decimals, quantity, receipted, evidence);
     }
 
-    /// @dev Checks that `given` lists every live receipt of the lot (as many as the lot counts,
-    /// ascending so without repeats, of this lot, adding up to what is receipted) and returns the
-    /// pledged ones with their lienholders, for the shortfall alert. The caller (the SDK) finds the
-    /// ids in the events; the chain only checks the list, so pledges need no per-lot bookkeeping.
-    function _exposedLenders(
-        bytes32 lotId,
-        uint256 lotIndex,
-        uint32 expected,
-        uint64 receipted,
-        uint256[] calldata given
-    ) private view returns (address[] memory lenders, uint256[] memory pledged) {
-        if (given.length != expected) revert LiveReceiptListIncomplete(lotId, expected);
+    /// @dev The pledged receipts among `given` that are still live receipts of the lot, with their
+    /// lienholders, for the shortfall alert. Ids that are gone (merged or delivered in the same block),
+    /// of another lot, or not ascending are skipped, never a revert: the list is the alert's hint, not
+    /// a condition of the freeze. Once the lot is frozen no lien on it can be accepted and no receipt
+    /// of it split, merged, moved or delivered, so its lienholders are fixed from then on and can be
+    /// read back from state ({lien} of each live receipt; `Receipts.exposed_lenders` in the SDK).
+    function _exposedLenders(uint256 lotIndex, uint256[] calldata given)
+        private
+        view
+        returns (address[] memory lenders, uint256[] memory pledged)
+    {
+        if (given.length > _MAX_LIVE_RECEIPTS_PER_LOT) revert TooMany(given.length, _MAX_LIVE_RECEIPTS_PER_LOT);
         lenders = new address[](given.length);
         pledged = new uint256[](given.length);
         uint256 count = 0;
-        uint256 total = 0;
         uint256 previous = 0;
         for (uint256 i = 0; i < given.length; ++i) {
             uint256 id = given[i];
-            if (id <= previous || !_exists(id)) revert LiveReceiptListIncomplete(lotId, expected);
-            uint96 data = _getExtraData(id);
-            if (data.lotIndex() != lotIndex) revert LiveReceiptListIncomplete(lotId, expected);
-            total += data.quantity();
-            LienSlot memory l = _liens[id];
+            if (id <= previous || !_exists(id) || _getExtraData(id).lotIndex() != lotIndex) continue;
+            previous = id;
+            LienSlot storage l = _liens[id];
             if (l.state == LienState.Active) {
                 lenders[count] = l.lender;
                 pledged[count++] = id;
             }
-            previous = id;
         }
-        if (total != receipted) revert LiveReceiptListIncomplete(lotId, expected);
         assembly ("memory-safe") {
             // Trim both arrays to the pledged receipts found.
             mstore(lenders, count)
@@ -370,9 +364,7 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, Multicallable {
         if (burned) {
             --cover.liveReceipts;
             if (data.has(ReceiptData.SERIALIZED)) _releaseItems(receiptId, items);
-            _internalMove = true;
             _burn(receiptId);
-            _internalMove = false;
             _setExtraData(receiptId, 0);
         } else {
             _setExtraData(
@@ -435,9 +427,7 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, Multicallable {
         // The merged receipt is good only as long as the shorter-lived of the two.
         uint256 expiry = _earlierExpiry(kept.expiryDay(), merged.expiryDay());
         _setExtraData(keptId, ReceiptData.pack(total, expiry, kept.lotIndex(), kept.flags()));
-        _internalMove = true;
         _burn(mergedId);
-        _internalMove = false;
         _setExtraData(mergedId, 0);
         --_lotCover[kept.lotIndex()].liveReceipts;
         // forge-lint: disable-next-line(unsafe-typecast) -- total <= MAX_QUANTITY, checked above
@@ -479,10 +469,7 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, Multicallable {
         uint64 loanMaturity
     ) external returns (uint48 requestSeq) {
         uint96 data = _movableByOwner(receiptId);
-        uint16 expiryDay = data.expiryDay();
-        if (expiryDay != 0 && block.timestamp >= uint256(expiryDay) * 1 days) {
-            revert ReceiptExpired(receiptId, uint64(expiryDay) * 1 days);
-        }
+        _requireNotExpired(receiptId, data);
         if (loanMaturity <= block.timestamp || loanMaturity > type(uint40).max) {
             revert NotInFuture("loan maturity", loanMaturity);
         }
@@ -517,6 +504,12 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, Multicallable {
         if (l.lender != msg.sender) revert NotLienholder(receiptId, msg.sender, l.lender);
         if (l.requestSeq != requestSeq) revert PledgeRequestMismatch(receiptId, l.requestSeq, requestSeq);
         _requireActive(msg.sender, IParticipantRegistry.Role.Lender);
+        // Re-checked at acceptance, not only at the request: a judicial or shortfall freeze, the
+        // owner's suspension or revocation and the receipt's expiry may all have come since.
+        uint96 data = _getExtraData(receiptId);
+        _requireNotFrozen(receiptId, data);
+        _requireNotExpired(receiptId, data);
+        _requireActiveMember(_ownerOf(receiptId));
         _liens[receiptId].state = LienState.Active;
         emit PledgeAccepted(receiptId, msg.sender, requestSeq);
     }
@@ -543,18 +536,14 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, Multicallable {
         // forge-lint: disable-next-line(unsafe-typecast) -- a uint40 time plus a uint40 grace fits 64 bits
         if (block.timestamp < foreclosableAt) revert LoanNotMatured(receiptId, uint64(foreclosableAt));
         uint96 data = _getExtraData(receiptId);
-        if (data.has(ReceiptData.FROZEN)) revert ReceiptIsFrozen(receiptId);
-        LotStanding storage standing = _lotStanding[data.lotIndex()];
-        if (standing.frozen) revert LotIsFrozen(_lotLabel[data.lotIndex()].lotId, standing.warehouse);
+        _requireNotFrozen(receiptId, data);
 
         address formerOwner = _ownerOf(receiptId);
         _liens[receiptId].state = LienState.None;
         _setExtraData(receiptId, data.withoutFlag(ReceiptData.PLEDGE_LOCK));
-        if (to != formerOwner) {
-            _internalMove = true;
-            _transfer(address(0), formerOwner, to, receiptId);
-            _internalMove = false;
-        }
+        // The contract's own move: `by` = 0 skips approval, and the internal path skips the holder
+        // checks of {transferFrom} (the former owner may be suspended; the lien is why it moves).
+        if (to != formerOwner) _transfer(address(0), formerOwner, to, receiptId);
         emit Foreclosed(receiptId, lender, to, formerOwner);
     }
 
@@ -625,16 +614,23 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, Multicallable {
         super.setApprovalForAll(operator, isApproved);
     }
 
-    /// @dev Endorsement to a buyer: only between active members, never while pledged, frozen or
-    /// awaiting delivery. Mints, burns and the contract's own moves are checked by their callers.
-    function _beforeTokenTransfer(address from, address to, uint256 id) internal view override {
-        if (from == address(0) || to == address(0) || _internalMove) return;
-        _whenNotPaused();
-        uint96 data = _getExtraData(id);
-        _requireUnlocked(id, data);
-        _requireActiveMember(from);
-        _requireActiveMember(to);
-        if (msg.sender != from) _requireActiveMember(msg.sender);
+    /// @notice Endorses receipt `id` from `from` to `to` (ERC-721): only between active members (and
+    /// an active operator), never while pledged, pledge-pending, frozen (receipt or lot) or awaiting
+    /// delivery. Both `safeTransferFrom` variants come through here.
+    /// @dev The holder checks sit in the public entry point, not in a transfer hook: the contract's own
+    /// moves (burns by merge and delivery, foreclosure) use the internal `_burn`/`_transfer` and never
+    /// reach them, so no "internal move" flag (and no transient storage) is needed: the build runs on
+    /// a paris EVM.
+    function transferFrom(address from, address to, uint256 id) public payable override {
+        if (from != address(0) && to != address(0)) {
+            // (Solady refuses a move from or to the zero address with its own errors.)
+            _whenNotPaused();
+            _requireUnlocked(id, _getExtraData(id));
+            _requireActiveMember(from);
+            _requireActiveMember(to);
+            if (msg.sender != from) _requireActiveMember(msg.sender);
+        }
+        super.transferFrom(from, to, id);
     }
 
     // ------------------------------------------------------------ reads
@@ -787,8 +783,42 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, Multicallable {
             if (data.has(ReceiptData.FROZEN)) revert ReceiptIsFrozen(receiptId);
             revert DeliveryPending(receiptId);
         }
-        LotStanding memory standing = _lotStanding[data.lotIndex()];
-        if (standing.frozen) revert LotIsFrozen(_lotLabel[data.lotIndex()].lotId, standing.warehouse);
+        _requireLotNotFrozen(data.lotIndex());
+    }
+
+    /// @dev Neither under a judicial freeze nor of a lot frozen by a shortfall.
+    function _requireNotFrozen(uint256 receiptId, uint96 data) private view {
+        if (data.has(ReceiptData.FROZEN)) revert ReceiptIsFrozen(receiptId);
+        _requireLotNotFrozen(data.lotIndex());
+    }
+
+    function _requireLotNotFrozen(uint256 lotIndex) private view {
+        LotStanding memory standing = _lotStanding[lotIndex];
+        if (standing.frozen) revert LotIsFrozen(_lotLabel[lotIndex].lotId, standing.warehouse);
+    }
+
+    function _requireNotExpired(uint256 receiptId, uint96 data) private view {
+        uint16 expiryDay = data.expiryDay();
+        if (expiryDay != 0 && block.timestamp >= uint256(expiryDay) * 1 days) {
+            revert ReceiptExpired(receiptId, uint64(expiryDay) * 1 days);
+        }
+    }
+
+    /// @dev Independence: `party` (an inspector) must not be of the same legal entity as
+    /// `counterparty` (the warehouse it attests at): `_registry.requireIndependent`, its
+    /// {IParticipantRegistry-SameEntity} bubbled. A bare static call keeps the runtime small.
+    function _requireOtherEntity(address party, address counterparty) private view {
+        address target = address(_registry);
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, shl(224, 0xc4e3bc00)) // requireIndependent(address,address)
+            mstore(add(ptr, 0x04), and(party, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(ptr, 0x24), and(counterparty, 0xffffffffffffffffffffffffffffffffffffffff))
+            if iszero(staticcall(gas(), target, ptr, 0x44, 0x00, 0x00)) {
+                returndatacopy(ptr, 0x00, returndatasize())
+                revert(ptr, returndatasize())
+            }
+        }
     }
 
     function _requireLienholder(uint256 receiptId) private view returns (address lender) {

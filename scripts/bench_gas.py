@@ -51,6 +51,9 @@ def bare_erc721(w3: Web3, signer: Signer) -> tuple[Any, Signer]:
     source = (ROOT / "scripts" / "benchmarks" / "BareERC721.sol").read_text()
     settings = _settings()
     settings["outputSelection"] = {"*": {"BareERC721": ["abi", "evm.bytecode.object"]}}
+    # OpenZeppelin 5's ERC-721 (through utils/Bytes.sol) uses MCOPY, which needs cancun; Ledgerhouse
+    # itself ships for paris. The baseline is a reference point run on anvil, so it keeps cancun.
+    settings["evmVersion"] = "cancun"
     out = solcx.compile_standard(
         {"language": "Solidity", "sources": {"BareERC721.sol": {"content": source}}, "settings": settings},
         solc_binary=SOLC,

@@ -31,6 +31,10 @@ ABI_DIR = ROOT / "client" / "abi"
 ERRORS_MODULE = ROOT / "client" / "_contract_errors.py"
 SOLC = ROOT / "scripts" / "solc.js"
 
+# EIP-170 allows 24,576 bytes of runtime code; the build fails well before it, so that a change that
+# grows a contract toward the limit is seen while there is still room to restructure.
+MAX_RUNTIME_BYTES = 24_000
+
 _PY_TYPES = {"address": "str", "bool": "bool", "string": "str"}
 _TEMPLATE_FIELD = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -47,8 +51,10 @@ def _settings() -> dict[str, Any]:
         "metadata": {"bytecodeHash": profile.get("bytecode_hash", "none"), "appendCBOR": False},
         "remappings": list(profile.get("remappings", [])),
         "outputSelection": {
-            "contracts/**": {"*": ["abi", "evm.bytecode.object", "userdoc", "devdoc"]},
-            "*": {"*": ["abi", "evm.bytecode.object", "userdoc", "devdoc"]},
+            "contracts/**": {
+                "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "userdoc", "devdoc"]
+            },
+            "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "userdoc", "devdoc"]},
         },
     }
 
@@ -168,8 +174,30 @@ def _errors_module(output: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def runtime_sizes(output: dict[str, Any]) -> dict[str, int]:
+    """Runtime (deployed) code size in bytes of every deployable contract."""
+    return {
+        name: len(artifact["evm"].get("deployedBytecode", {}).get("object", "")) // 2
+        for name, artifact in _deployables(output).items()
+    }
+
+
+def check_sizes(output: dict[str, Any]) -> None:
+    """Fails the build when any contract's runtime code passes MAX_RUNTIME_BYTES."""
+    sizes = runtime_sizes(output)
+    over = {name: size for name, size in sizes.items() if size > MAX_RUNTIME_BYTES}
+    if over:
+        listed = ", ".join(f"{name} {size:,} bytes" for name, size in sorted(over.items()))
+        every = ", ".join(f"{name} {size:,}" for name, size in sorted(sizes.items()))
+        raise SystemExit(
+            f"runtime code over {MAX_RUNTIME_BYTES:,} bytes (EIP-170 allows 24,576): {listed} (all: {every})"
+        )
+    print("runtime sizes: " + ", ".join(f"{n} {s:,}" for n, s in sorted(sizes.items())), file=sys.stderr)
+
+
 def generated_files() -> dict[Path, str]:
     output = compile_contracts()
+    check_sizes(output)
     files = _artifact_files(output)
     files[ERRORS_MODULE] = _errors_module(output)
     return files

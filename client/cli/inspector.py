@@ -52,13 +52,16 @@ def stocktake(
     data = {"tx_hash": result.tx_hash, "lot": view.to_json(), "shortfall": None}
     line = f"stocktake of lot {lot}: {view.attested} {view.unit} attested, {view.receipted} receipted"
     if shortfall:
-        args = shortfall[0]["args"]
+        # From state, not only the event: the event names the lenders of the receipts the SDK
+        # listed, and a holder may have split or merged in the same block; the frozen lot's liens
+        # are fixed, so state gives the complete list.
+        exposed = receipts.exposed_lenders(lot)
         data["shortfall"] = {
             "quantity": str(view.receipted - view.attested),
-            "lenders": list(args["lenders"]),
-            "pledged_receipts": list(args["pledgedReceipts"]),
+            "lenders": [lender for _, lender in exposed],
+            "pledged_receipts": [receipt_id for receipt_id, _ in exposed],
         }
-        lenders = ", ".join(args["lenders"]) or "none"
+        lenders = ", ".join(lender for _, lender in exposed) or "none"
         line += f" — SHORTFALL: lot frozen; lenders alerted: {lenders}"
     c.emit(data, line + f" — tx {result.tx_hash}")
 

@@ -125,7 +125,14 @@ def issue(
         str | None, typer.Option("--lender", help="Whose credit line (default: the only fit)")
     ] = None,
     min_denomination: Annotated[str, typer.Option("--min-denomination", help="Smallest piece")] = "0.01",
-    max_depth: Annotated[int, typer.Option("--max-depth", help="Deepest tier a piece may reach")] = 5,
+    max_depth: Annotated[
+        int,
+        typer.Option(
+            "--max-depth",
+            help="Deepest split tier a piece may reach (splits from the issued piece; "
+            "whole transfers keep the tier)",
+        ),
+    ] = 5,
     registry: RegistryOption = None,
     despite_near_duplicate: Annotated[
         bool,

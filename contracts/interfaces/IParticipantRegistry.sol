@@ -98,6 +98,8 @@ interface IParticipantRegistry {
     error TooManySubscribers(uint256 max);
     /// @notice a standing sync covers 1 to {max} members per call, not {count}
     error SyncBatchOutOfBounds(uint256 count, uint256 max);
+    /// @notice {party:address} and {counterparty:address} are the same legal entity ({entityId}): an inspector cannot attest at, nor a lender finance, its own entity
+    error SameEntity(address party, address counterparty, bytes32 entityId);
     /// @notice members {fromIndex} to {fromIndex}+{count} are beyond the {memberCount} ever admitted
     error SyncRangeBeyondMembers(uint256 fromIndex, uint256 count, uint256 memberCount);
 
@@ -216,6 +218,16 @@ interface IParticipantRegistry {
 
     /// @notice The member record of `account` (role None if never admitted).
     function member(address account) external view returns (Member memory);
+
+    /// @notice The legal entity `account` was admitted for (zero if none was given or never admitted).
+    /// One entity may hold several addresses (its {MemberAdmitted} events share the indexed entity
+    /// id); the contracts refuse an inspector attesting for, or a lender financing, its own entity.
+    function entityOf(address account) external view returns (bytes32);
+
+    /// @notice Reverts {SameEntity} when `party` and `counterparty` were admitted for the same legal
+    /// entity (a zero entity id, none declared, matches nothing): an inspector and the warehouse it
+    /// attests at, a lender and the member it finances.
+    function requireIndependent(address party, address counterparty) external view;
 
     /// @notice The admission record of warehouse `account`.
     function warehouseAdmission(address account) external view returns (WarehouseAdmission memory);

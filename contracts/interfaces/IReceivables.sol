@@ -9,8 +9,14 @@ import {IStandingSubscriber} from "./IStandingSubscriber.sol";
 ///
 /// A lender grants a core enterprise a credit line. Drawing on it, the core enterprise issues a
 /// voucher (a confirmed payable) to a supplier against one trade document. Holders split the
-/// voucher into pieces and pass them down to tier-2, tier-3 ... suppliers, discount a piece at a
-/// bank, or pledge it as collateral for a loan. At maturity the core enterprise (or the paying bank
+/// voucher into pieces and pass them down to their own suppliers, discount a piece at a bank, or
+/// pledge it as collateral for a loan.
+///
+/// Tier. A piece's tier is its split depth: how many splits separate it from the issued piece
+/// (tier 0). The root's `maxDepth` bounds that depth, i.e. how finely and through how many
+/// generations of parents its credit is divided; it does not count hands. A whole-piece
+/// {transfer} endorses the same claim to another active member and keeps the tier, as an endorsed
+/// bill keeps its terms; every holder is in the events ({VoucherTransferred}). At maturity the core enterprise (or the paying bank
 /// it designates) pays each piece, or funds the whole root at once after which every piece is
 /// redeemed on its own. Money moves off chain; this contract records who is owed what.
 ///
@@ -367,7 +373,10 @@ interface IReceivables is IStandingSubscriber {
     /// `p.holder` at `p.maturity`, drawing on the credit line of `p.lender`.
     /// @dev Caller must be an active core enterprise, `p.holder` an active supplier, `p.lender` an
     /// active lender whose line for the caller is open, unexpired, in `p.currency` and has room.
-    /// `p.document` can back only one voucher ever.
+    /// `p.document` can back only one voucher ever per obligor entity: the key is the caller's legal
+    /// entity id (from the participant registry) with the document commitment, so another core
+    /// enterprise committing the same hash does not block it, while the same entity under a second
+    /// address collides with itself.
     /// @param p Holder, lender, face value, currency, maturity (future unix time; it need not be
     /// before the line's expiry), trade-document commitment, minimum denomination (>= 1) of any
     /// piece, and the deepest tier pieces may reach (the issued piece is tier 0).
@@ -423,7 +432,8 @@ interface IReceivables is IStandingSubscriber {
     /// maturity and payment reference are recorded (see {Discount}).
     /// @dev Caller must be the active lender the piece was offered to, the seller must still be an
     /// active member, and maturity must not have passed. `price` must equal the offered price, so a
-    /// re-offer between the lender's read and its acceptance cannot change the deal.
+    /// re-offer between the lender's read and its acceptance cannot change the deal. A lender cannot
+    /// discount a piece held by its own legal entity ({IParticipantRegistry-SameEntity}).
     /// @param voucherId The piece.
     /// @param price The offered price the lender agrees to.
     /// @param paymentRef Commitment to the off-chain payment of the price to the seller.
@@ -455,13 +465,16 @@ interface IReceivables is IStandingSubscriber {
     /// @notice The requested lender accepts the pledge and becomes the lienholder. While pledged the
     /// piece cannot be transferred, split, merged, offered or pledged again.
     /// @dev Caller must be the active lender the pledge was requested from; before maturity only.
-    /// `securedAmount` and `loanRef` must equal the request's.
+    /// `securedAmount` and `loanRef` must equal the request's; the holder must still be an active
+    /// member and not of the lender's own legal entity ({IParticipantRegistry-SameEntity}).
     /// @param voucherId The piece.
     /// @param securedAmount The requested secured amount the lender agrees to.
     /// @param loanRef The requested loan reference the lender agrees to.
     function acceptPledge(uint256 voucherId, uint128 securedAmount, bytes32 loanRef) external;
 
     /// @notice The lienholder releases its lien (e.g. the loan was repaid); the piece is movable again.
+    /// @dev Always open to the lienholder, whatever its own standing: a suspended or revoked bank can
+    /// still let go of a lien, so the holder's piece is not locked until maturity.
     /// @param voucherId The piece.
     function releasePledge(uint256 voucherId) external;
 
@@ -525,8 +538,9 @@ interface IReceivables is IStandingSubscriber {
     /// @notice The credit line of `lender` for `core` (all fields zero if never granted).
     function creditLine(address lender, address core) external view returns (CreditLine memory);
 
-    /// @notice The voucher (root id) that trade document `document` backs, or 0.
-    function documentUsedBy(bytes32 document) external view returns (uint256);
+    /// @notice The voucher (root id) that trade document `document` backs for `obligor`'s legal
+    /// entity (any of its addresses), or 0.
+    function documentUsedBy(address obligor, bytes32 document) external view returns (uint256);
 
     /// @notice The lien, accepted or requested, on piece `voucherId` (zero if none).
     function lien(uint256 voucherId) external view returns (Lien memory);

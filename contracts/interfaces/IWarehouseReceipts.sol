@@ -120,8 +120,6 @@ interface IWarehouseReceipts is IStandingSubscriber {
     error PartialDeliveryOfSerializedReceipt(uint256 receiptId);
     /// @notice {what} {value:datetime} is not in the future
     error NotInFuture(string what, uint64 value);
-    /// @notice a stocktake finding a shortfall on lot {lotId} must list all its {expected} live receipts, ascending
-    error LiveReceiptListIncomplete(bytes32 lotId, uint32 expected);
     /// @notice warehouse receipts are paused by the consortium admin
     error ReceiptsPaused();
     /// @notice {caller:address} is not the consortium admin
@@ -145,7 +143,9 @@ interface IWarehouseReceipts is IStandingSubscriber {
         uint64 receipted,
         bytes32 evidence
     );
-    /// @notice A stocktake found less than is receipted: the lot is frozen; every exposed lender is named.
+    /// @notice A stocktake found less than is receipted: the lot is frozen. The lenders with a lien on
+    /// the receipts the inspector listed are named; the freeze itself never depends on that list, and
+    /// since no lien on a frozen lot can be accepted, the lot's lienholders (read from state) are fixed.
     event StockShortfall(
         bytes32 indexed lotId,
         address indexed warehouse,
@@ -212,8 +212,11 @@ interface IWarehouseReceipts is IStandingSubscriber {
     // ---------------------------------------------------------------- inspector
 
     /// @notice Attests the quantity of `lotId` physically present at `warehouse` (IoT / AI-vision stocktake).
-    /// A first stocktake registers the lot. A count below what is receipted freezes the lot and emits
-    /// {StockShortfall} naming every lender with a lien on it; a covering count unfreezes it.
+    /// A first stocktake registers the lot. A count below what is receipted freezes the lot (a state of
+    /// the lot that every receipt of it checks: none can then be pledged, moved, split, merged or
+    /// delivered, whatever its holders do in the same block) and emits {StockShortfall} naming the
+    /// lenders with a lien on the listed receipts; a covering count unfreezes it. Refused when the
+    /// inspector is of the warehouse's own legal entity ({IParticipantRegistry-SameEntity}).
     /// @param warehouse The warehouse holding the lot.
     /// @param lotId Identity of the goods (e.g. keccak256 of the producer's batch or bill-of-lading number).
     /// @param commodity Commodity code, e.g. "AL-A00", "STEEL-HRC".
@@ -221,9 +224,10 @@ interface IWarehouseReceipts is IStandingSubscriber {
     /// @param decimals Decimals of the unit as displayed (quantity 1500 with decimals 3 reads 1.500).
     /// @param quantity Base units found.
     /// @param evidence Hash of the evidence (sensor log, images, report).
-    /// @param liveReceipts Ids of every live receipt of the lot, ascending; needed only when the count is
-    /// below what is receipted, and checked complete on chain (count, lot, total quantity) so that the
-    /// shortfall alert names every lender with a lien. The SDK derives the ids from the events.
+    /// @param liveReceipts Ids of the lot's live receipts, ascending (at most 256), used only when the
+    /// count is below what is receipted, to name the exposed lenders in {StockShortfall}. A hint, not a
+    /// condition: ids merged, delivered or of another lot are skipped, and the freeze happens whatever
+    /// the list says. The SDK derives the ids from the events.
     function recordStocktake(
         address warehouse,
         bytes32 lotId,
@@ -315,7 +319,9 @@ interface IWarehouseReceipts is IStandingSubscriber {
 
     // ---------------------------------------------------------------- lender
 
-    /// @notice Accepts pledge request `requestSeq`: the lien becomes active.
+    /// @notice Accepts pledge request `requestSeq`: the lien becomes active. Everything that can have
+    /// changed since the request is checked again: the receipt's judicial freeze, its lot's shortfall
+    /// freeze, its expiry and its owner's standing.
     function acceptPledge(uint256 receiptId, uint48 requestSeq) external;
 
     /// @notice Releases the caller's lien.

@@ -223,3 +223,93 @@ def test_check_reports_a_clean_receipt_as_safe(as_: AsFactory) -> None:
     assert report.to_json()["stock_cover"]["covered"] is True
     missing = as_("bank1").receipts.check(9_999)
     assert not missing.exists and not missing.safe_to_lend
+
+
+# ---------------------------------------------------------------- same-block ordering (issue 15)
+
+
+def _automine(w3: Web3, on: bool) -> None:
+    w3.provider.make_request("evm_setAutomine", [on])  # type: ignore[arg-type]
+
+
+def test_a_holders_same_block_split_cannot_dodge_the_shortfall_freeze(as_: AsFactory, w3: Web3) -> None:
+    """The holder's split, ordered before the inspector's stocktake in one block, used to make the
+    stocktake revert (LiveReceiptListIncomplete): the lot stayed unfrozen and the short goods could
+    be pledged again. Now the lot is frozen whatever the holder does in the same block."""
+    attest(as_)
+    receipt_id = mint(as_)
+    holder, inspector = as_("supplier1").receipts, as_("inspector1").receipts
+    # The inspector's SDK lists the live receipts ([receipt_id]) before the holder's split lands.
+    stocktake = inspector.stocktake_call(
+        addr("warehouse1"), LOT, commodity="AL-A00", quantity="200.000", unit="t", decimals=3
+    )
+    split = holder.contract.functions.split(receipt_id, [100_000, 200_000])
+    _automine(w3, False)
+    try:
+        front_run = holder.signer.submit(split)
+        shortfall = inspector.signer.submit(stocktake)
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    finally:
+        _automine(w3, True)
+    split_tx = holder.signer.wait(front_run)
+    stocktake_tx = inspector.signer.wait(shortfall)
+    assert split_tx.block_number == stocktake_tx.block_number, "both in one block"
+    assert split_tx.receipt["transactionIndex"] < stocktake_tx.receipt["transactionIndex"], "the split first"
+
+    lot = as_("bank1").receipts.lot(LOT)
+    assert lot.frozen and lot.live_receipts == 2
+    new_id = int(holder.events_in(split_tx, "ReceiptSplit")[0]["args"]["firstNewId"])
+    for part in (receipt_id, new_id):
+        assert holder.receipt(part).frozen
+        with pytest.raises(LotIsFrozen):
+            holder.request_pledge(part, addr("bank2"), amount="1000.00", currency="CNY", maturity=IN_90_DAYS)
+        with pytest.raises(LotIsFrozen):
+            holder.transfer(part, addr("supplier2"))
+
+
+def test_a_mined_transaction_that_reverted_raises_the_typed_error(as_: AsFactory, w3: Web3) -> None:
+    """A transaction that passed simulation but reverted when mined (an earlier transaction of the
+    same block changed the state) raises the same typed error a simulation would, not a bare
+    `TransactionFailed ... failed in block N`."""
+    attest(as_)
+    receipt_id = mint(as_)
+    holder = as_("supplier1").receipts
+    maturity = int(w3.eth.get_block("latest")["timestamp"]) + 90 * 86_400
+    transfer = holder.contract.functions.transferFrom(addr("supplier1"), addr("supplier2"), receipt_id)
+    pledge = holder.contract.functions.requestPledge(
+        receipt_id, addr("bank1"), 100, b"CNY", b"\0" * 32, maturity
+    )
+    _automine(w3, False)
+    try:
+        moved = holder.signer.submit(transfer)
+        stale = holder.signer.submit(pledge)  # simulated while supplier1 still owned it
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    finally:
+        _automine(w3, True)
+    holder.signer.wait(moved)
+    with pytest.raises(NotReceiptOwner) as refused:
+        holder.signer.wait(stale)
+    assert refused.value.owner == addr("supplier2")
+
+
+def test_a_mined_revert_is_decoded_without_a_tracer_too(
+    as_: AsFactory, w3: Web3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a node without debug_traceTransaction the call is replayed; the state before the block
+    does not show a same-block cause, so the state after it is asked as well."""
+    attest(as_)
+    receipt_id = mint(as_)
+    holder = as_("supplier1").receipts
+    monkeypatch.setattr(type(holder.signer), "_traced_revert_data", lambda self, tx_hash: None)
+    transfer = holder.contract.functions.transferFrom(addr("supplier1"), addr("supplier2"), receipt_id)
+    split = holder.contract.functions.split(receipt_id, [100_000, 200_000])
+    _automine(w3, False)
+    try:
+        moved = holder.signer.submit(transfer)
+        stale = holder.signer.submit(split)
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    finally:
+        _automine(w3, True)
+    holder.signer.wait(moved)
+    with pytest.raises(NotReceiptOwner):
+        holder.signer.wait(stale)

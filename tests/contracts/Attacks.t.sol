@@ -477,6 +477,7 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         DefaultAdmin, // AccessControlUnauthorizedAccount(caller, DEFAULT_ADMIN_ROLE)
         PendingAdmin, // AccessControlInvalidDefaultAdmin(caller)
         ReceiptLienholder, // NotLienholder(receipt, caller, lender)
+        VoucherLienholder, // NotVoucherLienholder(voucher, caller, lender): whatever the lender's standing
         VoucherPayer, // NotVoucherPayer(root, caller, core)
         StandingSource // NotParticipantRegistry(caller): only the registry pushes standing
     }
@@ -493,6 +494,7 @@ contract AttacksRoleTableTest is ConsortiumFixture {
     uint256 internal receiptId;
     uint256 internal pledgedId;
     uint256 internal rootId;
+    uint256 internal pledgedVoucherId;
 
     function setUp() public override {
         super.setUp();
@@ -504,6 +506,11 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         pledgedId = _split(supplier, receiptId, _q(600, 400));
         _pledge(supplier, pledgedId, lender);
         rootId = _issueVoucher(supplier, 1_000_000, 1, 5);
+        pledgedVoucherId = _issueVoucher(supplier, 1000, 1, 5);
+        vm.prank(supplier);
+        rcv.requestPledge(pledgedVoucherId, lender, 1000, bytes32(0), uint64(_now() + 20 days));
+        vm.prank(lender);
+        rcv.acceptPledge(pledgedVoucherId, 1000, bytes32(0));
     }
 
     function _cases() internal view returns (Case[] memory c) {
@@ -576,7 +583,9 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         c[k++] = Case("issue", v, abi.encodeCall(rcv.issue, (p)), Gate.MemberRole, C);
         c[k++] = Case("acceptDiscount", v, abi.encodeCall(rcv.acceptDiscount, (rootId, 1, 0)), Gate.MemberRole, L);
         c[k++] = Case("rcv.acceptPledge", v, abi.encodeCall(rcv.acceptPledge, (rootId, 1, 0)), Gate.MemberRole, L);
-        c[k++] = Case("rcv.releasePledge", v, abi.encodeCall(rcv.releasePledge, (rootId)), Gate.MemberRole, L);
+        c[k++] = Case(
+            "rcv.releasePledge", v, abi.encodeCall(rcv.releasePledge, (pledgedVoucherId)), Gate.VoucherLienholder, none
+        );
         c[k++] =
             Case("designatePayer", v, abi.encodeCall(rcv.designatePayer, (rootId, address(0))), Gate.MemberRole, C);
         // Receivables: the payer (obligor or designated bank).
@@ -691,6 +700,10 @@ contract AttacksRoleTableTest is ConsortiumFixture {
         if (c.gate == Gate.StandingSource) {
             return abi.encodeWithSelector(IStandingSubscriber.NotParticipantRegistry.selector, caller);
         }
+        if (c.gate == Gate.VoucherLienholder) {
+            if (caller == lender) return "";
+            return abi.encodeWithSelector(IReceivables.NotVoucherLienholder.selector, pledgedVoucherId, caller, lender);
+        }
         if (c.gate == Gate.ReceiptLienholder) {
             if (caller == lender) return "";
             return abi.encodeWithSelector(IWarehouseReceipts.NotLienholder.selector, pledgedId, caller, lender);
@@ -742,6 +755,7 @@ contract AttacksRoleTableTest is ConsortiumFixture {
             || selector == IAccessControl.AccessControlUnauthorizedAccount.selector
             || selector == IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector
             || selector == IWarehouseReceipts.NotLienholder.selector || selector == IReceivables.NotVoucherPayer.selector
+            || selector == IReceivables.NotVoucherLienholder.selector
             || selector == IStandingSubscriber.NotParticipantRegistry.selector;
     }
 

@@ -405,6 +405,49 @@ contract ParticipantRegistryTest is Test {
         vm.assertEq(registry.defaultAdmin(), newAdmin);
     }
 
+    /// Issue 15, item 5: the handover moves every power. The whole role table, before and after:
+    /// the former admin kept REGISTRAR_ROLE (granted at deployment) and could go on admitting.
+    function test_defaultAdminTransfer_movesEveryRoleOfTheFormerAdmin() public {
+        address newAdmin = address(0xB0B);
+        address appointed = address(0xEE);
+        bytes32 registrarRole = registry.REGISTRAR_ROLE();
+        bytes32 adminRole = registry.DEFAULT_ADMIN_ROLE();
+        vm.prank(admin);
+        registry.grantRole(registrarRole, appointed);
+        address[3] memory holders = [admin, newAdmin, appointed];
+        bool[3] memory adminBefore = [true, false, false];
+        bool[3] memory registrarBefore = [true, false, true];
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.assertEq(registry.hasRole(adminRole, holders[i]), adminBefore[i], "admin role before");
+            vm.assertEq(registry.hasRole(registrarRole, holders[i]), registrarBefore[i], "registrar role before");
+        }
+
+        vm.prank(admin);
+        registry.beginDefaultAdminTransfer(newAdmin);
+        (, uint48 schedule) = registry.pendingDefaultAdmin();
+        vm.warp(uint256(schedule) + 1);
+        vm.prank(newAdmin);
+        registry.acceptDefaultAdminTransfer();
+
+        bool[3] memory adminAfter = [false, true, false];
+        bool[3] memory registrarAfter = [false, true, true]; // the appointed registrar keeps its role
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.assertEq(registry.hasRole(adminRole, holders[i]), adminAfter[i], "admin role after");
+            vm.assertEq(registry.hasRole(registrarRole, holders[i]), registrarAfter[i], "registrar role after");
+        }
+        vm.assertEq(registry.defaultAdmin(), newAdmin);
+        vm.expectRevert(_unauthorized(admin, registrarRole));
+        vm.prank(admin);
+        registry.revoke(supplier, "the former admin is powerless");
+        vm.prank(newAdmin);
+        registry.admit(address(0x2000), uint8(IParticipantRegistry.Role.Auditor), bytes32(0), "Audit Co", validUntil);
+    }
+
+    function test_entityOf_returnsTheAdmittedEntity() public view {
+        vm.assertEq(registry.entityOf(address(0xDEAD0)), bytes32(0));
+        vm.assertEq(registry.entityOf(supplier), registry.member(supplier).entityId);
+    }
+
     function test_registrarAppointedByAdmin_canAdmit() public {
         address registrar = address(0xEE);
         bytes32 registrarRole = registry.REGISTRAR_ROLE();

@@ -117,15 +117,21 @@ contract ReceivablesInvariantTest is Test {
         vm.assertFalse(receivables.paused());
     }
 
-    /// A trade document backs at most one voucher, and the contract names that voucher.
+    /// A trade document backs at most one voucher per obligor entity, and the contract names it.
     function invariant_documentBacksOneVoucher() public view {
-        for (uint256 i = 0; i < handler.DOCUMENTS(); i++) {
-            bytes32 document = handler.documentAt(i);
-            uint256 issues = handler.ghostIssues(document);
-            vm.assertLe(issues, 1, "a document backs two vouchers");
-            uint256 usedBy = receivables.documentUsedBy(document);
-            vm.assertEq(usedBy, handler.ghostRootOf(document));
-            if (usedBy != 0) vm.assertEq(receivables.root(usedBy).document, document);
+        for (uint256 c = 0; c < 2; c++) {
+            address core = handler.coreAt(c);
+            for (uint256 i = 0; i < handler.DOCUMENTS(); i++) {
+                bytes32 document = handler.documentAt(i);
+                uint256 issues = handler.ghostIssues(core, document);
+                vm.assertLe(issues, 1, "a document backs two vouchers of one obligor");
+                uint256 usedBy = receivables.documentUsedBy(core, document);
+                vm.assertEq(usedBy, handler.ghostRootOf(core, document));
+                if (usedBy != 0) {
+                    vm.assertEq(receivables.root(usedBy).document, document);
+                    vm.assertEq(receivables.root(usedBy).obligor, core);
+                }
+            }
         }
     }
 

@@ -194,7 +194,7 @@ contract ReceivablesTest is ReceivablesFixture {
         IReceivables.Root memory r = receivables.root(1_000_000);
         vm.assertEq(r.obligor, address(0));
         vm.assertEq(r.faceValue, 0);
-        vm.assertEq(receivables.documentUsedBy(keccak256("nothing")), 0);
+        vm.assertEq(receivables.documentUsedBy(core, keccak256("nothing")), 0);
         vm.assertEq(receivables.lien(1_000_000).lienholder, address(0));
         vm.assertEq(receivables.discountOffer(1_000_000).lender, address(0));
         vm.assertEq(receivables.discount(1_000_000).lender, address(0));
@@ -414,7 +414,8 @@ contract ReceivablesTest is ReceivablesFixture {
         vm.assertFalse(r.funded);
         vm.assertEq(r.document, p.document);
 
-        vm.assertEq(receivables.documentUsedBy(p.document), rootId);
+        vm.assertEq(receivables.documentUsedBy(core, p.document), rootId);
+        vm.assertEq(receivables.documentUsedBy(core2, p.document), 0, "keyed by the obligor's entity");
         vm.assertEq(_lineOutstanding(), FACE);
         vm.assertEq(_issue(FACE), 2 * PIECES, "second root id");
     }
@@ -528,7 +529,9 @@ contract ReceivablesTest is ReceivablesFixture {
         receivables.issue(p);
     }
 
-    function test_RevertWhen_issueAgainstFinancedDocument_anyIssuerAnyLender() public {
+    /// A document is financed once per obligor entity: again by the same core, on any lender's
+    /// line, even after payment, and by the same entity under a second address.
+    function test_RevertWhen_issueAgainstFinancedDocument_sameEntityAnyAddressAnyLender() public {
         IReceivables.IssueParams memory p = _params(FACE, 1, 5);
         vm.prank(core);
         uint256 rootId = receivables.issue(p);
@@ -537,17 +540,43 @@ contract ReceivablesTest is ReceivablesFixture {
         vm.prank(core);
         receivables.issue(p);
 
-        // Another core enterprise on another lender's line cannot reuse it either, even after payment.
+        // The same legal entity under a second address, on another lender's line, after payment.
+        address coreAlias = address(0x2003);
+        vm.prank(admin);
+        registry.admit(
+            coreAlias, uint8(IParticipantRegistry.Role.CoreEnterprise), keccak256(bytes("Core One")), "Core One (2)", validUntil
+        );
         vm.prank(lender2);
-        receivables.setCreditLine(core2, LIMIT, CNY, lineExpiry);
+        receivables.setCreditLine(coreAlias, LIMIT, CNY, lineExpiry);
         vm.warp(maturity);
         vm.prank(core);
         receivables.settle(rootId, keccak256("pay"));
         p.lender = lender2;
         p.maturity = maturity + 90 days;
         vm.expectRevert(abi.encodeWithSelector(IReceivables.DocumentAlreadyFinanced.selector, p.document, rootId));
-        vm.prank(core2);
+        vm.prank(coreAlias);
         receivables.issue(p);
+    }
+
+    /// Issue 15, item 3: another core enterprise committing a competitor's document hash (a 1-fen
+    /// voucher on its invoice) no longer blocks the real obligor's financing.
+    function test_issue_otherEntityCommittingTheSameDocumentDoesNotBlockTheObligor() public {
+        IReceivables.IssueParams memory p = _params(FACE, 1, 5);
+        vm.prank(lender2);
+        receivables.setCreditLine(core2, LIMIT, CNY, lineExpiry);
+        IReceivables.IssueParams memory squat = p;
+        squat.lender = lender2;
+        squat.faceValue = 1;
+        vm.prank(core2);
+        uint256 squatted = receivables.issue(squat);
+        vm.assertEq(receivables.documentUsedBy(core2, p.document), squatted);
+        vm.assertEq(receivables.documentUsedBy(core, p.document), 0);
+
+        p.faceValue = FACE;
+        p.lender = lender;
+        vm.prank(core);
+        uint256 real = receivables.issue(p);
+        vm.assertEq(receivables.documentUsedBy(core, p.document), real);
     }
 
     function test_RevertWhen_issueFaceValueOutOfRange() public {
@@ -1459,16 +1488,80 @@ contract ReceivablesTest is ReceivablesFixture {
         );
         vm.prank(lender2);
         receivables.releasePledge(rootId);
+        // Only the lienholder releases; anyone else, whatever their role, is told who holds the lien.
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IParticipantRegistry.WrongRole.selector,
-                supplier,
-                uint8(IParticipantRegistry.Role.Supplier),
-                uint8(IParticipantRegistry.Role.Lender)
-            )
+            abi.encodeWithSelector(IReceivables.NotVoucherLienholder.selector, rootId, supplier, lender)
         );
         vm.prank(supplier);
         receivables.releasePledge(rootId);
+    }
+
+    /// Issue 15, item 4: a suspended or revoked lienholder can still let go of its lien (it could
+    /// not: releasePledge required an active lender, so the supplier's piece stayed locked).
+    function test_releasePledge_bySuspendedOrRevokedLienholder() public {
+        uint256 rootId = _issue(FACE);
+        uint256 child = _split(supplier, rootId, supplier, FACE / 2);
+        _pledge(rootId, supplier, lender, FACE / 2);
+        _pledge(child, supplier, lender, FACE / 2);
+        _suspend(lender);
+        vm.prank(lender);
+        receivables.releasePledge(rootId);
+        vm.assertEq(uint256(receivables.voucher(rootId).status), uint256(IReceivables.VoucherStatus.Active));
+        vm.prank(admin);
+        registry.revoke(lender, "licence withdrawn");
+        vm.prank(lender);
+        receivables.releasePledge(child);
+        vm.assertEq(uint256(receivables.voucher(child).status), uint256(IReceivables.VoucherStatus.Active));
+        vm.prank(supplier);
+        receivables.transfer(child, supplier2); // movable again
+    }
+
+    /// Issue 15, item 5: a lender cannot finance its own legal entity (discount or pledge).
+    function test_RevertWhen_lenderFinancesItsOwnEntity() public {
+        address captiveBank = address(0x2002);
+        vm.prank(admin);
+        registry.admit(
+            captiveBank, uint8(IParticipantRegistry.Role.Lender), keccak256(bytes("Tier1 Co")), "Tier1 Finance", validUntil
+        );
+        uint256 rootId = _issue(FACE);
+        bytes memory same = abi.encodeWithSelector(
+            IParticipantRegistry.SameEntity.selector, captiveBank, supplier, keccak256(bytes("Tier1 Co"))
+        );
+        _offer(rootId, supplier, captiveBank, FACE - 1);
+        vm.expectRevert(same);
+        vm.prank(captiveBank);
+        receivables.acceptDiscount(rootId, FACE - 1, keccak256("pay"));
+        vm.prank(supplier);
+        receivables.cancelDiscountOffer(rootId);
+
+        vm.prank(supplier);
+        receivables.requestPledge(rootId, captiveBank, FACE, keccak256("loan"), maturity);
+        vm.expectRevert(same);
+        vm.prank(captiveBank);
+        receivables.acceptPledge(rootId, FACE, keccak256("loan"));
+        // An independent bank is not affected.
+        vm.prank(supplier);
+        receivables.cancelPledgeRequest(rootId);
+        _pledge(rootId, supplier, lender, FACE);
+    }
+
+    /// Issue 15, item 4: a tier is a split depth. A piece at the root's maximum depth cannot be split
+    /// again, but passes whole through any number of holders, keeping its tier.
+    function test_transfer_wholePieceKeepsItsTierAtMaxDepth() public {
+        uint256 rootId = _issue(FACE, 1, 1);
+        uint256 child = _split(supplier, rootId, supplier2, FACE / 2);
+        vm.assertEq(receivables.voucher(child).tier, 1);
+        address[4] memory hands = [supplier3, supplier, supplier2, supplier3];
+        address from = supplier2;
+        for (uint256 i = 0; i < hands.length; ++i) {
+            vm.prank(from);
+            receivables.transfer(child, hands[i]);
+            from = hands[i];
+            vm.assertEq(receivables.voucher(child).tier, 1, "a whole transfer keeps the tier");
+        }
+        vm.expectRevert(abi.encodeWithSelector(IReceivables.VoucherTierTooDeep.selector, child, 2, uint8(1)));
+        vm.prank(from);
+        receivables.split(child, supplier, 1);
     }
 
     function test_RevertWhen_releasePledgeNotPledged() public {

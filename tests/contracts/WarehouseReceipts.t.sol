@@ -308,7 +308,10 @@ contract WarehouseReceiptsTest is ReceiptsFixture, StandingSubscriberChecks {
         vm.assertEq(wr.lot(LOT).attested, 200);
     }
 
-    function test_RevertWhen_shortfallListOfLiveReceiptsIsIncomplete() public {
+    /// Issue 15, item 1: the list of live receipts is a hint for the alert, never a condition of the
+    /// freeze. Every wrong list (what a holder's same-block split or merge makes of the inspector's
+    /// list) used to revert the stocktake with LiveReceiptListIncomplete and leave the lot unfrozen.
+    function test_recordStocktake_shortfallFreezesWhateverTheListSays() public {
         _threeParts(); // 1, 2, 3
         // 3 is split again and merged back: id 4 existed and is burned
         _split(supplier, 3, _q(50_000, 50_000));
@@ -318,30 +321,78 @@ contract WarehouseReceiptsTest is ReceiptsFixture, StandingSubscriberChecks {
         uint256 other = _mint(supplier, LOT2, 10); // 5, of another lot
         vm.assertEq(other, 5);
         vm.assertEq(wr.lot(LOT).liveReceipts, 3);
+        _pledge(supplier, 2, lender); // the one exposed lender
 
-        bytes memory incomplete =
-            abi.encodeWithSelector(IWarehouseReceipts.LiveReceiptListIncomplete.selector, LOT, uint32(3));
         uint256[][8] memory bad = [
             new uint256[](0), // none listed
-            _ids(1, 2), // one missing
-            _ids(1, 3, 2), // not ascending
-            _ids(1, 1, 2), // repeated
-            _ids(1, 2, 4), // 4 was burned
+            _ids(1, 3), // one missing
+            _ids(1, 3, 2), // not ascending: 2 comes after 3, so is skipped
+            _ids(2, 2, 3), // repeated
+            _ids(2, 3, 4), // 4 was burned
             _ids(1, 2, 5), // 5 is of another lot
             _ids(0, 1, 2), // id 0 never exists
             _ids(1, 2, 99) // never minted
         ];
+        // Listed ids that are live receipts of the lot with an active lien, in ascending order, are
+        // named; the rest are skipped (and the lienholders are then read from state, the lot frozen).
+        bool[8] memory namesLender = [false, false, false, true, true, true, true, true];
+        uint256 snapshot = vm.snapshotState();
         for (uint256 i = 0; i < bad.length; ++i) {
-            vm.expectRevert(incomplete);
+            address[] memory lenders = new address[](namesLender[i] ? 1 : 0);
+            uint256[] memory pledged = new uint256[](namesLender[i] ? 1 : 0);
+            if (namesLender[i]) (lenders[0], pledged[0]) = (lender, 2);
+            vm.expectEmit(true, true, true, true, address(wr));
+            emit IWarehouseReceipts.StockShortfall(LOT, warehouse, inspector, 1, Q, Q - 1, lenders, pledged);
             _stocktake(LOT, 1, bad[i]);
+            vm.assertTrue(wr.lot(LOT).frozen, "frozen whatever the list");
+            vm.revertToState(snapshot);
         }
-        uint256[] memory tooMany = new uint256[](4);
-        (tooMany[0], tooMany[1], tooMany[2], tooMany[3]) = (1, 2, 3, 5);
-        vm.expectRevert(incomplete);
-        _stocktake(LOT, 1, tooMany);
+        uint256[] memory tooLong = new uint256[](257);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.TooMany.selector, 257, 256));
+        _stocktake(LOT, 1, tooLong);
+    }
 
-        _stocktake(LOT, 1, _ids(1, 2, 3)); // the complete list goes through
+    /// Issue 15, item 1: the holder's split, ordered before the inspector's stocktake, no longer
+    /// makes it revert; every receipt of the lot, old and new, is then locked.
+    function test_recordStocktake_frontRunningSplitCannotDodgeTheFreeze() public {
+        uint256 id = _receipt(Q); // 1
+        uint256[] memory listed = _ids(id); // what the inspector's SDK saw
+        uint256 first = _split(supplier, id, _q(100_000, 200_000)); // the holder's front-run: 2
+        _stocktake(LOT, 100_000, listed);
         vm.assertTrue(wr.lot(LOT).frozen);
+        _assertLotLocked(id, first);
+    }
+
+    /// The same with a merge ordered first: the listed id 2 is gone.
+    function test_recordStocktake_frontRunningMergeCannotDodgeTheFreeze() public {
+        _threeParts();
+        uint256[] memory listed = _ids(1, 2, 3);
+        vm.prank(supplier);
+        wr.merge(1, 2, new bytes32[](0), new bytes32[](0));
+        _stocktake(LOT, 1, listed);
+        vm.assertTrue(wr.lot(LOT).frozen);
+        _assertLotLocked(1, 3);
+    }
+
+    /// Neither receipt of a frozen lot can be pledged, accepted, moved, split, merged or delivered.
+    function _assertLotLocked(uint256 a, uint256 b) internal {
+        bytes memory frozen = _lotFrozen(LOT);
+        uint64 maturity = uint64(block.timestamp + 90 days);
+        uint64 quantityB = wr.receipt(b).quantity;
+        vm.startPrank(supplier);
+        vm.expectRevert(frozen);
+        wr.requestPledge(a, lender, 1, "CNY", bytes32(0), maturity);
+        vm.expectRevert(frozen);
+        wr.transferFrom(supplier, supplier2, b);
+        vm.expectRevert(frozen);
+        wr.safeTransferFrom(supplier, supplier2, b);
+        vm.expectRevert(frozen);
+        wr.split(b, _q(1, quantityB - 1));
+        vm.expectRevert(frozen);
+        wr.merge(a, b, new bytes32[](0), new bytes32[](0));
+        vm.expectRevert(frozen);
+        wr.requestDelivery(a, 1);
+        vm.stopPrank();
     }
 
     function test_recordStocktake_coveringCountUnfreezesLot() public {
@@ -1799,6 +1850,73 @@ contract WarehouseReceiptsTest is ReceiptsFixture, StandingSubscriberChecks {
         vm.assertEq(uint256(l.state), uint256(IWarehouseReceipts.LienState.Active));
         vm.assertEq(l.lender, lender);
         vm.assertTrue(wr.receipt(id).pledgeLocked);
+    }
+
+    /// Issue 15, item 4: a judicial freeze ordered after the request stops the acceptance.
+    function test_RevertWhen_acceptPledge_receiptFrozenSinceRequest() public {
+        uint256 id = _receipt(Q);
+        uint48 seq = _requestPledge(supplier, id, lender);
+        _freeze(id);
+        vm.expectRevert(_err(IWarehouseReceipts.ReceiptIsFrozen.selector, id));
+        vm.prank(lender);
+        wr.acceptPledge(id, seq);
+    }
+
+    /// Issue 15, item 4: a shortfall freeze after the request stops the acceptance (else the lien
+    /// would be on a frozen lot that the shortfall alert never named).
+    function test_RevertWhen_acceptPledge_lotFrozenSinceRequest() public {
+        uint256 id = _receipt(Q);
+        uint48 seq = _requestPledge(supplier, id, lender);
+        _stocktake(LOT, Q - 1, _ids(id));
+        vm.expectRevert(_lotFrozen(LOT));
+        vm.prank(lender);
+        wr.acceptPledge(id, seq);
+    }
+
+    /// Issue 15, item 4: an owner suspended, revoked or with lapsed KYC since the request cannot
+    /// have the pledge accepted.
+    function test_RevertWhen_acceptPledge_ownerNoLongerActive() public {
+        uint256 id = _receipt(Q);
+        uint48 seq = _requestPledge(supplier, id, lender);
+        _suspend(supplier);
+        vm.expectRevert(_suspended(supplier));
+        vm.prank(lender);
+        wr.acceptPledge(id, seq);
+        vm.prank(admin);
+        registry.revoke(supplier, "fraud");
+        vm.expectRevert(
+            abi.encodeWithSelector(IParticipantRegistry.MemberRevoked.selector, supplier, uint64(_now()))
+        );
+        vm.prank(lender);
+        wr.acceptPledge(id, seq);
+    }
+
+    /// Issue 15, item 4: a receipt that expired between request and acceptance cannot be accepted.
+    function test_RevertWhen_acceptPledge_receiptExpiredSinceRequest() public {
+        uint256 id = _receipt(Q);
+        uint256 day = _now() / 1 days + 2;
+        _setExpiryDay(id, day);
+        uint48 seq = _requestPledge(supplier, id, lender);
+        _skip(3 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(IWarehouseReceipts.ReceiptExpired.selector, id, uint64(day * 1 days))
+        );
+        vm.prank(lender);
+        wr.acceptPledge(id, seq);
+    }
+
+    /// Issue 15, item 5: an inspector of the warehouse's own legal entity cannot attest there.
+    function test_RevertWhen_inspectorIsTheWarehousesOwnEntity() public {
+        address captive = address(0x2005);
+        bytes32 entity = keccak256(bytes("Qingdao Bonded Logistics Warehouse"));
+        vm.prank(admin);
+        registry.admit(captive, uint8(IParticipantRegistry.Role.Inspector), entity, "Qingdao Inspection", validUntil);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.SameEntity.selector, captive, warehouse, entity));
+        vm.prank(captive);
+        wr.recordStocktake(warehouse, LOT, AL, KG, DECIMALS, Q, EVIDENCE, new uint256[](0));
+        // At another warehouse it is independent.
+        vm.prank(captive);
+        wr.recordStocktake(warehouse2, LOT, AL, KG, DECIMALS, Q, EVIDENCE, new uint256[](0));
     }
 
     function test_RevertWhen_acceptPledgeWithStaleRequestSeq() public {

@@ -33,8 +33,9 @@ contract ReceivablesHandler is Test {
     uint256[] internal _requested;
 
     /// Successful issues per trade document, and the root that document backs.
-    mapping(bytes32 document => uint256) public ghostIssues;
-    mapping(bytes32 document => uint256) public ghostRootOf;
+    /// Keyed per issuing core (each its own legal entity): a document is financed once per obligor.
+    mapping(address core => mapping(bytes32 document => uint256)) public ghostIssues;
+    mapping(address core => mapping(bytes32 document => uint256)) public ghostRootOf;
     /// Accepted, not yet released or discharged liens per piece.
     mapping(uint256 voucherId => uint256) public ghostLiens;
     /// Set if a lien was ever accepted on a piece that already had one.
@@ -128,8 +129,8 @@ contract ReceivablesHandler is Test {
             succeeded[receivables.issue.selector]++;
             _rootIds.push(rootId);
             _pieces[rootId].push(rootId);
-            ghostIssues[p.document]++;
-            ghostRootOf[p.document] = rootId;
+            ghostIssues[_cores[seed % 2]][p.document]++;
+            ghostRootOf[_cores[seed % 2]][p.document] = rootId;
         } catch {}
     }
 

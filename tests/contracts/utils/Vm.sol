@@ -51,4 +51,6 @@ interface Vm {
     function store(address target, bytes32 slot, bytes32 value) external;
     /// @dev block.timestamp as the VM sees it: via-IR may reuse a timestamp read before a warp.
     function getBlockTimestamp() external view returns (uint256 timestamp);
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
 }
