@@ -81,7 +81,14 @@ contract CollateralMonitor is ICollateralMonitor {
         _registry.requireActive(msg.sender, IParticipantRegistry.Role.Lender);
         _checkTerms(terms);
         _defaultTerms[msg.sender][commodity] = terms;
-        emit DefaultTermsSet(msg.sender, commodity, terms);
+        emit DefaultTermsSet(
+            msg.sender,
+            commodity,
+            terms.advanceRateBps,
+            terms.marginCallLtvBps,
+            terms.liquidationLtvBps,
+            terms.cureWindow
+        );
     }
 
     /// @inheritdoc ICollateralMonitor
@@ -105,6 +112,7 @@ contract CollateralMonitor is ICollateralMonitor {
         for (uint256 i = 0; i < n; ++i) {
             _attach(loanId, l, receiptIds[i], f.unit);
         }
+        // slither-disable-next-line unused-return -- latestPrice reverts unless the price is fresh; as-of and round are not needed here
         (uint256 price,,) = _feed.latestPrice(commodity);
         uint256 ltvBps = _ltvBps(outstanding, l.collateral, price);
         if (ltvBps > t.advanceRateBps) revert AdvanceRateExceeded(loanId, ltvBps, t.advanceRateBps);
@@ -154,6 +162,7 @@ contract CollateralMonitor is ICollateralMonitor {
         LoanSlot storage l = _existingLoan(loanId);
         uint256 outstanding = l.outstanding;
         if (outstanding == 0) revert LoanRepaid(loanId);
+        // slither-disable-next-line unused-return -- latestPrice reverts unless the price is fresh; as-of and round are not needed here
         (uint256 price, uint64 asOf,) = _feed.latestPrice(l.commodity);
         ltvBps = _ltvBps(outstanding, l.collateral, price);
         uint256 deadline = l.cureDeadline;
@@ -194,6 +203,7 @@ contract CollateralMonitor is ICollateralMonitor {
         uint256 deadline = l.cureDeadline;
         if (deadline == 0 || block.timestamp <= deadline || l.outstanding == 0) return false;
         if (!_liveAttachment(receiptId, a, l.lender)) return false;
+        // slither-disable-next-line unused-return -- freshness is the third value; the as-of is not needed
         (uint256 price,, bool fresh) = _feed.peekPrice(l.commodity);
         if (!fresh) return false;
         return _ltvBps(l.outstanding, l.collateral, price) > l.liquidationLtvBps;
@@ -206,6 +216,7 @@ contract CollateralMonitor is ICollateralMonitor {
         returns (uint256 ltvBps, uint256 value, uint256 price, uint64 priceAsOf)
     {
         LoanSlot storage l = _existingLoan(loanId);
+        // slither-disable-next-line unused-return -- latestPrice reverts unless the price is fresh; as-of and round are not needed here
         (price, priceAsOf,) = _feed.latestPrice(l.commodity);
         ltvBps = _ltvBps(l.outstanding, l.collateral, price);
         value = uint256(l.collateral) * price / 1e18;
@@ -215,6 +226,7 @@ contract CollateralMonitor is ICollateralMonitor {
     function marginStatus(uint256 loanId) external view returns (MarginStatus) {
         LoanSlot storage l = _existingLoan(loanId);
         if (l.outstanding == 0) return MarginStatus.Repaid;
+        // slither-disable-next-line unused-return -- latestPrice reverts unless the price is fresh; as-of and round are not needed here
         (uint256 price,,) = _feed.latestPrice(l.commodity);
         uint256 ltvBps = _ltvBps(l.outstanding, l.collateral, price);
         return _status(l.outstanding, l.cureDeadline, ltvBps, l.marginCallLtvBps, l.liquidationLtvBps);
@@ -299,7 +311,19 @@ contract CollateralMonitor is ICollateralMonitor {
         l.currency = currency;
         l.borrower = borrower;
         l.loanRef = loanRef;
-        emit LoanOpened(loanId, msg.sender, borrower, commodity, currency, loanRef, outstanding, t);
+        emit LoanOpened(
+            loanId,
+            msg.sender,
+            borrower,
+            commodity,
+            currency,
+            loanRef,
+            outstanding,
+            t.advanceRateBps,
+            t.marginCallLtvBps,
+            t.liquidationLtvBps,
+            t.cureWindow
+        );
     }
 
     /// @dev Adds `receiptId` to loan `loanId`: an active lien of the loan's lender, owned by its
@@ -368,6 +392,7 @@ contract CollateralMonitor is ICollateralMonitor {
     /// check at a fresh price.
     function _tryCure(uint256 loanId, LoanSlot storage l, address lender, Cure how) private {
         uint256 outstanding = l.outstanding;
+        // slither-disable-next-line unused-return -- freshness is the third value; the as-of is not needed
         (uint256 price,, bool fresh) = _feed.peekPrice(l.commodity);
         if (outstanding != 0 && !fresh) return;
         uint256 ltvBps = outstanding == 0 ? 0 : _ltvBps(outstanding, l.collateral, price);
@@ -384,6 +409,8 @@ contract CollateralMonitor is ICollateralMonitor {
         return bps > MAX_LTV_BPS ? MAX_LTV_BPS : bps;
     }
 
+    // slither-disable-start incorrect-equality
+    // Zero means "nothing outstanding" / "no margin call open"; times are compared with <=, never ==.
     function _status(uint256 outstanding, uint256 deadline, uint256 ltvBps, uint16 marginCall, uint16 liquidation)
         private
         view
@@ -395,6 +422,8 @@ contract CollateralMonitor is ICollateralMonitor {
         if (block.timestamp <= deadline) return MarginStatus.MarginCalled;
         return ltvBps > liquidation ? MarginStatus.Default : MarginStatus.CureWindowExpired;
     }
+
+    // slither-disable-end incorrect-equality
 
     function _existingLoan(uint256 loanId) private view returns (LoanSlot storage l) {
         l = _loans[loanId];

@@ -134,6 +134,7 @@ contract PriceFeed is IPriceFeed {
         emit PublisherRemoved(commodity, publisher);
         // Its post no longer counts: the reference is the median of the others (if any still count).
         FeedSlot memory fm = f;
+        // slither-disable-next-line uninitialized-local -- memory starts zeroed; filled just below
         uint256[MAX_PUBLISHERS] memory words;
         for (uint256 i = 0; i < last; ++i) {
             words[i] = _posts[commodity][i];
@@ -142,6 +143,9 @@ contract PriceFeed is IPriceFeed {
     }
 
     // ------------------------------------------------------------ reads
+
+    // slither-disable-start incorrect-equality
+    // A word of zero is "no price" (a posted price is never zero); no time is compared for equality.
 
     /// @inheritdoc IPriceFeed
     function latestPrice(bytes16 commodity) external view returns (uint256 price, uint64 asOf, uint64 roundId) {
@@ -162,6 +166,8 @@ contract PriceFeed is IPriceFeed {
         asOf = ref.asOf();
         return (ref.price(), asOf, block.timestamp - asOf <= _feeds[commodity].maxAge);
     }
+
+    // slither-disable-end incorrect-equality
 
     /// @inheritdoc IPriceFeed
     function referencePrice(bytes16 commodity) external view returns (Reference memory r) {
@@ -220,6 +226,7 @@ contract PriceFeed is IPriceFeed {
         --mine;
 
         uint256 n = f.publisherCount;
+        // slither-disable-next-line uninitialized-local -- memory starts zeroed; filled just below
         uint256[MAX_PUBLISHERS] memory words;
         mapping(uint256 => uint256) storage stored = _posts[commodity];
         for (uint256 i = 0; i < n; ++i) {
@@ -237,6 +244,10 @@ contract PriceFeed is IPriceFeed {
         emit PricePosted(commodity, msg.sender, uint64(price), p.asOf, p.source, pending);
         _updateReference(commodity, f, words);
     }
+
+    // slither-disable-start incorrect-equality,uninitialized-local
+    // Zero words and prices mean "none" (a posted price is never zero); no time is compared for
+    // equality. Memory arrays start zeroed: `words` and `sorted` are filled up to the publisher count.
 
     /// @dev The deviation guard. With the new post counted, would the median move more than the
     /// feed's bound from the current reference? If so, the post counts only when another publisher's
@@ -304,6 +315,8 @@ contract PriceFeed is IPriceFeed {
         if (count == 0) return (0, 0, 0);
         median = count % 2 == 1 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2;
     }
+
+    // slither-disable-end incorrect-equality,uninitialized-local
 
     function _existingFeed(bytes16 commodity) private view returns (FeedSlot storage f) {
         f = _feeds[commodity];

@@ -106,7 +106,7 @@ interface ICollateralMonitor {
     // ---------------------------------------------------------------- events
 
     /// @notice `lender` opened loan `loanId` to `borrower` for `outstanding` (in `currency` minor units),
-    /// valued by the `commodity` feed, with these terms.
+    /// valued by the `commodity` feed, with these terms (flat, so that indexers decode plain types).
     event LoanOpened(
         uint256 indexed loanId,
         address indexed lender,
@@ -115,7 +115,10 @@ interface ICollateralMonitor {
         bytes3 currency,
         bytes32 loanRef,
         uint128 outstanding,
-        Terms terms
+        uint16 advanceRateBps,
+        uint16 marginCallLtvBps,
+        uint16 liquidationLtvBps,
+        uint32 cureWindow
     );
     /// @notice Receipt `receiptId` now secures loan `loanId`; `quantity` in the lot's base units,
     /// `collateral` the loan's normalised total after it.
@@ -136,7 +139,14 @@ interface ICollateralMonitor {
     /// @notice LTV is back at or below the margin-call LTV: the margin call is closed.
     event MarginCallCured(uint256 indexed loanId, address indexed lender, uint256 ltvBps, uint256 price, Cure how);
     /// @notice A lender set its default terms for a commodity.
-    event DefaultTermsSet(address indexed lender, bytes16 indexed commodity, Terms terms);
+    event DefaultTermsSet(
+        address indexed lender,
+        bytes16 indexed commodity,
+        uint16 advanceRateBps,
+        uint16 marginCallLtvBps,
+        uint16 liquidationLtvBps,
+        uint32 cureWindow
+    );
 
     // ---------------------------------------------------------------- lender
 

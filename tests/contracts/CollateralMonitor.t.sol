@@ -191,7 +191,7 @@ contract CollateralMonitorTest is ValuationFixture {
     function test_defaultTermsApplyToAllZeroTerms() public {
         ICollateralMonitor.Terms memory t = ICollateralMonitor.Terms(6000, 7500, 9000, 1 days);
         vm.expectEmit(address(monitor));
-        emit ICollateralMonitor.DefaultTermsSet(lender, CU, t);
+        emit ICollateralMonitor.DefaultTermsSet(lender, CU, 6000, 7500, 9000, 1 days);
         vm.prank(lender);
         monitor.setDefaultTerms(CU, t);
         _postAll(P60K);
