@@ -137,6 +137,17 @@ contract PriceFeedTest is ValuationFixture {
         feed.post(_one(CU, P60K, uint64(_now())));
     }
 
+    // ------------------------------------------------------------ the role
+
+    /// A price publisher is a member like any other: the subscribers' mirrors (which pack the role
+    /// into a few bits) report it with its own role, not as "never admitted".
+    function test_publisherStandingIsMirroredWithItsRole() public view {
+        (bool current, IParticipantRegistry.Standing memory s) = wr.mirroredStanding(pub1);
+        vm.assertTrue(current);
+        vm.assertEq(uint256(s.role), uint256(IParticipantRegistry.Role.PricePublisher));
+        vm.assertTrue(registry.hasActiveRole(pub1, IParticipantRegistry.Role.PricePublisher));
+    }
+
     // ------------------------------------------------------------ Chainlink aggregator
 
     function test_aggregator_readsTheReferencePrice() public {
