@@ -73,6 +73,20 @@ class AccountBalanceOverflow(ContractRevert):
     template = None
 
 
+class AdvanceRateExceeded(ContractRevert):
+    """Solidity `AdvanceRateExceeded(uint256,uint256,uint16)`."""
+
+    loanId: int
+    ltvBps: int
+    advanceRateBps: int
+
+    signature = 'AdvanceRateExceeded(uint256,uint256,uint16)'
+    selector = '0x1c80c9ad'
+    arg_names = ('loanId', 'ltvBps', 'advanceRateBps')
+    arg_types = ('uint256', 'uint256', 'uint16')
+    template = 'loan {loanId} would start at LTV {ltvBps} bps, above its advance rate of {advanceRateBps} bps'
+
+
 class AlreadyAdmitted(ContractRevert):
     """Solidity `AlreadyAdmitted(address,uint8,uint8)`."""
 
@@ -85,6 +99,19 @@ class AlreadyAdmitted(ContractRevert):
     arg_names = ('account', 'role', 'status')
     arg_types = ('address', 'uint8', 'uint8')
     template = '{account:address} is already admitted as {role:role} (status {status:status})'
+
+
+class AmountOutOfRange(ContractRevert):
+    """Solidity `AmountOutOfRange(uint256,uint256)`."""
+
+    amount: int
+    max: int
+
+    signature = 'AmountOutOfRange(uint256,uint256)'
+    selector = '0x4cc4d546'
+    arg_names = ('amount', 'max')
+    arg_types = ('uint256', 'uint256')
+    template = 'an amount must be positive and at most {max} (got {amount})'
 
 
 class BalanceQueryForZeroAddress(ContractRevert):
@@ -123,6 +150,62 @@ class CallerNotConsortiumAdmin(ContractRevert):
     arg_names = ('account',)
     arg_types = ('address',)
     template = "{account:address} does not hold the consortium's default admin role and cannot pause or unpause receivables"
+
+
+class CollateralCommodityMismatch(ContractRevert):
+    """Solidity `CollateralCommodityMismatch(uint256,uint256,bytes16,bytes16)`."""
+
+    receiptId: int
+    loanId: int
+    expected: bytes
+    given: bytes
+
+    signature = 'CollateralCommodityMismatch(uint256,uint256,bytes16,bytes16)'
+    selector = '0x159bba03'
+    arg_names = ('receiptId', 'loanId', 'expected', 'given')
+    arg_types = ('uint256', 'uint256', 'bytes16', 'bytes16')
+    template = 'receipt {receiptId} holds {given:text}; loan {loanId} is secured by {expected:text}'
+
+
+class CollateralCountOutOfBounds(ContractRevert):
+    """Solidity `CollateralCountOutOfBounds(uint256,uint256)`."""
+
+    count: int
+    max: int
+
+    signature = 'CollateralCountOutOfBounds(uint256,uint256)'
+    selector = '0x575e75f3'
+    arg_names = ('count', 'max')
+    arg_types = ('uint256', 'uint256')
+    template = 'a loan is secured by 1 to {max} receipts, not {count}'
+
+
+class CollateralStillPledged(ContractRevert):
+    """Solidity `CollateralStillPledged(uint256,uint256)`."""
+
+    receiptId: int
+    loanId: int
+
+    signature = 'CollateralStillPledged(uint256,uint256)'
+    selector = '0x2f1f749e'
+    arg_names = ('receiptId', 'loanId')
+    arg_types = ('uint256', 'uint256')
+    template = 'receipt {receiptId} still secures loan {loanId} under an active lien: the lender releases the lien first'
+
+
+class CollateralUnitMismatch(ContractRevert):
+    """Solidity `CollateralUnitMismatch(uint256,bytes16,bytes8,bytes8)`."""
+
+    receiptId: int
+    commodity: bytes
+    expected: bytes
+    given: bytes
+
+    signature = 'CollateralUnitMismatch(uint256,bytes16,bytes8,bytes8)'
+    selector = '0xfff4861c'
+    arg_names = ('receiptId', 'commodity', 'expected', 'given')
+    arg_types = ('uint256', 'bytes16', 'bytes8', 'bytes8')
+    template = 'receipt {receiptId} is counted in {given:text}; the {commodity:text} price is per {expected:text}'
 
 
 class CommodityMismatch(ContractRevert):
@@ -365,6 +448,30 @@ class ExpectedPause(ContractRevert):
     template = None
 
 
+class FeedAlreadyExists(ContractRevert):
+    """Solidity `FeedAlreadyExists(bytes16)`."""
+
+    commodity: bytes
+
+    signature = 'FeedAlreadyExists(bytes16)'
+    selector = '0xb91c8c8f'
+    arg_names = ('commodity',)
+    arg_types = ('bytes16',)
+    template = 'a price feed for commodity {commodity:text} already exists'
+
+
+class FeedNotFound(ContractRevert):
+    """Solidity `FeedNotFound(bytes16)`."""
+
+    commodity: bytes
+
+    signature = 'FeedNotFound(bytes16)'
+    selector = '0xde285562'
+    arg_names = ('commodity',)
+    arg_types = ('bytes16',)
+    template = 'there is no price feed for commodity {commodity:text}'
+
+
 class InsufficientStockCover(ContractRevert):
     """Solidity `InsufficientStockCover(bytes32,uint64,uint64,uint64)`."""
 
@@ -378,6 +485,35 @@ class InsufficientStockCover(ContractRevert):
     arg_names = ('lotId', 'attested', 'receipted', 'requested')
     arg_types = ('bytes32', 'uint64', 'uint64', 'uint64')
     template = 'lot {lotId} has {attested} base units attested and {receipted} receipted: {requested} more are not covered'
+
+
+class InvalidFeedParameters(ContractRevert):
+    """Solidity `InvalidFeedParameters(uint8,uint32,uint16)`."""
+
+    decimals: int
+    maxAge: int
+    maxDeviationBps: int
+
+    signature = 'InvalidFeedParameters(uint8,uint32,uint16)'
+    selector = '0xf0124465'
+    arg_names = ('decimals', 'maxAge', 'maxDeviationBps')
+    arg_types = ('uint8', 'uint32', 'uint16')
+    template = 'feed parameters are invalid: decimals {decimals} (at most 18), staleness bound {maxAge} s (1 s to 400 days), deviation bound {maxDeviationBps} bps (at most 10000)'
+
+
+class InvalidTerms(ContractRevert):
+    """Solidity `InvalidTerms(uint16,uint16,uint16,uint32)`."""
+
+    advanceRateBps: int
+    marginCallLtvBps: int
+    liquidationLtvBps: int
+    cureWindow: int
+
+    signature = 'InvalidTerms(uint16,uint16,uint16,uint32)'
+    selector = '0x7be73452'
+    arg_names = ('advanceRateBps', 'marginCallLtvBps', 'liquidationLtvBps', 'cureWindow')
+    arg_types = ('uint16', 'uint16', 'uint16', 'uint32')
+    template = 'terms are invalid: advance rate {advanceRateBps} bps, margin call at {marginCallLtvBps} bps, liquidation at {liquidationLtvBps} bps (need 0 < advance ≤ margin call ≤ liquidation ≤ 10000) and a cure window of {cureWindow} s (1 s to 90 days)'
 
 
 class ItemsMismatch(ContractRevert):
@@ -404,6 +540,32 @@ class ItemsNotSorted(ContractRevert):
     template = 'item list is not strictly ascending at position {index} (duplicates are not allowed)'
 
 
+class LoanCurrencyMismatch(ContractRevert):
+    """Solidity `LoanCurrencyMismatch(bytes16,bytes3,bytes3)`."""
+
+    commodity: bytes
+    expected: bytes
+    given: bytes
+
+    signature = 'LoanCurrencyMismatch(bytes16,bytes3,bytes3)'
+    selector = '0xd3bb4821'
+    arg_names = ('commodity', 'expected', 'given')
+    arg_types = ('bytes16', 'bytes3', 'bytes3')
+    template = 'a loan in {given:text} cannot be valued by the {commodity:text} feed, which is in {expected:text}'
+
+
+class LoanNotFound(ContractRevert):
+    """Solidity `LoanNotFound(uint256)`."""
+
+    loanId: int
+
+    signature = 'LoanNotFound(uint256)'
+    selector = '0x806b2c5e'
+    arg_names = ('loanId',)
+    arg_types = ('uint256',)
+    template = 'loan {loanId} does not exist'
+
+
 class LoanNotMatured(ContractRevert):
     """Solidity `LoanNotMatured(uint256,uint64)`."""
 
@@ -415,6 +577,18 @@ class LoanNotMatured(ContractRevert):
     arg_names = ('receiptId', 'foreclosableAt')
     arg_types = ('uint256', 'uint64')
     template = 'receipt {receiptId} can be foreclosed only from {foreclosableAt:datetime}'
+
+
+class LoanRepaid(ContractRevert):
+    """Solidity `LoanRepaid(uint256)`."""
+
+    loanId: int
+
+    signature = 'LoanRepaid(uint256)'
+    selector = '0x9a785174'
+    arg_names = ('loanId',)
+    arg_types = ('uint256',)
+    template = 'loan {loanId} is repaid: nothing is outstanding'
 
 
 class LotAlreadyReceipted(ContractRevert):
@@ -582,6 +756,32 @@ class MissingLicence(ContractRevert):
     template = 'warehouse {account:address} needs a licence commitment'
 
 
+class NoActiveLien(ContractRevert):
+    """Solidity `NoActiveLien(uint256,address)`."""
+
+    receiptId: int
+    lender: str
+
+    signature = 'NoActiveLien(uint256,address)'
+    selector = '0xcdd84080'
+    arg_names = ('receiptId', 'lender')
+    arg_types = ('uint256', 'address')
+    template = 'receipt {receiptId} has no active lien held by {lender:address}'
+
+
+class NoDefaultTerms(ContractRevert):
+    """Solidity `NoDefaultTerms(address,bytes16)`."""
+
+    lender: str
+    commodity: bytes
+
+    signature = 'NoDefaultTerms(address,bytes16)'
+    selector = '0x30caf4c1'
+    arg_names = ('lender', 'commodity')
+    arg_types = ('address', 'bytes16')
+    template = '{lender:address} has set no default terms for {commodity:text}: give the terms'
+
+
 class NoDeliveryRequested(ContractRevert):
     """Solidity `NoDeliveryRequested(uint256)`."""
 
@@ -606,6 +806,18 @@ class NoDiscountOffer(ContractRevert):
     template = 'voucher {voucherId} is not offered for discount'
 
 
+class NoPrice(ContractRevert):
+    """Solidity `NoPrice(bytes16)`."""
+
+    commodity: bytes
+
+    signature = 'NoPrice(bytes16)'
+    selector = '0xebdefa3d'
+    arg_names = ('commodity',)
+    arg_types = ('bytes16',)
+    template = 'commodity {commodity:text} has no price yet'
+
+
 class NotAMember(ContractRevert):
     """Solidity `NotAMember(address)`."""
 
@@ -616,6 +828,20 @@ class NotAMember(ContractRevert):
     arg_names = ('account',)
     arg_types = ('address',)
     template = '{account:address} is not an admitted member'
+
+
+class NotBorrowersReceipt(ContractRevert):
+    """Solidity `NotBorrowersReceipt(uint256,address,address)`."""
+
+    receiptId: int
+    owner: str
+    borrower: str
+
+    signature = 'NotBorrowersReceipt(uint256,address,address)'
+    selector = '0x93efc6ae'
+    arg_names = ('receiptId', 'owner', 'borrower')
+    arg_types = ('uint256', 'address', 'address')
+    template = "receipt {receiptId} is held by {owner:address}, not by the loan's borrower {borrower:address}"
 
 
 class NotConsortiumAdmin(ContractRevert):
@@ -683,6 +909,33 @@ class NotLienholder(ContractRevert):
     arg_names = ('receiptId', 'caller', 'lienholder')
     arg_types = ('uint256', 'address', 'address')
     template = '{caller:address} is not the lienholder of receipt {receiptId}; {lienholder:address} is'
+
+
+class NotLoanLender(ContractRevert):
+    """Solidity `NotLoanLender(uint256,address,address)`."""
+
+    loanId: int
+    caller: str
+    lender: str
+
+    signature = 'NotLoanLender(uint256,address,address)'
+    selector = '0x738ae0e6'
+    arg_names = ('loanId', 'caller', 'lender')
+    arg_types = ('uint256', 'address', 'address')
+    template = '{caller:address} is not the lender of loan {loanId}; {lender:address} is'
+
+
+class NotLoanParty(ContractRevert):
+    """Solidity `NotLoanParty(uint256,address)`."""
+
+    loanId: int
+    caller: str
+
+    signature = 'NotLoanParty(uint256,address)'
+    selector = '0x928d13cb'
+    arg_names = ('loanId', 'caller')
+    arg_types = ('uint256', 'address')
+    template = '{caller:address} is neither the lender nor the borrower of loan {loanId}'
 
 
 class NotOwnerNorApproved(ContractRevert):
@@ -854,6 +1107,114 @@ class PledgeRequestMismatch(ContractRevert):
     template = 'pledge request {given} of receipt {receiptId} is not the pending one ({expected})'
 
 
+class PriceAsOfInFuture(ContractRevert):
+    """Solidity `PriceAsOfInFuture(bytes16,uint64)`."""
+
+    commodity: bytes
+    asOf: int
+
+    signature = 'PriceAsOfInFuture(bytes16,uint64)'
+    selector = '0x0f96aacc'
+    arg_names = ('commodity', 'asOf')
+    arg_types = ('bytes16', 'uint64')
+    template = 'a price for {commodity:text} as of {asOf:datetime} is in the future'
+
+
+class PriceBatchOutOfBounds(ContractRevert):
+    """Solidity `PriceBatchOutOfBounds(uint256,uint256)`."""
+
+    count: int
+    max: int
+
+    signature = 'PriceBatchOutOfBounds(uint256,uint256)'
+    selector = '0x4bdb75e6'
+    arg_names = ('count', 'max')
+    arg_types = ('uint256', 'uint256')
+    template = 'a batch holds 1 to {max} prices, not {count}'
+
+
+class PriceCurrencyMismatch(ContractRevert):
+    """Solidity `PriceCurrencyMismatch(bytes16,bytes3,bytes3)`."""
+
+    commodity: bytes
+    expected: bytes
+    given: bytes
+
+    signature = 'PriceCurrencyMismatch(bytes16,bytes3,bytes3)'
+    selector = '0x6340c081'
+    arg_names = ('commodity', 'expected', 'given')
+    arg_types = ('bytes16', 'bytes3', 'bytes3')
+    template = '{commodity:text} is priced in {expected:text}, not in {given:text}'
+
+
+class PriceOlderThanCurrent(ContractRevert):
+    """Solidity `PriceOlderThanCurrent(bytes16,uint64,uint64)`."""
+
+    commodity: bytes
+    asOf: int
+    currentAsOf: int
+
+    signature = 'PriceOlderThanCurrent(bytes16,uint64,uint64)'
+    selector = '0x42b84189'
+    arg_names = ('commodity', 'asOf', 'currentAsOf')
+    arg_types = ('bytes16', 'uint64', 'uint64')
+    template = "a price for {commodity:text} as of {asOf:datetime} is older than this publisher's current post, as of {currentAsOf:datetime}"
+
+
+class PriceOutOfRange(ContractRevert):
+    """Solidity `PriceOutOfRange(bytes16,int256,uint256)`."""
+
+    commodity: bytes
+    price: int
+    max: int
+
+    signature = 'PriceOutOfRange(bytes16,int256,uint256)'
+    selector = '0xe0bc8c03'
+    arg_names = ('commodity', 'price', 'max')
+    arg_types = ('bytes16', 'int256', 'uint256')
+    template = 'a price for {commodity:text} must be positive and at most {max} (got {price})'
+
+
+class PriceUnitMismatch(ContractRevert):
+    """Solidity `PriceUnitMismatch(bytes16,bytes8,bytes8)`."""
+
+    commodity: bytes
+    expected: bytes
+    given: bytes
+
+    signature = 'PriceUnitMismatch(bytes16,bytes8,bytes8)'
+    selector = '0xaeb3e2f9'
+    arg_names = ('commodity', 'expected', 'given')
+    arg_types = ('bytes16', 'bytes8', 'bytes8')
+    template = '{commodity:text} is priced per {expected:text}, not per {given:text}'
+
+
+class PublisherAlreadyAdmitted(ContractRevert):
+    """Solidity `PublisherAlreadyAdmitted(bytes16,address)`."""
+
+    commodity: bytes
+    publisher: str
+
+    signature = 'PublisherAlreadyAdmitted(bytes16,address)'
+    selector = '0x90643e9b'
+    arg_names = ('commodity', 'publisher')
+    arg_types = ('bytes16', 'address')
+    template = '{publisher:address} is already admitted for {commodity:text}'
+
+
+class PublisherNotAdmitted(ContractRevert):
+    """Solidity `PublisherNotAdmitted(bytes16,address)`."""
+
+    commodity: bytes
+    publisher: str
+
+    signature = 'PublisherNotAdmitted(bytes16,address)'
+    selector = '0xa0d5fbbc'
+    arg_names = ('commodity', 'publisher')
+    arg_types = ('bytes16', 'address')
+    template = '{publisher:address} is not admitted to post prices for {commodity:text}'
+
+
 class QuantityOutOfRange(ContractRevert):
     """Solidity `QuantityOutOfRange(uint256,uint256)`."""
 
@@ -865,6 +1226,19 @@ class QuantityOutOfRange(ContractRevert):
     arg_names = ('quantity', 'max')
     arg_types = ('uint256', 'uint256')
     template = 'a quantity must be positive and at most {max} base units (got {quantity})'
+
+
+class ReceiptAlreadySecures(ContractRevert):
+    """Solidity `ReceiptAlreadySecures(uint256,uint256)`."""
+
+    receiptId: int
+    loanId: int
+
+    signature = 'ReceiptAlreadySecures(uint256,uint256)'
+    selector = '0x075aa61d'
+    arg_names = ('receiptId', 'loanId')
+    arg_types = ('uint256', 'uint256')
+    template = 'receipt {receiptId} already secures loan {loanId}'
 
 
 class ReceiptExpired(ContractRevert):
@@ -890,6 +1264,18 @@ class ReceiptIsFrozen(ContractRevert):
     arg_names = ('receiptId',)
     arg_types = ('uint256',)
     template = 'receipt {receiptId} is under a judicial freeze'
+
+
+class ReceiptNotCollateral(ContractRevert):
+    """Solidity `ReceiptNotCollateral(uint256)`."""
+
+    receiptId: int
+
+    signature = 'ReceiptNotCollateral(uint256)'
+    selector = '0xff32180a'
+    arg_names = ('receiptId',)
+    arg_types = ('uint256',)
+    template = 'receipt {receiptId} does not secure any loan'
 
 
 class ReceiptNotFound(ContractRevert):
@@ -949,6 +1335,20 @@ class RegistryNotAContract(ContractRevert):
     arg_names = ('registry',)
     arg_types = ('address',)
     template = 'the participant registry {registry:address} is not a contract'
+
+
+class RepaymentExceedsOutstanding(ContractRevert):
+    """Solidity `RepaymentExceedsOutstanding(uint256,uint256,uint256)`."""
+
+    loanId: int
+    amount: int
+    outstanding: int
+
+    signature = 'RepaymentExceedsOutstanding(uint256,uint256,uint256)'
+    selector = '0x6b469824'
+    arg_names = ('loanId', 'amount', 'outstanding')
+    arg_types = ('uint256', 'uint256', 'uint256')
+    template = 'a repayment of {amount} on loan {loanId} is more than the {outstanding} outstanding'
 
 
 class RootAlreadyFunded(ContractRevert):
@@ -1023,6 +1423,20 @@ class RootPieceLimitReached(ContractRevert):
     arg_names = ('rootId', 'maxPieces')
     arg_types = ('uint256', 'uint256')
     template = 'root {rootId} already has the most pieces a root can have ({maxPieces})'
+
+
+class RoundNotAvailable(ContractRevert):
+    """Solidity `RoundNotAvailable(bytes16,uint80,uint80)`."""
+
+    commodity: bytes
+    roundId: int
+    latestRoundId: int
+
+    signature = 'RoundNotAvailable(bytes16,uint80,uint80)'
+    selector = '0x02ab48ba'
+    arg_names = ('commodity', 'roundId', 'latestRoundId')
+    arg_types = ('bytes16', 'uint80', 'uint80')
+    template = 'round {roundId} of {commodity:text} is not available (the latest is {latestRoundId}; history is in the events)'
 
 
 class SafeCastOverflowedUintDowncast(ContractRevert):
@@ -1106,6 +1520,21 @@ class SplitExceedsValue(ContractRevert):
     arg_names = ('voucherId', 'amount', 'value')
     arg_types = ('uint256', 'uint128', 'uint128')
     template = 'voucher {voucherId} holds {value}: a split must move less than that (transfer moves all of it), not {amount}'
+
+
+class StalePrice(ContractRevert):
+    """Solidity `StalePrice(bytes16,uint64,uint256,uint32)`."""
+
+    commodity: bytes
+    asOf: int
+    age: int
+    maxAge: int
+
+    signature = 'StalePrice(bytes16,uint64,uint256,uint32)'
+    selector = '0x46056817'
+    arg_names = ('commodity', 'asOf', 'age', 'maxAge')
+    arg_types = ('bytes16', 'uint64', 'uint256', 'uint32')
+    template = 'the price of {commodity:text} is stale: as of {asOf:datetime}, {age} s old, more than the {maxAge} s allowed'
 
 
 class StocktakeTooOld(ContractRevert):
@@ -1218,6 +1647,19 @@ class TooMany(ContractRevert):
     template = '{count} entries given, at most {max} allowed'
 
 
+class TooManyPublishers(ContractRevert):
+    """Solidity `TooManyPublishers(bytes16,uint256)`."""
+
+    commodity: bytes
+    max: int
+
+    signature = 'TooManyPublishers(bytes16,uint256)'
+    selector = '0x8617d3aa'
+    arg_names = ('commodity', 'max')
+    arg_types = ('bytes16', 'uint256')
+    template = '{commodity:text} already has the most publishers allowed ({max})'
+
+
 class TooManySubscribers(ContractRevert):
     """Solidity `TooManySubscribers(uint256)`."""
 
@@ -1295,7 +1737,20 @@ class UnknownRole(ContractRevert):
     selector = '0xdb971f05'
     arg_names = ('role',)
     arg_types = ('uint8',)
-    template = 'role number {role} is not a Ledgerhouse role (1-7: warehouse, lender, core enterprise, supplier, inspector, auditor, regulator)'
+    template = 'role number {role} is not a Ledgerhouse role (1-8: warehouse, lender, core enterprise, supplier, inspector, auditor, regulator, price publisher)'
+
+
+class UnsupportedLotDecimals(ContractRevert):
+    """Solidity `UnsupportedLotDecimals(uint256,uint8)`."""
+
+    receiptId: int
+    decimals: int
+
+    signature = 'UnsupportedLotDecimals(uint256,uint8)'
+    selector = '0xbb3e057f'
+    arg_names = ('receiptId', 'decimals')
+    arg_types = ('uint256', 'uint8')
+    template = 'lot decimals {decimals} of receipt {receiptId} are more than 18'
 
 
 class ValidityNotInFuture(ContractRevert):
@@ -1587,10 +2042,16 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0xc22c8022': AccessControlInvalidDefaultAdmin,
     '0xe2517d3f': AccessControlUnauthorizedAccount,
     '0x01336cea': AccountBalanceOverflow,
+    '0x1c80c9ad': AdvanceRateExceeded,
     '0x619f3346': AlreadyAdmitted,
+    '0x4cc4d546': AmountOutOfRange,
     '0x8f4eb604': BalanceQueryForZeroAddress,
     '0xf49b977f': BelowWarehouseStandard,
     '0x4dff9331': CallerNotConsortiumAdmin,
+    '0x159bba03': CollateralCommodityMismatch,
+    '0x575e75f3': CollateralCountOutOfBounds,
+    '0x2f1f749e': CollateralStillPledged,
+    '0xfff4861c': CollateralUnitMismatch,
     '0xcaa96dd1': CommodityMismatch,
     '0x152f535e': CreditLimitBelowOutstanding,
     '0xdf60c81a': CreditLimitExceeded,
@@ -1609,10 +2070,17 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0x4017f32e': EmptyName,
     '0xd93c0665': EnforcedPause,
     '0x8dfc202b': ExpectedPause,
+    '0xb91c8c8f': FeedAlreadyExists,
+    '0xde285562': FeedNotFound,
     '0x39774802': InsufficientStockCover,
+    '0xf0124465': InvalidFeedParameters,
+    '0x7be73452': InvalidTerms,
     '0xffd6bea3': ItemsMismatch,
     '0xad8827da': ItemsNotSorted,
+    '0xd3bb4821': LoanCurrencyMismatch,
+    '0x806b2c5e': LoanNotFound,
     '0xa950b522': LoanNotMatured,
+    '0x9a785174': LoanRepaid,
     '0x4e31030d': LotAlreadyReceipted,
     '0x618648a2': LotAtOtherWarehouse,
     '0x59efb37a': LotIsFrozen,
@@ -1626,14 +2094,20 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0x159a7695': MergeMismatch,
     '0x4d08d874': MergeWithItself,
     '0x041be6e7': MissingLicence,
+    '0xcdd84080': NoActiveLien,
+    '0x30caf4c1': NoDefaultTerms,
     '0x671deb40': NoDeliveryRequested,
     '0xc75a3b60': NoDiscountOffer,
+    '0xebdefa3d': NoPrice,
     '0xc74f99ae': NotAMember,
+    '0x93efc6ae': NotBorrowersReceipt,
     '0x6330676b': NotConsortiumAdmin,
     '0x439622fc': NotDiscountOfferee,
     '0x62f8f24e': NotInFuture,
     '0xc142887c': NotIssuingWarehouse,
     '0xb3595e16': NotLienholder,
+    '0x738ae0e6': NotLoanLender,
+    '0x928d13cb': NotLoanParty,
     '0x4b6e7f18': NotOwnerNorApproved,
     '0xa8f6c382': NotParticipantRegistry,
     '0xf5d222f4': NotPledged,
@@ -1647,26 +2121,39 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0xc281b035': PledgeNotRequested,
     '0xdcf7a5ce': PledgePending,
     '0x5374d584': PledgeRequestMismatch,
+    '0x0f96aacc': PriceAsOfInFuture,
+    '0x4bdb75e6': PriceBatchOutOfBounds,
+    '0x6340c081': PriceCurrencyMismatch,
+    '0x42b84189': PriceOlderThanCurrent,
+    '0xe0bc8c03': PriceOutOfRange,
+    '0xaeb3e2f9': PriceUnitMismatch,
+    '0x90643e9b': PublisherAlreadyAdmitted,
+    '0xa0d5fbbc': PublisherNotAdmitted,
     '0xd73ce5b6': QuantityOutOfRange,
+    '0x075aa61d': ReceiptAlreadySecures,
     '0xecfd44b1': ReceiptExpired,
     '0x2403fd83': ReceiptIsFrozen,
+    '0xff32180a': ReceiptNotCollateral,
     '0xb7e96315': ReceiptNotFound,
     '0xf53bd0e3': ReceiptNotFrozen,
     '0xcbdb41e9': ReceiptPledged,
     '0xa84166c4': ReceiptsPaused,
     '0x1109dcb8': RegistryNotAContract,
+    '0x6b469824': RepaymentExceedsOutstanding,
     '0x034a4c83': RootAlreadyFunded,
     '0x7c710e16': RootFullySettled,
     '0x7a181d14': RootNotFound,
     '0xec2ba0d1': RootNotFunded,
     '0x1355c862': RootNotMatured,
     '0x5100c42d': RootPieceLimitReached,
+    '0x02ab48ba': RoundNotAvailable,
     '0x6dfcc650': SafeCastOverflowedUintDowncast,
     '0xaee2b4b0': SameEntity,
     '0x3c6417b9': SerialAlreadyReceipted,
     '0x34178276': SplitBelowMinimumDenomination,
     '0x0de43e54': SplitDoesNotConserve,
     '0x0ec89963': SplitExceedsValue,
+    '0x46056817': StalePrice,
     '0xe0b35147': StocktakeTooOld,
     '0x24753995': SubscriberAlreadyAdded,
     '0xc3cd3cf3': SubscriberNotAContract,
@@ -1676,6 +2163,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0xc991cbb1': TokenAlreadyExists,
     '0xceea21b6': TokenDoesNotExist,
     '0xc3e33c99': TooMany,
+    '0x8617d3aa': TooManyPublishers,
     '0xee5c678b': TooManySubscribers,
     '0xd3935b50': TradeDocumentMissing,
     '0xa1148100': TransferFromIncorrectOwner,
@@ -1683,6 +2171,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0xea553b34': TransferToZeroAddress,
     '0xd91b7519': UnitMismatch,
     '0xdb971f05': UnknownRole,
+    '0xbb3e057f': UnsupportedLotDecimals,
     '0x47f2d830': ValidityNotInFuture,
     '0xbcc7b3ec': VoucherAlreadyOverdue,
     '0x2f5c8606': VoucherAlreadySettled,

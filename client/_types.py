@@ -16,6 +16,7 @@ class Role(IntEnum):
     INSPECTOR = 5
     AUDITOR = 6
     REGULATOR = 7
+    PRICE_PUBLISHER = 8
 
     @classmethod
     def parse(cls, text: str) -> Role:

@@ -15,7 +15,13 @@ from eth_typing import HexStr
 from client.errors import ConfigurationError
 
 # Deployment order matters: later contracts take earlier addresses as constructor arguments.
-CONTRACT_NAMES: tuple[str, ...] = ("ParticipantRegistry", "WarehouseReceipts", "Receivables")
+CONTRACT_NAMES: tuple[str, ...] = (
+    "ParticipantRegistry",
+    "WarehouseReceipts",
+    "Receivables",
+    "PriceFeed",
+    "CollateralMonitor",
+)
 
 
 @dataclass(frozen=True)

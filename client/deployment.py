@@ -128,6 +128,12 @@ def _constructor_args(
         return (admin, admin_delay_s)
     if name == "Receivables":
         return (deployed["ParticipantRegistry"].address, VOUCHER_GRACE_PERIOD_S)
+    if name == "CollateralMonitor":
+        return (
+            deployed["WarehouseReceipts"].address,
+            deployed["PriceFeed"].address,
+            deployed["ParticipantRegistry"].address,
+        )
     return (deployed["ParticipantRegistry"].address,)
 
 

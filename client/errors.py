@@ -127,6 +127,8 @@ def format_value(value: Any, kind: str | None, labels: Mapping[str, str]) -> str
         return MemberStatus(int(value)).label if int(value) in MemberStatus._value2member_map_ else str(value)
     if kind == "accessrole":
         return KNOWN_ROLE_HASHES.get(bytes(value), "0x" + bytes(value).hex())
+    if kind == "text":  # a left-aligned, zero-padded code: commodity "CU-CATH", unit "t", currency "CNY"
+        return bytes(value).rstrip(b"\0").decode("ascii", errors="replace")
     if isinstance(value, bytes):
         typed = labels.get("0x" + value.hex())
         if typed is not None:  # an identifier's commitment, shown as the caller typed it

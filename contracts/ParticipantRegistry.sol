@@ -30,7 +30,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
     /// @notice Most members one {syncMembers} call pushes.
     uint256 public constant MAX_SYNC_BATCH = 64;
 
-    uint8 private constant _MAX_ROLE = uint8(Role.Regulator);
+    uint8 private constant _MAX_ROLE = uint8(Role.PricePublisher);
 
     mapping(address account => Member) private _members;
     mapping(address warehouse => WarehouseAdmission) private _warehouseAdmissions;

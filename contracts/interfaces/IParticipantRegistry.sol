@@ -9,7 +9,9 @@ pragma solidity ^0.8.24;
 /// mirror of each member's {Standing} that the registry pushes, in the same transaction as every
 /// change, to the few subscriber contracts the consortium admin names (see {addSubscriber}).
 interface IParticipantRegistry {
-    /// @notice The role a member plays. `None` marks an address that was never admitted.
+    /// @notice The role a member plays. `None` marks an address that was never admitted. A
+    /// `PricePublisher` (an exchange-data vendor or the consortium's valuation agent) posts commodity
+    /// prices to the {PriceFeed}, for the commodities the feed's admin admits it for.
     enum Role {
         None,
         Warehouse,
@@ -18,7 +20,8 @@ interface IParticipantRegistry {
         Supplier,
         Inspector,
         Auditor,
-        Regulator
+        Regulator,
+        PricePublisher
     }
 
     /// @notice A member's standing. Revoked is final: the address can never be admitted again.
@@ -60,7 +63,7 @@ interface IParticipantRegistry {
 
     /// @notice the zero address cannot be a member
     error ZeroAddress();
-    /// @notice role number {role} is not a Ledgerhouse role (1-7: warehouse, lender, core enterprise, supplier, inspector, auditor, regulator)
+    /// @notice role number {role} is not a Ledgerhouse role (1-8: warehouse, lender, core enterprise, supplier, inspector, auditor, regulator, price publisher)
     error UnknownRole(uint8 role);
     /// @notice {account:address} is already admitted as {role:role} (status {status:status})
     error AlreadyAdmitted(address account, uint8 role, uint8 status);
@@ -136,7 +139,7 @@ interface IParticipantRegistry {
 
     /// @notice Admits `account` with a role other than warehouse.
     /// @param account The member's address.
-    /// @param role One of `Role` (1-7) as a number, so that an unknown role gets {UnknownRole}.
+    /// @param role One of `Role` (1-8) as a number, so that an unknown role gets {UnknownRole}.
     /// @param entityId Commitment to the legal-entity id (e.g. keccak256 of the unified social credit code).
     /// @param name Display name.
     /// @param validUntil Unix time until which the member's KYC is valid; must be in the future.

@@ -21,7 +21,7 @@ library MemberStanding {
 
     function unpack(uint256 word) internal pure returns (IParticipantRegistry.Standing memory s) {
         // forge-lint: disable-next-line(unsafe-typecast) -- each field masked to its width
-        s.role = IParticipantRegistry.Role(uint8(word) & 7);
+        s.role = IParticipantRegistry.Role(uint8(word) & 15);
         // forge-lint: disable-next-line(unsafe-typecast) -- each field masked to its width
         s.status = IParticipantRegistry.Status(uint8(word >> 8) & 3);
         // forge-lint: disable-next-line(unsafe-typecast) -- each field masked to its width

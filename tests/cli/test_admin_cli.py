@@ -109,7 +109,7 @@ def test_suspend_reinstate_and_the_suspended_error(w3: Web3, capsys: pytest.Capt
         (
             ["--as", "admin", "admin", "admit", "wizard", NEW, "--name", "X"],
             "InvalidInput: unknown role 'wizard'; choose one of: warehouse, lender, core-enterprise, supplier, "
-            "inspector, auditor, regulator",
+            "inspector, auditor, regulator, price-publisher",
         ),
         (
             [

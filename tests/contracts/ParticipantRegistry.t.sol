@@ -125,9 +125,9 @@ contract ParticipantRegistryTest is Test {
     }
 
     function test_RevertWhen_admitUnknownRole() public {
-        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.UnknownRole.selector, uint8(8)));
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.UnknownRole.selector, uint8(9)));
         vm.prank(admin);
-        registry.admit(address(0x2000), 8, bytes32(0), "Who", validUntil);
+        registry.admit(address(0x2000), 9, bytes32(0), "Who", validUntil);
         vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.UnknownRole.selector, uint8(0)));
         vm.prank(admin);
         registry.admit(address(0x2000), 0, bytes32(0), "Nobody", validUntil);
@@ -478,14 +478,14 @@ contract ParticipantRegistryTest is Test {
 
     function testFuzz_admit_onlyKnownRoles(uint8 role) public {
         address fresh = address(0x4000);
-        if (role == 0 || role > 7) {
+        if (role == 0 || role > 8) {
             vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.UnknownRole.selector, role));
         } else if (role == uint8(IParticipantRegistry.Role.Warehouse)) {
             vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.WarehouseAdmissionRequired.selector, fresh));
         }
         vm.prank(admin);
         registry.admit(fresh, role, bytes32(0), "F", validUntil);
-        if (role >= 2 && role <= 7) {
+        if (role >= 2 && role <= 8) {
             vm.assertTrue(registry.hasActiveRole(fresh, IParticipantRegistry.Role(role)));
         }
     }

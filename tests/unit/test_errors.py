@@ -41,6 +41,25 @@ def test_roles_and_statuses_are_named() -> None:
     assert "is already admitted as core-enterprise (status suspended)" in str(decode_revert(data))
 
 
+def test_codes_render_as_text_and_price_refusals_name_the_age() -> None:
+    """Commodity, unit and currency codes are zero-padded bytes on chain; a banker reads them as text."""
+    data = _revert_data(
+        "PriceUnitMismatch(bytes16,bytes8,bytes8)",
+        ["bytes16", "bytes8", "bytes8"],
+        [b"CU-CATH".ljust(16, b"\0"), b"t".ljust(8, b"\0"), b"kg".ljust(8, b"\0")],
+    )
+    assert str(decode_revert(data)) == "PriceUnitMismatch: CU-CATH is priced per t, not per kg"
+    stale = _revert_data(
+        "StalePrice(bytes16,uint64,uint256,uint32)",
+        ["bytes16", "uint64", "uint256", "uint32"],
+        [b"CU-CATH".ljust(16, b"\0"), 1_795_000_000, 90_000, 86_400],
+    )
+    assert str(decode_revert(stale)) == (
+        "StalePrice: the price of CU-CATH is stale: as of 2026-11-18 11:06:40 UTC, 90000 s old,"
+        " more than the 86400 s allowed"
+    )
+
+
 def test_access_control_error_names_the_role() -> None:
     data = _revert_data(
         "AccessControlUnauthorizedAccount(address,bytes32)",
