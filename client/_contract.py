@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
@@ -144,29 +145,22 @@ class ContractClient:
         self, calls: list[ContractFunction], *, chunk: int = 500
     ) -> list[tuple[Any, ...] | errors.LedgerhouseError]:
         """Like `call_many`, but a call that reverts gives its decoded error in its place."""
-        outcomes: list[tuple[Any, ...] | errors.LedgerhouseError] = []
-        for start in range(0, len(calls), chunk):
-            part = calls[start : start + chunk]
-            requests = [
-                (RPCEndpoint("eth_call"), [{"to": call.address, "data": calldata(call)}, "latest"])
-                for call in part
-            ]
-            responses = self.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
-            if not isinstance(responses, list):
-                raise errors.ChainUnavailable(f"the node refused a batch of reads: {responses.get('error')}")
-            for call, response in zip(
-                part, sorted(responses, key=lambda r: int(r.get("id", 0))), strict=True
-            ):
-                if response.get("error"):
-                    outcomes.append(decode_revert(response["error"].get("data"), self._labels()))
-                    continue
-                types = [_abi_type(dict(o)) for o in call.abi.get("outputs", [])]
-                outcomes.append(tuple(abi_decode(types, bytes.fromhex(str(response["result"])[2:]))))
-        return outcomes
+        return list(self._outcomes(calls, chunk))
 
     def call_many(self, calls: list[ContractFunction], *, chunk: int = 500) -> list[tuple[Any, ...]]:
         """Runs read-only calls as JSON-RPC batches of eth_call; returns each call's decoded outputs."""
         decoded: list[tuple[Any, ...]] = []
+        for outcome in self._outcomes(calls, chunk):
+            if isinstance(outcome, errors.LedgerhouseError):
+                raise outcome  # the first refusal: later batches are not sent
+            decoded.append(outcome)
+        return decoded
+
+    def _outcomes(
+        self, calls: list[ContractFunction], chunk: int
+    ) -> Iterator[tuple[Any, ...] | errors.LedgerhouseError]:
+        """Each call's decoded outputs, or its decoded refusal, in order: batches of `chunk` eth_calls
+        at the head, sent one batch at a time as the caller consumes them."""
         for start in range(0, len(calls), chunk):
             part = calls[start : start + chunk]
             requests = [
@@ -180,10 +174,10 @@ class ContractClient:
                 part, sorted(responses, key=lambda r: int(r.get("id", 0))), strict=True
             ):
                 if response.get("error"):
-                    raise decode_revert(response["error"].get("data"), self._labels())
+                    yield decode_revert(response["error"].get("data"), self._labels())
+                    continue
                 types = [_abi_type(dict(o)) for o in call.abi.get("outputs", [])]
-                decoded.append(tuple(abi_decode(types, bytes.fromhex(str(response["result"])[2:]))))
-        return decoded
+                yield tuple(abi_decode(types, bytes.fromhex(str(response["result"])[2:])))
 
     def events_in(self, receipt: Any, name: str) -> list[Any]:
         """The `name` events of this contract in a transaction receipt (other logs are skipped)."""

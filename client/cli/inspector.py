@@ -84,8 +84,8 @@ def stocktake_batch(
     """Record a stocktake per row of a CSV file, or none: every row is checked against the chain
     first (warehouses' standing, lots' warehouse, commodity and unit, duplicates in the file) and
     every bad row is listed with its line number before anything is sent."""
-    from client.batch import BatchPartlyDone, BatchRefused, StocktakeRow
-    from client.cli.warehouse import batch_progress, read_csv, render_batch_failure
+    from client.batch import StocktakeRow
+    from client.cli.warehouse import read_csv, run_batch
 
     c = cli(ctx)
     rows = []
@@ -109,14 +109,9 @@ def stocktake_batch(
             )
         )
     lh = c.ledgerhouse(signer=True)
-    with batch_progress(c) as progress:
-        try:
-            result = lh.receipts.stocktake_batch(rows, source=str(file), progress=progress)
-        except (BatchRefused, BatchPartlyDone) as exc:
-            render_batch_failure(c, exc)
-            if isinstance(exc, BatchRefused):
-                raise InvalidInput(str(exc)) from None  # bad input, as any other: one line, exit 1
-            raise
+    result = run_batch(
+        c, lambda progress: lh.receipts.stocktake_batch(rows, source=str(file), progress=progress)
+    )
     c.emit(
         {"recorded": [row.to_json() for row in result.done]},
         f"recorded {len(result.done)} stocktake(s) from {file}",

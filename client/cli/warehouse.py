@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from client import Ledgerhouse
 from client._encoding import to_base_units
-from client.batch import BatchPartlyDone, BatchRefused, MintRow, ranges
+from client.batch import BatchPartlyDone, BatchRefused, BatchResult, MintRow, ranges
 from client.chain import checksum
 from client.cli._args import details_commitment, file_hash, optional_day, read_file, read_items, receipt_id
 from client.cli._context import CliContext, cli, stderr, stdout
@@ -147,6 +147,19 @@ def batch_progress(c: CliContext) -> Iterator[Callable[[str, int, int], None]]:
         yield report
 
 
+def run_batch(c: CliContext, run: Callable[[Callable[[str, int, int], None]], BatchResult]) -> BatchResult:
+    """Runs a batch under the progress bars; a refused batch is bad input (every bad row on stdout,
+    one line on stderr, exit 1), a partly done one lists what was and was not done."""
+    with batch_progress(c) as progress:
+        try:
+            return run(progress)
+        except (BatchRefused, BatchPartlyDone) as exc:
+            render_batch_failure(c, exc)
+            if isinstance(exc, BatchRefused):
+                raise InvalidInput(str(exc)) from None
+            raise
+
+
 def render_batch_failure(c: CliContext, exc: LedgerhouseError) -> None:
     """What a refused or partly done batch prints on stdout before its one line on stderr."""
     if isinstance(exc, BatchRefused):
@@ -191,14 +204,7 @@ def mint_batch(
     c = cli(ctx)
     rows = _read_rows(file)
     lh = c.ledgerhouse(signer=True)
-    with batch_progress(c) as progress:
-        try:
-            result = lh.receipts.mint_batch(rows, source=str(file), progress=progress)
-        except (BatchRefused, BatchPartlyDone) as exc:
-            render_batch_failure(c, exc)
-            if isinstance(exc, BatchRefused):
-                raise InvalidInput(str(exc)) from None  # bad input, as any other: one line, exit 1
-            raise
+    result = run_batch(c, lambda progress: lh.receipts.mint_batch(rows, source=str(file), progress=progress))
     ids = result.receipt_ids
     listed = f": receipt id(s) {ranges(ids)}" if ids else ""
     c.emit(
