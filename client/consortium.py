@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ import rlp
 from eth_keys.datatypes import PrivateKey
 from eth_utils.address import is_checksum_address, is_hex_address, to_checksum_address
 
-from client.errors import InvalidInput
+from client.errors import ConfigurationError, InvalidInput
 
 ENGINES: Final = ("besu-qbft",)
 
@@ -372,7 +373,9 @@ def build_kit(settings: KitSettings, keys_: Sequence[NodeKey] | None = None) -> 
 
 def check_out_dir(out: Path) -> None:
     """Refuses an --out that exists and is not an empty directory: a kit never overwrites keys."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if out.exists() and not out.is_dir():
+        raise InvalidInput(f"--out {out} is a file: a kit is written to a new or empty directory")
+    if out.exists() and any(out.iterdir()):
         raise InvalidInput(
             f"--out {out} already exists and is not empty: a kit is written to a new or empty directory "
             "(it never overwrites node keys)"
@@ -391,7 +394,26 @@ def write_kit(kit: BesuKit, out: Path) -> list[Path]:
     self-contained (config, genesis, static nodes, key), to be copied to the member who runs it; the
     private key is the only secret and is written 0600 in a 0700 data directory."""
     check_out_dir(out)
-    out.mkdir(parents=True, exist_ok=True)
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return _write_kit_files(kit, out)
+    except OSError as exc:
+        # Nothing half-written stays behind: `out` was new or empty, so all it holds is ours.
+        if out.is_dir():
+            for child in out.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+            if created:
+                out.rmdir()
+        raise ConfigurationError(
+            f"cannot write the kit to {out}: {exc.strerror or exc}; nothing was left behind"
+        ) from None
+
+
+def _write_kit_files(kit: BesuKit, out: Path) -> list[Path]:
     genesis_text = json.dumps(kit.genesis, indent=2) + "\n"
     static_text = json.dumps(kit.static_nodes, indent=2) + "\n"
     written: list[Path] = []

@@ -85,3 +85,14 @@ def test_existing_non_empty_out_is_refused_and_left_alone(
     empty = tmp_path / "empty"
     empty.mkdir()
     assert ok(capsys, "consortium", "init", "--validators", "4", "--out", str(empty))["out"] == str(empty)
+
+
+def test_an_out_that_cannot_be_created_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    line = fails(capsys, "consortium", "init", "--validators", "4", "--out", str(blocker / "kit"))
+    assert line.startswith(f"ConfigurationError: cannot write the kit to {blocker / 'kit'}")
+    line = fails(capsys, "consortium", "init", "--validators", "4", "--out", str(blocker))
+    assert line == f"InvalidInput: --out {blocker} is a file: a kit is written to a new or empty directory"

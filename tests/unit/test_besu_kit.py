@@ -26,7 +26,7 @@ from client.consortium import (
     qbft_genesis,
     write_kit,
 )
-from client.errors import InvalidInput
+from client.errors import ConfigurationError, InvalidInput
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -212,3 +212,31 @@ def test_duplicate_validators_and_bad_extra_data_are_refused() -> None:
         decode_qbft_extra_data("0x" + rlp.encode([b"\x00" * 32, [], [b"x"], b"", []]).hex())
     with pytest.raises(InvalidInput):
         NodeKey(b"\x00" * 32)
+
+
+def test_a_write_that_fails_midway_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Failure injection (a full disk, say) on the sixth file: no half kit, no stray key."""
+    import client.consortium as consortium
+
+    real = consortium._write_text
+    calls = {"n": 0}
+
+    def failing(path: Path, text: str, mode: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise OSError(28, "No space left on device")
+        real(path, text, mode)
+
+    monkeypatch.setattr(consortium, "_write_text", failing)
+    out = tmp_path / "kit"
+    with pytest.raises(ConfigurationError, match="No space left on device; nothing was left behind"):
+        write_kit(build_kit(KitSettings(validators=4, timestamp=0)), out)
+    assert calls["n"] == 6 and not out.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    calls["n"] = 0
+    with pytest.raises(ConfigurationError):
+        write_kit(build_kit(KitSettings(validators=4, timestamp=0)), empty)
+    assert empty.is_dir() and list(empty.iterdir()) == []
