@@ -269,12 +269,20 @@ def decode_qbft_extra_data(extra_data: str) -> list[str]:
         vanity, validators, votes, round_, seals = rlp.decode(bytes.fromhex(extra_data.removeprefix("0x")))
     except (ValueError, rlp.exceptions.DecodingError):
         raise InvalidInput("extraData is not a QBFT extraData RLP list of five items") from None
-    if len(vanity) != 32 or not isinstance(validators, list) or votes != [] or seals != []:
+    if (
+        not isinstance(vanity, bytes)
+        or len(vanity) != 32
+        or not isinstance(validators, list)
+        or not all(isinstance(v, bytes) and len(v) == 20 for v in validators)
+        or votes != []
+        or round_ != b""
+        or seals != []
+    ):
         raise InvalidInput(
-            "extraData is not a genesis QBFT extraData (vanity, validators, no votes, no seals)"
+            "extraData is not a genesis QBFT extraData (32-byte vanity, 20-byte validator addresses, "
+            "no votes, round 0, no seals)"
         )
-    del round_
-    return [to_checksum_address(bytes(v)) for v in validators]
+    return [to_checksum_address(v) for v in validators]
 
 
 def qbft_genesis(settings: KitSettings, validators: Sequence[str]) -> dict[str, Any]:

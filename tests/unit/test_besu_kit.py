@@ -208,8 +208,18 @@ def test_bad_settings_are_refused_naming_the_option(settings: KitSettings, messa
 def test_duplicate_validators_and_bad_extra_data_are_refused() -> None:
     with pytest.raises(InvalidInput, match="listed twice"):
         qbft_extra_data([DOC_VALIDATORS[0], DOC_VALIDATORS[0].upper().replace("0X", "0x")])
+    for bad in (
+        [b"\x00" * 32, [], [b"x"], b"", []],  # a vote
+        [b"\x00" * 32, [[b"\x01" * 20]], [], b"", []],  # a nested list for an address
+        [b"\x00" * 32, [b"\x01" * 19], [], b"", []],  # a short address
+        [b"\x00" * 31, [b"\x01" * 20], [], b"", []],  # short vanity
+        [b"\x00" * 32, [b"\x01" * 20], [], b"\x01", []],  # a round other than 0
+        [b"\x00" * 32, [b"\x01" * 20], []],  # IBFT-like, too few items
+    ):
+        with pytest.raises(InvalidInput):
+            decode_qbft_extra_data("0x" + rlp.encode(bad).hex())
     with pytest.raises(InvalidInput):
-        decode_qbft_extra_data("0x" + rlp.encode([b"\x00" * 32, [], [b"x"], b"", []]).hex())
+        decode_qbft_extra_data("0xzz")
     with pytest.raises(InvalidInput):
         NodeKey(b"\x00" * 32)
 
