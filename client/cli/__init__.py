@@ -22,7 +22,11 @@ from client.errors import LedgerhouseError
 # command runs: `ledgerhouse --help` never imports web3 (see scripts/bench_startup.py).
 # name -> (module, attribute, short help); an attribute `app` is a group, anything else a command.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "devnet": ("client.cli.devnet", "app", "A local development chain (anvil) with Ledgerhouse deployed."),
+    "devnet": (
+        "client.cli.devnet",
+        "app",
+        "A local development chain (anvil, or a multi-node geth Clique network) with Ledgerhouse deployed.",
+    ),
     "admin": (
         "client.cli.admin",
         "app",
@@ -63,6 +67,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "serve": ("client.cli.serve", "serve_command", "Run the registry service: indexer and REST API."),
     "demo": ("client.cli.demo", "demo_command", "Run the Ledgerhouse story on a fresh devnet."),
+    "consortium": (
+        "client.cli.consortium",
+        "app",
+        "Consortium chain kits: genesis, node keys and node configuration for a production network.",
+    ),
 }
 
 
