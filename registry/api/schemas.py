@@ -30,6 +30,11 @@ class ParticipantOut(BaseModel):
     kyc_valid_until: datetime
     admitted_at: datetime
     status_reason: str | None = None
+    same_entity: list[str] = Field(
+        default=[],
+        description="the other addresses admitted for the same legal entity (entity id); "
+        "non-empty flags one entity under several addresses, whose exposure is summed across them",
+    )
 
 
 class LienOut(BaseModel):
@@ -117,7 +122,7 @@ class LotDetailOut(LotOut):
 
 
 class AlertOut(BaseModel):
-    kind: str = Field(description="shortfall, overdue or expiring")
+    kind: str = Field(description="shortfall, overdue, expiring or shared-entity")
     subject: str
     detail: str
     parties: list[str]
@@ -170,6 +175,7 @@ class PenetrationOut(BaseModel):
 
 class ExposureItemOut(BaseModel):
     kind: str = Field(description="receipt-lien, voucher-pledge or voucher-discount")
+    borrower: str = Field(description="the address of the borrower's entity the item is under")
     subject_id: int
     lender: str
     amount: str
@@ -179,6 +185,11 @@ class ExposureItemOut(BaseModel):
 
 class ExposureOut(BaseModel):
     borrower: str
+    entity_id: str | None = Field(description="the borrower's legal entity; null if never admitted")
+    addresses: list[str] = Field(
+        description="every address of the borrower's entity, the borrower first: the items and "
+        "totals are summed across all of them"
+    )
     items: list[ExposureItemOut]
     totals: dict[str, dict[str, str]] = Field(description="lender -> currency -> amount")
 

@@ -188,6 +188,8 @@ def alerts_table(alerts: Iterable[AlertOut], links: Links, *, more: bool = False
             subject: Fact = links.lot(a.subject)
         elif a.kind == "overdue":
             subject = links.voucher(int(a.subject))
+        elif a.kind == "shared-entity":
+            subject = Fact(a.subject, kind="hash")
         else:
             subject = links.receipt(int(a.subject))
         rows.append(

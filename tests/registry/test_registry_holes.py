@@ -137,6 +137,56 @@ def test_a_chinese_filename_downloads_and_the_type_is_the_registrys_own_reading(
     assert served.headers["content-disposition"].startswith("attachment;")
 
 
+# ---------------------------------------------------------------- one entity, several addresses
+
+
+def test_one_entity_under_several_addresses_is_one_borrower(registry_service: RunningRegistry) -> None:
+    """supplier2's legal entity is admitted again under a fresh address (issue 15, item 5): before,
+    a lender checking the new address saw no exposure at all, nothing named the twin address, and
+    no alert flagged the entity."""
+    twin = Account.create()
+    as_(registry_service, "admin").participants.admit(
+        twin.address,
+        Role.SUPPLIER,
+        name="Tier-2 Fasteners Co (Shenzhen branch)",
+        valid_until=chain_day(registry_service, 365).date(),
+        entity_id="913205001234567898",  # supplier2's unified social credit code
+    )
+    registry_service.wait_indexed()
+    supplier2 = addr("supplier2")
+    bank2 = registry_service.signed_in("bank2")
+
+    exposure = bank2.exposure(twin.address)
+    assert exposure["addresses"] == [twin.address, supplier2]
+    assert exposure["entity_id"] == "0x" + identifier_commitment("913205001234567898").hex()
+    kinds = sorted((i["kind"], i["borrower"], i["lender"], i["amount"]) for i in exposure["items"])
+    assert kinds == [
+        ("receipt-lien", supplier2, addr("bank1"), "350000.00"),
+        ("voucher-pledge", supplier2, addr("bank1"), "200000.00"),
+    ]
+    assert exposure["totals"] == {addr("bank1"): {"CNY": "550000.00"}}
+    same = bank2.exposure(supplier2)
+    assert same["addresses"] == [supplier2, twin.address] and same["totals"] == exposure["totals"]
+
+    api = registry_service.api()
+    assert api.participant(twin.address)["same_entity"] == [supplier2]
+    assert api.participant(supplier2)["same_entity"] == [twin.address]
+    listed = {p["address"]: p["same_entity"] for p in api.participants(role="supplier")}
+    assert listed[supplier2] == [twin.address] and listed[addr("supplier1")] == []
+
+    flagged = api.alerts(kind="shared-entity")
+    assert [(a["subject"], a["parties"]) for a in flagged] == [
+        (exposure["entity_id"], [supplier2, twin.address])
+    ]
+    assert "2 addresses" in flagged[0]["detail"] and "Tier-2 Fasteners Co" in flagged[0]["detail"]
+    assert "shared-entity" in {a["kind"] for a in api.alerts()}
+
+    as_(registry_service, "admin").participants.revoke(twin.address, reason="duplicate admission")
+    registry_service.wait_indexed()
+    assert api.alerts(kind="shared-entity") == []  # revoked: no longer in standing twice
+    assert bank2.exposure(supplier2)["addresses"] == [supplier2, twin.address]  # its liens still count
+
+
 # ---------------------------------------------------------------- sign-in
 
 
