@@ -86,6 +86,19 @@ def participant(
     return registry(request).signin.authenticate(session, token.strip())
 
 
+def viewer(
+    request: Request,
+    session: Annotated[Session, Depends(db)],
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+) -> SessionClaims | None:
+    """The signed-in participant on a public view, or None for an anonymous caller: a public view
+    answers both, showing a lien's terms only to those who may see them (services.visibility). A
+    session that is sent must be valid: a bad or expired one is refused, never read as anonymous."""
+    if not request.headers.get("authorization"):
+        return None
+    return participant(request, session, _scheme)
+
+
 def require(claims: SessionClaims, *, roles: tuple[str, ...] = (), addresses: tuple[str, ...] = ()) -> None:
     """Allows the listed roles and addresses; anyone else gets 403 naming who may."""
     if claims.role in roles or claims.address in addresses:

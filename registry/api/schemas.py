@@ -37,21 +37,29 @@ class ParticipantOut(BaseModel):
     )
 
 
+TERMS_NOTE = (
+    "; null when terms_withheld: the terms are shown only to the lienholder, the owner, "
+    "auditors and regulators, signed in"
+)
+
+
 class LienOut(BaseModel):
-    lender: str
-    secured_amount: str
-    currency: str
-    loan_ref: str
-    loan_maturity: datetime
+    lender: str = Field(description="the lienholder: public, as the lien's existence is")
+    secured_amount: str | None = Field(description="the secured amount" + TERMS_NOTE)
+    currency: str | None = Field(description="of the secured amount" + TERMS_NOTE)
+    loan_ref: str | None = Field(description="the loan reference commitment" + TERMS_NOTE)
+    loan_maturity: datetime | None = Field(description="the loan's maturity" + TERMS_NOTE)
     pledged_at: datetime
+    terms_withheld: bool = Field(default=False, description="the terms are not shown to this caller")
 
 
 class PledgeRequestOut(BaseModel):
-    lender: str
+    lender: str = Field(description="the lender asked: public")
     request_seq: int
-    secured_amount: str
-    currency: str
-    loan_maturity: datetime
+    secured_amount: str | None = Field(description="the amount asked for" + TERMS_NOTE)
+    currency: str | None = Field(description="of the amount" + TERMS_NOTE)
+    loan_maturity: datetime | None = Field(description="the loan's maturity" + TERMS_NOTE)
+    terms_withheld: bool = Field(default=False, description="the terms are not shown to this caller")
 
 
 class ReceiptOut(BaseModel):
@@ -141,8 +149,11 @@ class VoucherOut(BaseModel):
     overdue: bool
     obligor: str
     maturity: datetime
-    lienholder: str | None
-    secured_amount: str | None
+    lienholder: str | None = Field(description="the lienholder (or lender asked): public")
+    secured_amount: str | None = Field(description="the pledge's secured amount" + TERMS_NOTE)
+    lien_terms_withheld: bool = Field(
+        default=False, description="the pledge's terms are not shown to this caller"
+    )
     discounted_by: str | None
     discount_price: str | None
     discount_rate_bps: int | None

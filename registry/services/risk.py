@@ -13,12 +13,15 @@ from registry.db.models import IndexedBlock, Lot, Participant, Receipt, Voucher,
 from registry.services._format import money, quantity, when
 from registry.services.participants import entity_of
 from registry.services.receipts import ReceiptFilter, list_receipts
+from registry.services.signin import SessionClaims
 
 
 def liens_of(
-    session: Session, lender: str, *, after: int | None, limit: int
+    session: Session, lender: str, *, after: int | None, limit: int, viewer: SessionClaims
 ) -> tuple[list[ReceiptOut], int | None]:
-    return list_receipts(session, ReceiptFilter(lender=lender, status="live"), after=after, limit=limit)
+    """The lender's book with its terms (the route lets only the lender and oversight in)."""
+    filters = ReceiptFilter(lender=lender, status="live")
+    return list_receipts(session, filters, after=after, limit=limit, viewer=viewer)
 
 
 def exposure(session: Session, borrower: str) -> ExposureOut:

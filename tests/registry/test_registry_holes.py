@@ -187,6 +187,89 @@ def test_one_entity_under_several_addresses_is_one_borrower(registry_service: Ru
     assert bank2.exposure(supplier2)["addresses"] == [supplier2, twin.address]  # its liens still count
 
 
+# ---------------------------------------------------------------- lien visibility
+
+
+def test_a_lien_is_public_its_terms_are_not(registry_service: RunningRegistry) -> None:
+    """Issue 15, item 6: /liens/{lender} was restricted while the open
+    /receipts?lender=X&status=pledged gave the same book with every amount. Now every public view
+    shows that a receipt or piece is pledged and to whom; the terms only to the lienholder, the
+    owner (holder), auditors and regulators, signed in."""
+    receipts = registry_service.history.receipts
+    bank1, anonymous = addr("bank1"), registry_service.api()
+    book = anonymous.receipts(lender=bank1, status="pledged")
+    assert {r["receipt_id"] for r in book} == {receipts["alu"], receipts["steel"]}
+    for r in [*book, anonymous.receipt(receipts["steel"])]:
+        assert r["lien"]["lender"] == bank1 and r["lien"]["terms_withheld"] is True
+        assert [r["lien"][k] for k in ("secured_amount", "currency", "loan_ref", "loan_maturity")] == [
+            None
+        ] * 4
+
+    def steel_lien(who: str) -> dict[str, object]:
+        lien: dict[str, object] = registry_service.signed_in(who).receipt(receipts["steel"])["lien"]
+        return lien
+
+    for who in ("bank1", "supplier2", "auditor1", "regulator1"):  # lienholder, owner, oversight
+        seen = steel_lien(who)
+        assert (seen["secured_amount"], seen["currency"], seen["terms_withheld"]) == (
+            "350000.00",
+            "CNY",
+            False,
+        )
+    for who in ("bank2", "supplier1", "warehouse2"):  # a rival bank, another member, the warehouse
+        assert steel_lien(who)["secured_amount"] is None and steel_lien(who)["terms_withheld"] is True
+    listed = registry_service.signed_in("supplier1").receipts(lender=bank1, status="pledged")
+    assert {r["receipt_id"]: r["lien"]["secured_amount"] for r in listed} == {
+        receipts["alu"]: "900000.00",  # supplier1's own receipt
+        receipts["steel"]: None,
+    }
+
+    # The history: the pledge request's amount, currency, loan reference and maturity are terms too.
+    def pledge_requests(api: RegistryApi) -> list[dict[str, object]]:
+        events = api.receipt_history(receipts["steel"])
+        return [e["args"] for e in events if e["event"] == "PledgeRequested"]
+
+    public = pledge_requests(anonymous)
+    assert len(public) == 2 and all("securedAmount" not in a and a["termsWithheld"] for a in public)
+    assert {a["lender"] for a in public} == {bank1, addr("bank2")}
+    to_bank2 = [
+        a for a in pledge_requests(registry_service.signed_in("bank2")) if a["lender"] == addr("bank2")
+    ]
+    assert "securedAmount" in to_bank2[0] and "termsWithheld" not in to_bank2[0]  # its own request
+    assert all("securedAmount" in a for a in pledge_requests(registry_service.signed_in("auditor1")))
+
+    # Voucher pieces: the lienholder is public, the secured amount is not.
+    tier2 = registry_service.history.vouchers["tier2"]
+    piece = anonymous.get(f"/vouchers/{tier2}")
+    assert (piece["lienholder"], piece["secured_amount"], piece["lien_terms_withheld"]) == (bank1, None, True)
+    tree = {p["voucher_id"]: p for p in anonymous.voucher_tree(tier2)["pieces"]}
+    assert tree[tier2]["secured_amount"] is None
+    assert [v["secured_amount"] for v in anonymous.vouchers(status="pledged")] == [None]
+    for who in ("bank1", "supplier2", "regulator1"):
+        assert registry_service.signed_in(who).get(f"/vouchers/{tier2}")["secured_amount"] == "200000.00"
+    assert registry_service.signed_in("bank2").get(f"/vouchers/{tier2}")["secured_amount"] is None
+
+    # The explorer is anonymous: it names the lender and withholds the amounts.
+    page = requests.get(f"{registry_service.url}/explorer/receipts/{receipts['steel']}", timeout=10)
+    assert page.status_code == 200 and "350000.00" not in page.text and "400000.00" not in page.text
+    assert "terms: lienholder, owner, auditors and regulators only" in page.text
+    voucher_page = requests.get(f"{registry_service.url}/explorer/vouchers/{tier2}", timeout=10).text
+    assert "200000.00" not in voucher_page
+
+    # A session that is sent must be valid: a forged one is refused, not read as anonymous.
+    forged = requests.get(
+        f"{registry_service.url}/receipts/{receipts['steel']}",
+        headers={"Authorization": "Bearer x"},
+        timeout=10,
+    )
+    assert forged.status_code == 401
+    # The lender's own book keeps its terms.
+    assert {r["lien"]["secured_amount"] for r in registry_service.signed_in("bank1").liens(bank1)} == {
+        "900000.00",
+        "350000.00",
+    }
+
+
 # ---------------------------------------------------------------- sign-in
 
 

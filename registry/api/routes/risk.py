@@ -29,7 +29,7 @@ def liens(
     """The live receipts pledged to `lender`: for that lender, auditors and regulators."""
     account = address(lender)
     require(claims, roles=OVERSIGHT, addresses=(account,))
-    items, next_after = service.liens_of(session, account, after=after, limit=limit)
+    items, next_after = service.liens_of(session, account, after=after, limit=limit, viewer=claims)
     return Page[ReceiptOut](items=items, next_after=next_after)
 
 
