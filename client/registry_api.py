@@ -40,6 +40,7 @@ class RegistryApi:
         self.account = account
         self.timeout = timeout
         self.token: str | None = None
+        self.session: dict[str, Any] | None = None  # POST /auth/session's answer once signed in
         self._http = requests.Session()
 
     # ------------------------------------------------------------ transport
@@ -80,6 +81,7 @@ class RegistryApi:
             json={"message": challenge["message"], "signature": "0x" + bytes(signed.signature).hex()},
         ).json()
         self.token = session["token"]
+        self.session = session
         return session
 
     # ------------------------------------------------------------ reads
