@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from eth_utils.address import to_checksum_address
 from fastapi import Depends, Request, Security
@@ -97,6 +97,10 @@ def viewer(
     if not request.headers.get("authorization"):
         return None
     return participant(request, session, _scheme)
+
+
+# On an open route with `viewer`: the session is optional (anonymous `{}` or the bearer session).
+OPTIONAL_SESSION: dict[str, Any] = {"security": [{}]}
 
 
 def require(claims: SessionClaims, *, roles: tuple[str, ...] = (), addresses: tuple[str, ...] = ()) -> None:

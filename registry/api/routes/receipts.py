@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from registry.api.deps import ADDRESS_PATTERN, address, db, lot_id, viewer
+from registry.api.deps import ADDRESS_PATTERN, OPTIONAL_SESSION, address, db, lot_id, viewer
 from registry.api.rendering import json_response
 from registry.api.schemas import EventOut, Page, ReceiptOut
 from registry.services import receipts as service
@@ -19,7 +19,7 @@ ReceiptStatus = Literal["live", "delivered", "merged", "pledged", "frozen"]
 MAX_ID = 2**63 - 1
 
 
-@router.get("", operation_id="listReceipts", response_model=Page[ReceiptOut])
+@router.get("", operation_id="listReceipts", openapi_extra=OPTIONAL_SESSION, response_model=Page[ReceiptOut])
 async def list_receipts(
     session: Annotated[Session, Depends(db)],
     claims: Annotated[SessionClaims | None, Depends(viewer)],
@@ -52,7 +52,9 @@ async def list_receipts(
     return json_response({"items": items, "next_after": next_after})
 
 
-@router.get("/{receipt_id}", operation_id="getReceipt", response_model=ReceiptOut)
+@router.get(
+    "/{receipt_id}", operation_id="getReceipt", openapi_extra=OPTIONAL_SESSION, response_model=ReceiptOut
+)
 async def get_receipt(
     session: Annotated[Session, Depends(db)],
     claims: Annotated[SessionClaims | None, Depends(viewer)],
@@ -63,7 +65,12 @@ async def get_receipt(
     return json_response(service.receipt_by_id(session, receipt_id, claims))
 
 
-@router.get("/{receipt_id}/history", operation_id="getReceiptHistory", response_model=list[EventOut])
+@router.get(
+    "/{receipt_id}/history",
+    operation_id="getReceiptHistory",
+    openapi_extra=OPTIONAL_SESSION,
+    response_model=list[EventOut],
+)
 async def receipt_history(
     session: Annotated[Session, Depends(db)],
     claims: Annotated[SessionClaims | None, Depends(viewer)],

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
-from registry.api.deps import ADDRESS_PATTERN, address, db, viewer
+from registry.api.deps import ADDRESS_PATTERN, OPTIONAL_SESSION, address, db, viewer
 from registry.api.schemas import Page, PenetrationOut, RootOut, VoucherOut
 from registry.services import receivables as service
 from registry.services.signin import SessionClaims
@@ -18,7 +18,9 @@ VoucherStatus = Literal["active", "offered-for-discount", "pledge-requested", "p
 MAX_ID = 2**63 - 1
 
 
-@router.get("/vouchers", operation_id="listVouchers", response_model=Page[VoucherOut])
+@router.get(
+    "/vouchers", operation_id="listVouchers", openapi_extra=OPTIONAL_SESSION, response_model=Page[VoucherOut]
+)
 def list_vouchers(
     session: Annotated[Session, Depends(db)],
     claims: Annotated[SessionClaims | None, Depends(viewer)],
@@ -45,7 +47,12 @@ def list_vouchers(
     return Page[VoucherOut](items=items, next_after=next_after)
 
 
-@router.get("/vouchers/{voucher_id}", operation_id="getVoucher", response_model=VoucherOut)
+@router.get(
+    "/vouchers/{voucher_id}",
+    operation_id="getVoucher",
+    openapi_extra=OPTIONAL_SESSION,
+    response_model=VoucherOut,
+)
 async def get_voucher(
     session: Annotated[Session, Depends(db)],
     claims: Annotated[SessionClaims | None, Depends(viewer)],
@@ -55,7 +62,12 @@ async def get_voucher(
     return service.get_voucher(session, voucher_id, claims)
 
 
-@router.get("/vouchers/{voucher_id}/tree", operation_id="getVoucherTree", response_model=RootOut)
+@router.get(
+    "/vouchers/{voucher_id}/tree",
+    operation_id="getVoucherTree",
+    openapi_extra=OPTIONAL_SESSION,
+    response_model=RootOut,
+)
 def voucher_tree(
     session: Annotated[Session, Depends(db)],
     claims: Annotated[SessionClaims | None, Depends(viewer)],
