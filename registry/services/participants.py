@@ -12,6 +12,10 @@ from registry.db.models import Participant
 from registry.errors import NotFound
 from registry.services._format import when
 
+# A zero entity id means none declared (the ParticipantRegistry's convention): such members are
+# never grouped as one entity.
+NO_ENTITY = "0x" + "00" * 32
+
 
 def participant_out(p: Participant, same_entity: list[str] | None = None) -> ParticipantOut:
     return ParticipantOut.model_construct(
@@ -37,7 +41,7 @@ def list_participants(session: Session, *, role: str | None, status: str | None)
     by_entity: dict[str, list[str]] = defaultdict(list)
     for entity, account in session.execute(
         select(Participant.entity_id, Participant.address)
-        .where(Participant.entity_id.in_({p.entity_id for p in members}))
+        .where(Participant.entity_id.in_({p.entity_id for p in members} - {NO_ENTITY}))
         .order_by(Participant.admitted_at, Participant.address)
     ):
         by_entity[entity].append(account)
@@ -53,7 +57,9 @@ def get_participant(session: Session, address: str) -> ParticipantOut:
 
 def entity_addresses(session: Session, entity_id: str) -> list[str]:
     """Every address ever admitted for the entity, in admission order (revoked ones too: a lien
-    taken under a revoked address is still the entity's debt)."""
+    taken under a revoked address is still the entity's debt); none for no declared entity."""
+    if entity_id == NO_ENTITY:
+        return []
     return list(
         session.scalars(
             select(Participant.address)
@@ -67,6 +73,6 @@ def entity_of(session: Session, account: str) -> tuple[str | None, list[str]]:
     """The account's entity id and all its addresses, the account first; (None, [account]) for an
     address never admitted."""
     entity = session.scalar(select(Participant.entity_id).where(Participant.address == account))
-    if entity is None:
+    if entity is None or entity == NO_ENTITY:
         return None, [account]
     return entity, [account, *(a for a in entity_addresses(session, entity) if a != account)]

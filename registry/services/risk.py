@@ -11,7 +11,7 @@ from client._encoding import valid_until
 from registry.api.schemas import AlertOut, ExposureItemOut, ExposureOut, ReceiptOut
 from registry.db.models import IndexedBlock, Lot, Participant, Receipt, Voucher, VoucherRoot
 from registry.services._format import money, quantity, when
-from registry.services.participants import entity_of
+from registry.services.participants import NO_ENTITY, entity_of
 from registry.services.receipts import ReceiptFilter, list_receipts
 from registry.services.signin import SessionClaims
 
@@ -241,7 +241,7 @@ def _shared_entities(session: Session, *, after: str | None, limit: int) -> list
     would miss the rest."""
     query = (
         select(Participant.entity_id)
-        .where(Participant.status != "revoked")
+        .where(Participant.status != "revoked", Participant.entity_id != NO_ENTITY)
         .group_by(Participant.entity_id)
         .having(func.count() > 1)
     )

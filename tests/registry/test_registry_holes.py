@@ -181,7 +181,23 @@ def test_one_entity_under_several_addresses_is_one_borrower(registry_service: Ru
     assert "2 addresses" in flagged[0]["detail"] and "Tier-2 Fasteners Co" in flagged[0]["detail"]
     assert "shared-entity" in {a["kind"] for a in api.alerts()}
 
-    as_(registry_service, "admin").participants.revoke(twin.address, reason="duplicate admission")
+    # Two members admitted straight through the contract with no entity declared (a zero id) are
+    # two unknowns, not one entity.
+    admin = as_(registry_service, "admin")
+    assert admin.signer is not None
+    undeclared = [Account.create().address for _ in range(2)]
+    for i, member in enumerate(undeclared):
+        validity = admin.participants._validity(chain_day(registry_service, 365).date())
+        admin.signer.transact(
+            admin.participants.contract.functions.admit(
+                member, int(Role.SUPPLIER), b"\0" * 32, f"Undeclared Trading {i}", validity
+            )
+        )
+    registry_service.wait_indexed()
+    assert [api.participant(m)["same_entity"] for m in undeclared] == [[], []]
+    assert bank2.exposure(undeclared[0])["addresses"] == [undeclared[0]]
+
+    admin.participants.revoke(twin.address, reason="duplicate admission")
     registry_service.wait_indexed()
     assert api.alerts(kind="shared-entity") == []  # revoked: no longer in standing twice
     assert bank2.exposure(supplier2)["addresses"] == [supplier2, twin.address]  # its liens still count
