@@ -31,6 +31,13 @@ contract no longer holds its state. (Expiries compare exactly: both sides keep t
 UTC day, the registry rounding the requested second up as the contract does.)
 Block times (a receipt's `minted_at`, a lien's `pledged_at`) are not compared.
 
+Lien terms. The registry shows anyone that a receipt or piece is pledged and to whom, but a lien's
+or pledge request's terms (secured amount, currency, loan reference, maturity) only to its parties,
+auditors and regulators, signed in. Read anonymously, those terms are not compared: the report
+counts them (`terms_not_compared`) and says so. Signed in as an auditor or regulator (`api.sign_in()`
+first; `ledgerhouse audit reconcile --sign-in`), every term is compared, and a registry that still
+withholds one is a divergence (`terms_withheld`: registry true, chain false).
+
     from client import Ledgerhouse
     from client.reconcile import reconcile
     from client.registry_api import RegistryApi
@@ -122,6 +129,21 @@ class Reconciliation:
     rereads: int  # items read again because the registry indexed further while it was read
     checked: dict[str, int]  # entity -> ids compared (on either side)
     divergences: list[Divergence] = field(default_factory=list)
+    signed_in_as: str | None = None  # "ADDRESS (role)", or None: read anonymously
+    # entity -> records whose lien terms the registry withheld from this reader, so not compared
+    terms_not_compared: dict[str, int] = field(default_factory=dict)
+
+    def terms_note(self) -> str | None:
+        """One sentence on lien terms left uncompared, or None if every term was compared."""
+        skipped = {entity: n for entity, n in self.terms_not_compared.items() if n}
+        if not skipped:
+            return None
+        what = ", ".join(f"{n} {entity}{'s' if n != 1 else ''}" for entity, n in skipped.items())
+        who = f"as {self.signed_in_as}" if self.signed_in_as else "anonymously"
+        return (
+            f"lien terms not compared for {what}: read {who}, the registry shows them only to the "
+            "lienholder, the owner, auditors and regulators (--sign-in with an auditor's key)"
+        )
 
     @property
     def clean(self) -> bool:
@@ -205,10 +227,14 @@ def reconcile(
     chain = _read_chain(lh, block)
     divergences: list[Divergence] = []
     checked: dict[str, int] = {}
+    skipped: dict[str, int] = {}
+    oversight = api.session is not None and api.session.get("role") in OVERSIGHT
     for entity in ENTITIES:
         ids = set(registry[entity]) | set(chain[entity])
         checked[entity] = len(ids)
-        divergences += _compare(entity, registry, chain)
+        found, skipped[entity] = _compare(entity, registry, chain, oversight=oversight)
+        divergences += found
+    who = f"{api.session.get('address')} ({api.session.get('role')})" if api.session else None
     return Reconciliation(
         registry_url=api.base_url,
         chain_id=lh.chain_id,
@@ -217,6 +243,8 @@ def reconcile(
         rereads=rereads,
         checked=checked,
         divergences=divergences,
+        signed_in_as=who,
+        terms_not_compared={entity: n for entity, n in skipped.items() if entity in _TERMS},
     )
 
 
@@ -356,6 +384,14 @@ _FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("discount_rate_bps", "int"),
     ),
 }
+# A lien's terms, and the flag by which the registry says it withheld them from this reader
+# (registry.services.visibility); auditors and regulators are never refused them.
+_TERMS: dict[str, tuple[frozenset[str], str]] = {
+    "lien": (frozenset({"secured_amount", "currency", "loan_ref", "loan_maturity"}), "terms_withheld"),
+    "pledge-request": (frozenset({"secured_amount", "currency", "loan_maturity"}), "terms_withheld"),
+    "voucher": (frozenset({"secured_amount"}), "lien_terms_withheld"),
+}
+OVERSIGHT = ("auditor", "regulator")
 # A lien or pledge request is reported on its own only when its receipt is on both sides.
 _PARENT = {"lien": "receipt", "pledge-request": "receipt"}
 
@@ -415,10 +451,13 @@ def _id_order(entity: str, key: str) -> tuple[int, str]:
     return (int(key), "") if entity in ("receipt", "lien", "pledge-request", "voucher") else (0, key)
 
 
-def _compare(entity: str, registry: Side, chain: Side) -> list[Divergence]:
+def _compare(entity: str, registry: Side, chain: Side, *, oversight: bool) -> tuple[list[Divergence], int]:
+    """The entity's divergences, and how many records' lien terms were withheld (so not compared)."""
     ours, theirs = registry[entity], chain[entity]
     parent = _PARENT.get(entity)
+    terms, flag = _TERMS.get(entity, (frozenset(), ""))
     out: list[Divergence] = []
+    withheld = 0
     for key in sorted(set(ours) | set(theirs), key=lambda k: _id_order(entity, k)):
         if parent is not None and not (key in registry[parent] and key in chain[parent]):
             continue  # its receipt is itself missing or extra
@@ -429,14 +468,21 @@ def _compare(entity: str, registry: Side, chain: Side) -> list[Divergence]:
             out.append(Divergence("extra", entity, key, None, _summary(entity, ours[key]), None))
             continue
         mine, truth = ours[key], theirs[key]
+        hidden = bool(flag) and mine.get(flag) is True
+        if hidden:
+            withheld += 1
+            if oversight:  # an auditor or regulator is never refused a lien's terms
+                out.append(Divergence("different", entity, key, flag, "true", "false"))
         for name, kind in _FIELDS[entity]:
             if name not in truth:
                 continue  # not known on chain for this record (e.g. the owner of a burned receipt)
+            if hidden and name in terms:
+                continue
             if _canon(kind, mine.get(name)) != _canon(kind, truth[name]):
                 out.append(
                     Divergence("different", entity, key, name, _show(mine.get(name)), _show(truth[name]))
                 )
-    return out
+    return out, withheld
 
 
 # ------------------------------------------------------------------ the registry's side

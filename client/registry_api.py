@@ -40,6 +40,7 @@ class RegistryApi:
         self.account = account
         self.timeout = timeout
         self.token: str | None = None
+        self.session: dict[str, Any] | None = None  # POST /auth/session's answer once signed in
         self._http = requests.Session()
 
     # ------------------------------------------------------------ transport
@@ -80,6 +81,7 @@ class RegistryApi:
             json={"message": challenge["message"], "signature": "0x" + bytes(signed.signature).hex()},
         ).json()
         self.token = session["token"]
+        self.session = session
         return session
 
     # ------------------------------------------------------------ reads
@@ -113,17 +115,24 @@ class RegistryApi:
         return dict(self.get(f"/cores/{core}/penetration"))
 
     def alerts(self, expiring_within_days: int = 30, kind: str | None = None) -> list[dict[str, Any]]:
-        """Every alert (shortfall, overdue, expiring), or those of one `kind`."""
+        """Every alert (shortfall, overdue, expiring, shared-entity), or those of one `kind`."""
         return self._all_pages("/alerts", expiring_within_days=expiring_within_days, kind=kind)
 
     def liens(self, lender: str) -> list[dict[str, Any]]:
         return self._all_pages(f"/liens/{lender}")
 
     def exposure(self, borrower: str) -> dict[str, Any]:
+        """The borrower's liens and discounted pieces across all banks, summed over every address of
+        its legal entity (`entity_id`, `addresses`; each item names the address it is under)."""
         return dict(self.get(f"/exposure/{borrower}"))
 
     def participants(self, **filters: Any) -> list[dict[str, Any]]:
+        """Every member (filters: role, status); `same_entity` names its entity's other addresses."""
         return list(self.get("/participants", **filters))
+
+    def participant(self, address: str) -> dict[str, Any]:
+        """One member; `same_entity` lists the other addresses admitted for its legal entity."""
+        return dict(self.get(f"/participants/{address}"))
 
     # ------------------------------------------------------------ documents
 

@@ -144,8 +144,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_offline_docs(app)
     problems.install(app)
-    for module in (health, participants, receipts, lots, vouchers):
+    for module in (health, participants, lots):
         app.include_router(module.router, responses=problems.COMMON_PROBLEMS)
+    for module in (receipts, vouchers):  # open, with an optional session (deps.viewer)
+        app.include_router(module.router, responses={**problems.COMMON_PROBLEMS, **problems.SESSION_PROBLEMS})
     for module in (risk, invoices):
         app.include_router(module.router, responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS})
     app.include_router(

@@ -412,15 +412,28 @@ def reconcile_command(
         float,
         typer.Option("--wait", min=0, help="Seconds to wait for the registry to index the block"),
     ] = 60.0,
+    sign_in: Annotated[
+        bool,
+        typer.Option(
+            "--sign-in",
+            help="Sign in to the registry with the key of --as / --keystore (an auditor's or "
+            "regulator's) so that every lien's terms are compared too; anonymously they are skipped",
+        ),
+    ] = False,
     csv_out: CsvFlag = False,
 ) -> None:
     """Every participant, lot, receipt (its lien, its pledge request) and voucher as the registry
     answers it against the chain at one block: missing, extra, or different field by field.
+    The registry shows a lien's terms only to its parties, auditors and regulators: anonymously
+    they are not compared (and the report says so); with --sign-in as an auditor they are.
     Exit 1 if anything diverges."""
     c, block = _start(ctx, at_block, csv_out)
     url = registry_url(registry)
     lh = c.ledgerhouse(signer=False)
-    report = reconcile(lh, RegistryApi(url), at_block=block, wait=wait)
+    api = RegistryApi(url, account=c.account(required=True) if sign_in else None)
+    if sign_in:
+        api.sign_in()
+    report = reconcile(lh, api, at_block=block, wait=wait)
     if not _machine_output(c, report, csv_out):
         _print_reconciliation(report, lh.labels)
     if not report.clean:
@@ -436,6 +449,9 @@ def _print_reconciliation(r: Reconciliation, labels: Mapping[str, str]) -> None:
         f"{r.at_block}, the registry's indexed block{asked}: {checked}",
         highlight=False,
     )
+    note = r.terms_note()
+    if note:
+        stdout.print(note, highlight=False)
     if r.clean:
         stdout.print("no divergences — the registry answers what the chain says", highlight=False)
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from eth_utils.address import to_checksum_address
 from fastapi import Depends, Request, Security
@@ -84,6 +84,23 @@ def participant(
     if scheme.lower() != "bearer" or not token:
         raise AuthenticationRequired("send the session as 'Authorization: Bearer TOKEN'")
     return registry(request).signin.authenticate(session, token.strip())
+
+
+def viewer(
+    request: Request,
+    session: Annotated[Session, Depends(db)],
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+) -> SessionClaims | None:
+    """The signed-in participant on a public view, or None for an anonymous caller: a public view
+    answers both, showing a lien's terms only to those who may see them (services.visibility). A
+    session that is sent must be valid: a bad or expired one is refused, never read as anonymous."""
+    if not request.headers.get("authorization"):
+        return None
+    return participant(request, session, _scheme)
+
+
+# On an open route with `viewer`: the session is optional (anonymous `{}` or the bearer session).
+OPTIONAL_SESSION: dict[str, Any] = {"security": [{}]}
 
 
 def require(claims: SessionClaims, *, roles: tuple[str, ...] = (), addresses: tuple[str, ...] = ()) -> None:

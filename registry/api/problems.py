@@ -55,6 +55,9 @@ def _documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
 # Every route may answer these; routes that need a session add 401 and 403.
 COMMON_PROBLEMS = _documented(400, 404, 422, 500, 503)
 AUTH_PROBLEMS = _documented(401, 403)
+# Open routes that take an optional session (a lien's terms for those who may see them): a session
+# that is sent but bad is refused with 401.
+SESSION_PROBLEMS = _documented(401)
 TOO_LARGE = _documented(413)
 TOO_MANY = _documented(429)
 

@@ -30,23 +30,36 @@ class ParticipantOut(BaseModel):
     kyc_valid_until: datetime
     admitted_at: datetime
     status_reason: str | None = None
+    same_entity: list[str] = Field(
+        default=[],
+        description="the other addresses admitted for the same legal entity (entity id); "
+        "non-empty flags one entity under several addresses, whose exposure is summed across them",
+    )
+
+
+TERMS_NOTE = (
+    "; null when terms_withheld: the terms are shown only to the lienholder, the owner, "
+    "auditors and regulators, signed in"
+)
 
 
 class LienOut(BaseModel):
-    lender: str
-    secured_amount: str
-    currency: str
-    loan_ref: str
-    loan_maturity: datetime
+    lender: str = Field(description="the lienholder: public, as the lien's existence is")
+    secured_amount: str | None = Field(description="the secured amount" + TERMS_NOTE)
+    currency: str | None = Field(description="of the secured amount" + TERMS_NOTE)
+    loan_ref: str | None = Field(description="the loan reference commitment" + TERMS_NOTE)
+    loan_maturity: datetime | None = Field(description="the loan's maturity" + TERMS_NOTE)
     pledged_at: datetime
+    terms_withheld: bool = Field(default=False, description="the terms are not shown to this caller")
 
 
 class PledgeRequestOut(BaseModel):
-    lender: str
+    lender: str = Field(description="the lender asked: public")
     request_seq: int
-    secured_amount: str
-    currency: str
-    loan_maturity: datetime
+    secured_amount: str | None = Field(description="the amount asked for" + TERMS_NOTE)
+    currency: str | None = Field(description="of the amount" + TERMS_NOTE)
+    loan_maturity: datetime | None = Field(description="the loan's maturity" + TERMS_NOTE)
+    terms_withheld: bool = Field(default=False, description="the terms are not shown to this caller")
 
 
 class ReceiptOut(BaseModel):
@@ -117,7 +130,7 @@ class LotDetailOut(LotOut):
 
 
 class AlertOut(BaseModel):
-    kind: str = Field(description="shortfall, overdue or expiring")
+    kind: str = Field(description="shortfall, overdue, expiring or shared-entity")
     subject: str
     detail: str
     parties: list[str]
@@ -136,8 +149,11 @@ class VoucherOut(BaseModel):
     overdue: bool
     obligor: str
     maturity: datetime
-    lienholder: str | None
-    secured_amount: str | None
+    lienholder: str | None = Field(description="the lienholder (or lender asked): public")
+    secured_amount: str | None = Field(description="the pledge's secured amount" + TERMS_NOTE)
+    lien_terms_withheld: bool = Field(
+        default=False, description="the pledge's terms are not shown to this caller"
+    )
     discounted_by: str | None
     discount_price: str | None
     discount_rate_bps: int | None
@@ -170,6 +186,7 @@ class PenetrationOut(BaseModel):
 
 class ExposureItemOut(BaseModel):
     kind: str = Field(description="receipt-lien, voucher-pledge or voucher-discount")
+    borrower: str = Field(description="the address of the borrower's entity the item is under")
     subject_id: int
     lender: str
     amount: str
@@ -179,6 +196,11 @@ class ExposureItemOut(BaseModel):
 
 class ExposureOut(BaseModel):
     borrower: str
+    entity_id: str | None = Field(description="the borrower's legal entity; null if never admitted")
+    addresses: list[str] = Field(
+        description="every address of the borrower's entity, the borrower first: the items and "
+        "totals are summed across all of them"
+    )
     items: list[ExposureItemOut]
     totals: dict[str, dict[str, str]] = Field(description="lender -> currency -> amount")
 

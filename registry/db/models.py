@@ -121,6 +121,9 @@ class Participant(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     status_changed_at: Mapped[int | None] = mapped_column(BigInteger)
 
+    # one legal entity may be admitted under several addresses: its exposure is summed across them
+    __table_args__ = (Index("ix_participants_entity", "entity_id"),)
+
 
 class Lot(Base):
     """A lot of goods: attested by the last stocktake, receipted by its live receipts."""

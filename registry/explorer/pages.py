@@ -181,6 +181,16 @@ def index_page(session: Session, links: Links) -> IndexPage:
     )
 
 
+# The explorer is anonymous: a lien's lender is shown, its terms are not (services.visibility).
+TERMS_WITHHELD = "terms: lienholder, owner, auditors and regulators only"
+
+
+def _lien_terms(amount: str | None, currency: str | None, *, muted: bool = True) -> Fact:
+    if amount is None:
+        return Fact(TERMS_WITHHELD, kind="muted")
+    return Fact(f"{amount} {currency}", kind="muted" if muted else "")
+
+
 def alerts_table(alerts: Iterable[AlertOut], links: Links, *, more: bool = False) -> Table:
     rows: list[tuple[Cell, ...]] = []
     for a in alerts:
@@ -188,6 +198,8 @@ def alerts_table(alerts: Iterable[AlertOut], links: Links, *, more: bool = False
             subject: Fact = links.lot(a.subject)
         elif a.kind == "overdue":
             subject = links.voucher(int(a.subject))
+        elif a.kind == "shared-entity":
+            subject = Fact(a.subject, kind="hash")
         else:
             subject = links.receipt(int(a.subject))
         rows.append(
@@ -232,7 +244,7 @@ def receipts_table(
                 (links.party(r.warehouse),),
                 text(r.commodity),
                 text(f"{r.quantity} {r.unit}"),
-                (links.party(r.lien.lender), Fact(f"{r.lien.secured_amount} {r.lien.currency}", kind="muted"))
+                (links.party(r.lien.lender), _lien_terms(r.lien.secured_amount, r.lien.currency))
                 if r.lien
                 else text("none", "muted"),
                 (flag(r.frozen, "frozen", "no"),) if r.status == "live" else text("—", "muted"),
@@ -292,12 +304,15 @@ def receipt_page(session: Session, links: Links, receipt_id: int) -> Page:
     lien: Cell = text("none", "muted")
     if r.lien:
         accepted = next((e for e in reversed(history) if e.event == "PledgeAccepted"), None)
-        lien = (
-            links.party(r.lien.lender),
-            Fact(f"{r.lien.secured_amount} {r.lien.currency}"),
-            Fact(f"loan due {r.lien.loan_maturity.date().isoformat()}", kind="muted"),
-            *((links.tx(accepted.tx_hash),) if accepted else ()),
+        terms: Cell = (
+            (
+                Fact(f"{r.lien.secured_amount} {r.lien.currency}"),
+                Fact(f"loan due {r.lien.loan_maturity.date().isoformat()}", kind="muted"),
+            )
+            if r.lien.loan_maturity is not None
+            else (Fact(TERMS_WITHHELD, kind="muted"),)
         )
+        lien = (links.party(r.lien.lender), *terms, *((links.tx(accepted.tx_hash),) if accepted else ()))
     fields = [
         Field("Status", text(r.status)),
         Field("Owner", (links.party(r.owner),)),
@@ -311,7 +326,7 @@ def receipt_page(session: Session, links: Links, receipt_id: int) -> Page:
             "Pledge request",
             (
                 links.party(r.pledge_request.lender),
-                Fact(f"{r.pledge_request.secured_amount} {r.pledge_request.currency}"),
+                _lien_terms(r.pledge_request.secured_amount, r.pledge_request.currency, muted=False),
             )
             if r.pledge_request
             else text("none", "muted"),
@@ -416,7 +431,7 @@ def voucher_page(session: Session, links: Links, voucher_id: int) -> VoucherPage
                         kind="flag-bad" if p.voucher_id in overdue else "",
                     ),
                 ),
-                (links.party(p.lienholder), Fact(f"{p.secured_amount} {currency}", kind="muted"))
+                (links.party(p.lienholder), _lien_terms(p.secured_amount, currency))
                 if p.lienholder
                 else text("none", "muted"),
                 (

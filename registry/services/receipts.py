@@ -21,6 +21,8 @@ from registry.api.schemas import (
 from registry.db.models import ChainEventRow, Lot, Receipt, Stocktake
 from registry.errors import NotFound
 from registry.services._format import money, quantity, when
+from registry.services.signin import SessionClaims
+from registry.services.visibility import event_args, sees_terms
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,11 @@ _RECEIPT_COLUMNS = (
 )
 
 
-def receipt_dict(r: Any) -> dict[str, Any]:
+def receipt_dict(r: Any, viewer: SessionClaims | None = None) -> dict[str, Any]:
     """A receipt row (with its lot's unit, decimals and frozen flag) as ReceiptOut's fields, in its
     order and types, for the one JSON renderer (registry.api.rendering); plain dicts, because a model
-    instance per row and its validation cost more CPU than the page query."""
+    instance per row and its validation cost more CPU than the page query. A lien's or pledge
+    request's terms only if `viewer` may see them (registry.services.visibility)."""
     decimals = r.lot_decimals
     return {
         "receipt_id": r.receipt_id,
@@ -63,26 +66,34 @@ def receipt_dict(r: Any) -> dict[str, Any]:
         "frozen": bool(r.frozen or r.lot_frozen),
         "delivery_requested": quantity(r.delivery_requested, decimals) if r.delivery_requested else None,
         "parent_id": r.parent_id,
-        "lien": None
-        if r.lender is None
-        else {
-            "lender": r.lender,
-            "secured_amount": money(r.secured_amount or 0),
-            "currency": r.currency or "",
-            "loan_ref": r.loan_ref or "",
-            "loan_maturity": when(r.loan_maturity or 0),
-            "pledged_at": when(r.pledged_at or 0),
-        },
+        "lien": None if r.lender is None else _lien(r, sees_terms(viewer, r.lender, r.owner)),
         "pledge_request": None
         if r.requested_lender is None
-        else {
-            "lender": r.requested_lender,
-            "request_seq": r.request_seq or 0,
-            "secured_amount": money(r.request_amount or 0),
-            "currency": r.request_currency or "",
-            "loan_maturity": when(r.request_maturity or 0),
-        },
+        else _request(r, sees_terms(viewer, r.requested_lender, r.owner)),
         "minted_at": when(r.minted_at),
+    }
+
+
+def _lien(r: Any, terms: bool) -> dict[str, Any]:
+    return {
+        "lender": r.lender,
+        "secured_amount": money(r.secured_amount or 0) if terms else None,
+        "currency": (r.currency or "") if terms else None,
+        "loan_ref": (r.loan_ref or "") if terms else None,
+        "loan_maturity": when(r.loan_maturity or 0) if terms else None,
+        "pledged_at": when(r.pledged_at or 0),
+        "terms_withheld": not terms,
+    }
+
+
+def _request(r: Any, terms: bool) -> dict[str, Any]:
+    return {
+        "lender": r.requested_lender,
+        "request_seq": r.request_seq or 0,
+        "secured_amount": money(r.request_amount or 0) if terms else None,
+        "currency": (r.request_currency or "") if terms else None,
+        "loan_maturity": when(r.request_maturity or 0) if terms else None,
+        "terms_withheld": not terms,
     }
 
 
@@ -124,21 +135,31 @@ def _filtered(f: ReceiptFilter) -> Select[Any]:
 
 
 def receipt_page(
-    session: Session, f: ReceiptFilter, *, after: int | None, limit: int
+    session: Session,
+    f: ReceiptFilter,
+    *,
+    after: int | None,
+    limit: int,
+    viewer: SessionClaims | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
     """A page of receipts as receipt_dict()s, and the next page's `after` (None on the last)."""
     query = _filtered(f)
     if after is not None:
         query = query.where(Receipt.receipt_id > after)
     rows = session.connection().execute(query.order_by(Receipt.receipt_id).limit(limit + 1)).all()
-    items = [receipt_dict(row) for row in rows[:limit]]
+    items = [receipt_dict(row, viewer) for row in rows[:limit]]
     return items, (items[-1]["receipt_id"] if len(rows) > limit else None)
 
 
 def list_receipts(
-    session: Session, f: ReceiptFilter, *, after: int | None, limit: int
+    session: Session,
+    f: ReceiptFilter,
+    *,
+    after: int | None,
+    limit: int,
+    viewer: SessionClaims | None = None,
 ) -> tuple[list[ReceiptOut], int | None]:
-    items, next_after = receipt_page(session, f, after=after, limit=limit)
+    items, next_after = receipt_page(session, f, after=after, limit=limit, viewer=viewer)
     return [receipt_model(d) for d in items], next_after
 
 
@@ -146,18 +167,19 @@ def list_receipts(
 _BY_ID = _filtered(ReceiptFilter()).where(Receipt.receipt_id == bindparam("receipt_id"))
 
 
-def receipt_by_id(session: Session, receipt_id: int) -> dict[str, Any]:
+def receipt_by_id(session: Session, receipt_id: int, viewer: SessionClaims | None = None) -> dict[str, Any]:
     row = session.connection().execute(_BY_ID, {"receipt_id": receipt_id}).first()
     if row is None:
         raise NotFound(f"receipt {receipt_id} is not in the registry", receipt_id=receipt_id)
-    return receipt_dict(row)
+    return receipt_dict(row, viewer)
 
 
 def get_receipt(session: Session, receipt_id: int) -> ReceiptOut:
     return receipt_model(receipt_by_id(session, receipt_id))
 
 
-def event_out(e: ChainEventRow) -> EventOut:
+def event_out(e: ChainEventRow, viewer: SessionClaims | None = None) -> EventOut:
+    """One indexed event; a pledge's terms in its arguments only if `viewer` may see them."""
     return EventOut.model_construct(
         event=e.name,
         contract=e.contract,
@@ -165,11 +187,11 @@ def event_out(e: ChainEventRow) -> EventOut:
         log_index=e.log_index,
         time=when(e.block_time),
         tx_hash=e.tx_hash,
-        args=e.args,
+        args=event_args(e.name, e.args, viewer),
     )
 
 
-def receipt_history(session: Session, receipt_id: int) -> list[EventOut]:
+def receipt_history(session: Session, receipt_id: int, viewer: SessionClaims | None = None) -> list[EventOut]:
     """Every event of the receipt, and of the receipts it was split from up to each split."""
     receipt = session.get(Receipt, receipt_id)
     if receipt is None:
@@ -191,7 +213,7 @@ def receipt_history(session: Session, receipt_id: int) -> list[EventOut]:
         .where(or_(*conditions))
         .order_by(ChainEventRow.block_number, ChainEventRow.log_index)
     ).all()
-    return [event_out(e) for e in events]
+    return [event_out(e, viewer) for e in events]
 
 
 def lot_out(lot: Lot) -> LotOut:

@@ -12,12 +12,16 @@ from registry.db.models import Voucher, VoucherRoot
 from registry.errors import NotFound
 from registry.indexer.projector import PIECES_PER_ROOT
 from registry.services._format import money, when
+from registry.services.signin import SessionClaims
+from registry.services.visibility import sees_terms
 
 PAID = ("settled",)
 GONE = ("settled", "merged")
 
 
-def voucher_out(v: Voucher, root: VoucherRoot) -> VoucherOut:
+def voucher_out(v: Voucher, root: VoucherRoot, viewer: SessionClaims | None = None) -> VoucherOut:
+    """A piece; its pledge's secured amount only if `viewer` may see it (services.visibility)."""
+    terms = v.secured_amount is None or sees_terms(viewer, v.lienholder, v.holder)
     return VoucherOut.model_construct(
         voucher_id=v.voucher_id,
         root_id=v.root_id,
@@ -31,7 +35,8 @@ def voucher_out(v: Voucher, root: VoucherRoot) -> VoucherOut:
         obligor=root.obligor,
         maturity=when(root.maturity),
         lienholder=v.lienholder,
-        secured_amount=money(v.secured_amount) if v.secured_amount is not None else None,
+        secured_amount=money(v.secured_amount) if v.secured_amount is not None and terms else None,
+        lien_terms_withheld=not terms,
         discounted_by=v.discounted_by,
         discount_price=money(v.discount_price) if v.discount_price is not None else None,
         discount_rate_bps=v.discount_rate_bps,
@@ -47,6 +52,7 @@ def list_vouchers(
     status: str | None,
     after: int | None,
     limit: int,
+    viewer: SessionClaims | None = None,
 ) -> tuple[list[VoucherOut], int | None]:
     query = select(Voucher, VoucherRoot).join(VoucherRoot, VoucherRoot.root_id == Voucher.root_id)
     if holder:
@@ -60,19 +66,19 @@ def list_vouchers(
     if after is not None:
         query = query.where(Voucher.voucher_id > after)
     rows = session.execute(query.order_by(Voucher.voucher_id).limit(limit + 1)).all()
-    items = [voucher_out(v, r) for v, r in rows[:limit]]
+    items = [voucher_out(v, r, viewer) for v, r in rows[:limit]]
     return items, (items[-1].voucher_id if len(rows) > limit else None)
 
 
-def get_voucher(session: Session, voucher_id: int) -> VoucherOut:
+def get_voucher(session: Session, voucher_id: int, viewer: SessionClaims | None = None) -> VoucherOut:
     voucher = session.get(Voucher, voucher_id)
     root = session.get(VoucherRoot, voucher_id - voucher_id % PIECES_PER_ROOT)
     if voucher is None or root is None:
         raise NotFound(f"voucher {voucher_id} is not in the registry", voucher_id=voucher_id)
-    return voucher_out(voucher, root)
+    return voucher_out(voucher, root, viewer)
 
 
-def root_tree(session: Session, voucher_id: int) -> RootOut:
+def root_tree(session: Session, voucher_id: int, viewer: SessionClaims | None = None) -> RootOut:
     """The whole tree of the root `voucher_id` belongs to, and whether its sums close."""
     root_id = voucher_id - voucher_id % PIECES_PER_ROOT
     root = session.get(VoucherRoot, root_id)
@@ -95,7 +101,7 @@ def root_tree(session: Session, voucher_id: int) -> RootOut:
         funded=money(root.funded),
         settled=money(settled),
         outstanding=money(live),
-        pieces=[voucher_out(p, root) for p in pieces],
+        pieces=[voucher_out(p, root, viewer) for p in pieces],
         closes=live + settled == root.face_value,
     )
 

@@ -9,27 +9,42 @@ from sqlalchemy.orm import Session
 
 from client._encoding import valid_until
 from registry.api.schemas import AlertOut, ExposureItemOut, ExposureOut, ReceiptOut
-from registry.db.models import IndexedBlock, Lot, Receipt, Voucher, VoucherRoot
+from registry.db.models import IndexedBlock, Lot, Participant, Receipt, Voucher, VoucherRoot
 from registry.services._format import money, quantity, when
+from registry.services.participants import NO_ENTITY, entity_of
 from registry.services.receipts import ReceiptFilter, list_receipts
+from registry.services.signin import SessionClaims
 
 
 def liens_of(
-    session: Session, lender: str, *, after: int | None, limit: int
+    session: Session, lender: str, *, after: int | None, limit: int, viewer: SessionClaims
 ) -> tuple[list[ReceiptOut], int | None]:
-    return list_receipts(session, ReceiptFilter(lender=lender, status="live"), after=after, limit=limit)
+    """The lender's book with its terms (the route lets only the lender and oversight in)."""
+    filters = ReceiptFilter(lender=lender, status="live")
+    return list_receipts(session, filters, after=after, limit=limit, viewer=viewer)
 
 
 def exposure(session: Session, borrower: str) -> ExposureOut:
     """Every active lien on the borrower's receipts and every voucher piece it pledged or sold at a
-    discount, across all banks: the double-financing check a lender runs before lending."""
+    discount, across all banks and every address of the borrower's legal entity (one entity admitted
+    under several addresses is one borrower): the double-financing check a lender runs before lending."""
+    entity_id, addresses = entity_of(session, borrower)
     items: list[ExposureItemOut] = []
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
-    def add(kind: str, subject_id: int, lender: str, minor: int, currency: str, maturity: int | None) -> None:
+    def add(
+        kind: str,
+        under: str,
+        subject_id: int,
+        lender: str,
+        minor: int,
+        currency: str,
+        maturity: int | None,
+    ) -> None:
         items.append(
             ExposureItemOut(
                 kind=kind,
+                borrower=under,
                 subject_id=subject_id,
                 lender=lender,
                 amount=money(minor),
@@ -41,11 +56,12 @@ def exposure(session: Session, borrower: str) -> ExposureOut:
 
     for r in session.scalars(
         select(Receipt)
-        .where(Receipt.owner == borrower, Receipt.lender.is_not(None))
+        .where(Receipt.owner.in_(addresses), Receipt.lender.is_not(None))
         .order_by(Receipt.receipt_id)
     ):
         add(
             "receipt-lien",
+            r.owner,
             r.receipt_id,
             r.lender or "",
             r.secured_amount or 0,
@@ -57,21 +73,24 @@ def exposure(session: Session, borrower: str) -> ExposureOut:
         .join(VoucherRoot, VoucherRoot.root_id == Voucher.root_id)
         .where(
             or_(
-                and_(Voucher.holder == borrower, Voucher.lienholder.is_not(None)),
-                and_(Voucher.discount_seller == borrower, Voucher.status != "settled"),
+                and_(Voucher.holder.in_(addresses), Voucher.lienholder.is_not(None)),
+                and_(Voucher.discount_seller.in_(addresses), Voucher.status != "settled"),
             )
         )
         .order_by(Voucher.voucher_id)
     ).all()
     for v, root in rows:
-        if v.holder == borrower and v.lienholder is not None:
+        if v.holder in addresses and v.lienholder is not None:
             maturity = v.loan_maturity or root.maturity
-            add("voucher-pledge", v.voucher_id, v.lienholder, v.secured_amount or 0, root.currency, maturity)
-        if v.discount_seller == borrower and v.status != "settled":
-            price = v.discount_price or 0
-            add("voucher-discount", v.voucher_id, v.discounted_by or "", price, root.currency, root.maturity)
+            secured = v.secured_amount or 0
+            add("voucher-pledge", v.holder, v.voucher_id, v.lienholder, secured, root.currency, maturity)
+        if v.discount_seller in addresses and v.status != "settled":
+            seller, price, buyer = v.discount_seller, v.discount_price or 0, v.discounted_by or ""
+            add("voucher-discount", seller, v.voucher_id, buyer, price, root.currency, root.maturity)
     return ExposureOut(
         borrower=borrower,
+        entity_id=entity_id,
+        addresses=addresses,
         items=items,
         totals={lender: {c: money(v) for c, v in cur.items()} for lender, cur in sorted(totals.items())},
     )
@@ -82,11 +101,15 @@ def chain_time(session: Session) -> int | None:
     return session.scalar(select(func.max(IndexedBlock.timestamp)))
 
 
-ALERT_KINDS = ("shortfall", "overdue", "expiring")
-# One cursor across the three kinds, in page order: shortfalls by lot, overdue pieces by voucher id,
-# expiring receipts by (expiry, receipt id). The kind leads so a page can end inside any of them.
+ALERT_KINDS = ("shortfall", "overdue", "expiring", "shared-entity")
+# One cursor across the four kinds, in page order: shortfalls by lot, overdue pieces by voucher id,
+# expiring receipts by (expiry, receipt id), entities under several addresses by entity id. The kind
+# leads so a page can end inside any of them.
 # At most 18 digits: every such number fits the 64-bit columns it is compared with.
-ALERT_CURSOR_PATTERN = r"^(shortfall:0x[0-9a-f]{64}|overdue:[0-9]{1,18}|expiring:[0-9]{1,18}:[0-9]{1,18})$"
+ALERT_CURSOR_PATTERN = (
+    r"^(shortfall:0x[0-9a-f]{64}|overdue:[0-9]{1,18}|expiring:[0-9]{1,18}:[0-9]{1,18}"
+    r"|shared-entity:0x[0-9a-f]{64})$"
+)
 
 
 def alerts(
@@ -98,8 +121,9 @@ def alerts(
     after: str | None = None,
     limit: int = 50,
 ) -> tuple[list[AlertOut], str | None]:
-    """Shortfalls (frozen lots), overdue voucher pieces, and live receipts about to expire, in that
-    order, one keyset page at a time; returns the page and the cursor of its last alert if more follow.
+    """Shortfalls (frozen lots), overdue voucher pieces, live receipts about to expire, and legal
+    entities admitted under several addresses still in standing, in that order, one keyset page at
+    a time; returns the page and the cursor of its last alert if more follow.
 
     `after` must match ALERT_CURSOR_PATTERN (the API checks it); `kind` keeps one kind only."""
     start_kind, _, start_key = after.partition(":") if after else (ALERT_KINDS[0], "", "")
@@ -113,6 +137,8 @@ def alerts(
             found += _shortfalls(session, after=key or None, limit=want)
         elif k == "overdue":
             found += _overdue(session, now=now, after=int(key) if key else None, limit=want)
+        elif k == "shared-entity":
+            found += _shared_entities(session, after=key or None, limit=want)
         else:
             horizon = now + expiring_within_days * 86_400
             expiring_after = tuple(int(part) for part in key.split(":")) if key else None
@@ -206,4 +232,40 @@ def _expiring(
             since=when(r.expires_at),
         )
         found.append((f"expiring:{r.expires_at}:{r.receipt_id}", alert))
+    return found
+
+
+def _shared_entities(session: Session, *, after: str | None, limit: int) -> list[tuple[str, AlertOut]]:
+    """One legal entity (entity id) admitted under more than one address not revoked: its exposure
+    is one borrower's, summed across them (/exposure does), and a lender checking one address alone
+    would miss the rest."""
+    query = (
+        select(Participant.entity_id)
+        .where(Participant.status != "revoked", Participant.entity_id != NO_ENTITY)
+        .group_by(Participant.entity_id)
+        .having(func.count() > 1)
+    )
+    if after is not None:
+        query = query.where(Participant.entity_id > after)
+    entities = list(session.scalars(query.order_by(Participant.entity_id).limit(limit)))
+    members: dict[str, list[Participant]] = defaultdict(list)
+    if entities:
+        for p in session.scalars(
+            select(Participant)
+            .where(Participant.entity_id.in_(entities), Participant.status != "revoked")
+            .order_by(Participant.admitted_at, Participant.address)
+        ):
+            members[p.entity_id].append(p)
+    found = []
+    for entity in entities:
+        them = members[entity]
+        names = "; ".join(f"{p.address} ({p.role}, {p.name})" for p in them)
+        alert = AlertOut(
+            kind="shared-entity",
+            subject=entity,
+            detail=f"one legal entity admitted under {len(them)} addresses: {names}",
+            parties=[p.address for p in them],
+            since=when(max(p.admitted_at for p in them)),
+        )
+        found.append((f"shared-entity:{entity}", alert))
     return found

@@ -124,10 +124,17 @@ def test_receipts_filter_by_owner_warehouse_commodity_lot_status_and_lender(
 
 
 def test_receipt_view_matches_the_scripted_history(registry_service: RunningRegistry) -> None:
-    api, h = registry_service.api(), registry_service.history.receipts
+    # Signed in as an auditor: a lien's terms are shown only to its parties and oversight.
+    api, h = registry_service.signed_in("auditor1"), registry_service.history.receipts
     alu = api.receipt(h["alu"])
     assert alu["quantity"] == "180.000" and alu["unit"] == "t" and alu["commodity"] == "AL-A00"
     assert alu["lien"]["secured_amount"] == "900000.00" and alu["lien"]["currency"] == "CNY"
+    public = registry_service.api().receipt(h["alu"])["lien"]
+    assert (public["lender"], public["secured_amount"], public["terms_withheld"]) == (
+        addr("bank1"),
+        None,
+        True,
+    )
     assert alu["frozen"] is True  # its lot is frozen by the shortfall
     alu_b = api.receipt(h["alu_b"])
     assert (alu_b["owner"], alu_b["quantity"], alu_b["parent_id"]) == (addr("supplier3"), "100.000", h["alu"])

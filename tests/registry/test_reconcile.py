@@ -42,8 +42,11 @@ def lh(registry_service: RunningRegistry, manifest: Manifest) -> Ledgerhouse:
     return Ledgerhouse(registry_service.w3, manifest, labels=dev_labels())
 
 
-def run(lh: Ledgerhouse, service: RunningRegistry, **kwargs: Any) -> Reconciliation:
-    return reconcile(lh, service.api(), **kwargs)
+def run(
+    lh: Ledgerhouse, service: RunningRegistry, *, signed_in: str | None = "auditor1", **kwargs: Any
+) -> Reconciliation:
+    """Reconciles as an auditor by default (every lien term compared), or anonymously with None."""
+    return reconcile(lh, service.signed_in(signed_in) if signed_in else service.api(), **kwargs)
 
 
 # ---------------------------------------------------------------- tampering with the registry's database
@@ -123,6 +126,69 @@ def test_clean_registry_reports_nothing(registry_service: RunningRegistry, lh: L
         "voucher": 3,
     }
     assert report.rereads == 0
+    assert report.terms_not_compared == {"lien": 0, "pledge-request": 0, "voucher": 0}
+    assert report.signed_in_as == f"{addr('auditor1')} (auditor)" and report.terms_note() is None
+
+
+# ---------------------------------------------------------------- lien terms: anonymous or signed in
+
+
+def test_anonymously_the_lien_terms_are_skipped_and_the_report_says_so(
+    registry_service: RunningRegistry, lh: Ledgerhouse
+) -> None:
+    """The registry shows a lien's terms only to its parties, auditors and regulators: an anonymous
+    reconciliation cannot compare them, must not call their absence a divergence, and says what it
+    skipped; an auditor's compares them and finds a forged amount."""
+    steel = registry_service.history.receipts["steel"]
+    with altered(registry_service, Receipt, steel, secured_amount=1):
+        anonymous = run(lh, registry_service, signed_in=None)
+        audited = run(lh, registry_service)
+        lienholder = run(lh, registry_service, signed_in="bank1")
+        rival = run(lh, registry_service, signed_in="bank2")
+    assert anonymous.divergences == [] and anonymous.signed_in_as is None
+    assert anonymous.terms_not_compared == {"lien": 2, "pledge-request": 0, "voucher": 1}
+    assert anonymous.terms_note() == (
+        "lien terms not compared for 2 liens, 1 voucher: read anonymously, the registry shows them only "
+        "to the lienholder, the owner, auditors and regulators (--sign-in with an auditor's key)"
+    )
+    assert [(d.kind, d.entity, d.id, d.field, d.registry, d.chain) for d in audited.divergences] == [
+        ("different", "lien", str(steel), "secured_amount", "0.01", "350000.00")
+    ]
+    assert [(d.entity, d.field) for d in lienholder.divergences] == [("lien", "secured_amount")]
+    assert lienholder.terms_not_compared == {"lien": 0, "pledge-request": 0, "voucher": 0}
+    assert rival.divergences == [] and rival.terms_not_compared["lien"] == 2  # bank2 sees no terms
+    assert f"as {addr('bank2')} (lender)" in (rival.terms_note() or "")
+
+
+def test_cli_signs_in_as_an_auditor_to_compare_the_terms(
+    registry_service: RunningRegistry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    steel = registry_service.history.receipts["steel"]
+    with altered(registry_service, Receipt, steel, secured_amount=1):
+        anonymous = main(["audit", "reconcile", "--registry", registry_service.url])
+        out, err = capsys.readouterr()
+        assert (anonymous, err) == (0, "")
+        assert "lien terms not compared for 2 liens, 1 voucher: read anonymously" in out
+        signed = main(
+            ["--as", "auditor1", "audit", "reconcile", "--registry", registry_service.url, "--sign-in"]
+        )
+        out, err = capsys.readouterr()
+    assert signed == 1 and "(1 different)" in err
+    assert "secured_amount" in out and "350000.00" in out and "not compared" not in out
+    report = ok(
+        capsys, "--as", "auditor1", "audit", "reconcile", "--registry", registry_service.url, "--sign-in"
+    )
+    assert report["clean"] is True and report["signed_in_as"] == f"{addr('auditor1')} (auditor)"
+    assert report["terms_not_compared"] == {"lien": 0, "pledge-request": 0, "voucher": 0}
+
+
+def test_cli_sign_in_needs_a_key_and_a_member(
+    registry_service: RunningRegistry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = registry_service.url
+    assert fails(capsys, "audit", "reconcile", "--registry", url, "--sign-in").startswith("MissingKey")
+    line = fails(capsys, "--as", "admin", "audit", "reconcile", "--registry", url, "--sign-in")
+    assert "registry" in line and addr("admin") in line
 
 
 def test_cli_clean_prints_the_table_and_exits_0(

@@ -137,6 +137,155 @@ def test_a_chinese_filename_downloads_and_the_type_is_the_registrys_own_reading(
     assert served.headers["content-disposition"].startswith("attachment;")
 
 
+# ---------------------------------------------------------------- one entity, several addresses
+
+
+def test_one_entity_under_several_addresses_is_one_borrower(registry_service: RunningRegistry) -> None:
+    """supplier2's legal entity is admitted again under a fresh address (issue 15, item 5): before,
+    a lender checking the new address saw no exposure at all, nothing named the twin address, and
+    no alert flagged the entity."""
+    twin = Account.create()
+    as_(registry_service, "admin").participants.admit(
+        twin.address,
+        Role.SUPPLIER,
+        name="Tier-2 Fasteners Co (Shenzhen branch)",
+        valid_until=chain_day(registry_service, 365).date(),
+        entity_id="913205001234567898",  # supplier2's unified social credit code
+    )
+    registry_service.wait_indexed()
+    supplier2 = addr("supplier2")
+    bank2 = registry_service.signed_in("bank2")
+
+    exposure = bank2.exposure(twin.address)
+    assert exposure["addresses"] == [twin.address, supplier2]
+    assert exposure["entity_id"] == "0x" + identifier_commitment("913205001234567898").hex()
+    kinds = sorted((i["kind"], i["borrower"], i["lender"], i["amount"]) for i in exposure["items"])
+    assert kinds == [
+        ("receipt-lien", supplier2, addr("bank1"), "350000.00"),
+        ("voucher-pledge", supplier2, addr("bank1"), "200000.00"),
+    ]
+    assert exposure["totals"] == {addr("bank1"): {"CNY": "550000.00"}}
+    same = bank2.exposure(supplier2)
+    assert same["addresses"] == [supplier2, twin.address] and same["totals"] == exposure["totals"]
+
+    api = registry_service.api()
+    assert api.participant(twin.address)["same_entity"] == [supplier2]
+    assert api.participant(supplier2)["same_entity"] == [twin.address]
+    listed = {p["address"]: p["same_entity"] for p in api.participants(role="supplier")}
+    assert listed[supplier2] == [twin.address] and listed[addr("supplier1")] == []
+
+    flagged = api.alerts(kind="shared-entity")
+    assert [(a["subject"], a["parties"]) for a in flagged] == [
+        (exposure["entity_id"], [supplier2, twin.address])
+    ]
+    assert "2 addresses" in flagged[0]["detail"] and "Tier-2 Fasteners Co" in flagged[0]["detail"]
+    assert "shared-entity" in {a["kind"] for a in api.alerts()}
+
+    # Two members admitted straight through the contract with no entity declared (a zero id) are
+    # two unknowns, not one entity.
+    admin = as_(registry_service, "admin")
+    assert admin.signer is not None
+    undeclared = [Account.create().address for _ in range(2)]
+    for i, member in enumerate(undeclared):
+        validity = admin.participants._validity(chain_day(registry_service, 365).date())
+        admin.signer.transact(
+            admin.participants.contract.functions.admit(
+                member, int(Role.SUPPLIER), b"\0" * 32, f"Undeclared Trading {i}", validity
+            )
+        )
+    registry_service.wait_indexed()
+    assert [api.participant(m)["same_entity"] for m in undeclared] == [[], []]
+    assert bank2.exposure(undeclared[0])["addresses"] == [undeclared[0]]
+
+    admin.participants.revoke(twin.address, reason="duplicate admission")
+    registry_service.wait_indexed()
+    assert api.alerts(kind="shared-entity") == []  # revoked: no longer in standing twice
+    assert bank2.exposure(supplier2)["addresses"] == [supplier2, twin.address]  # its liens still count
+
+
+# ---------------------------------------------------------------- lien visibility
+
+
+def test_a_lien_is_public_its_terms_are_not(registry_service: RunningRegistry) -> None:
+    """Issue 15, item 6: /liens/{lender} was restricted while the open
+    /receipts?lender=X&status=pledged gave the same book with every amount. Now every public view
+    shows that a receipt or piece is pledged and to whom; the terms only to the lienholder, the
+    owner (holder), auditors and regulators, signed in."""
+    receipts = registry_service.history.receipts
+    bank1, anonymous = addr("bank1"), registry_service.api()
+    book = anonymous.receipts(lender=bank1, status="pledged")
+    assert {r["receipt_id"] for r in book} == {receipts["alu"], receipts["steel"]}
+    for r in [*book, anonymous.receipt(receipts["steel"])]:
+        assert r["lien"]["lender"] == bank1 and r["lien"]["terms_withheld"] is True
+        assert [r["lien"][k] for k in ("secured_amount", "currency", "loan_ref", "loan_maturity")] == [
+            None
+        ] * 4
+
+    def steel_lien(who: str) -> dict[str, object]:
+        lien: dict[str, object] = registry_service.signed_in(who).receipt(receipts["steel"])["lien"]
+        return lien
+
+    for who in ("bank1", "supplier2", "auditor1", "regulator1"):  # lienholder, owner, oversight
+        seen = steel_lien(who)
+        assert (seen["secured_amount"], seen["currency"], seen["terms_withheld"]) == (
+            "350000.00",
+            "CNY",
+            False,
+        )
+    for who in ("bank2", "supplier1", "warehouse2"):  # a rival bank, another member, the warehouse
+        assert steel_lien(who)["secured_amount"] is None and steel_lien(who)["terms_withheld"] is True
+    listed = registry_service.signed_in("supplier1").receipts(lender=bank1, status="pledged")
+    assert {r["receipt_id"]: r["lien"]["secured_amount"] for r in listed} == {
+        receipts["alu"]: "900000.00",  # supplier1's own receipt
+        receipts["steel"]: None,
+    }
+
+    # The history: the pledge request's amount, currency, loan reference and maturity are terms too.
+    def pledge_requests(api: RegistryApi) -> list[dict[str, object]]:
+        events = api.receipt_history(receipts["steel"])
+        return [e["args"] for e in events if e["event"] == "PledgeRequested"]
+
+    public = pledge_requests(anonymous)
+    assert len(public) == 2 and all("securedAmount" not in a and a["termsWithheld"] for a in public)
+    assert {a["lender"] for a in public} == {bank1, addr("bank2")}
+    to_bank2 = [
+        a for a in pledge_requests(registry_service.signed_in("bank2")) if a["lender"] == addr("bank2")
+    ]
+    assert "securedAmount" in to_bank2[0] and "termsWithheld" not in to_bank2[0]  # its own request
+    assert all("securedAmount" in a for a in pledge_requests(registry_service.signed_in("auditor1")))
+
+    # Voucher pieces: the lienholder is public, the secured amount is not.
+    tier2 = registry_service.history.vouchers["tier2"]
+    piece = anonymous.get(f"/vouchers/{tier2}")
+    assert (piece["lienholder"], piece["secured_amount"], piece["lien_terms_withheld"]) == (bank1, None, True)
+    tree = {p["voucher_id"]: p for p in anonymous.voucher_tree(tier2)["pieces"]}
+    assert tree[tier2]["secured_amount"] is None
+    assert [v["secured_amount"] for v in anonymous.vouchers(status="pledged")] == [None]
+    for who in ("bank1", "supplier2", "regulator1"):
+        assert registry_service.signed_in(who).get(f"/vouchers/{tier2}")["secured_amount"] == "200000.00"
+    assert registry_service.signed_in("bank2").get(f"/vouchers/{tier2}")["secured_amount"] is None
+
+    # The explorer is anonymous: it names the lender and withholds the amounts.
+    page = requests.get(f"{registry_service.url}/explorer/receipts/{receipts['steel']}", timeout=10)
+    assert page.status_code == 200 and "350000.00" not in page.text and "400000.00" not in page.text
+    assert "terms: lienholder, owner, auditors and regulators only" in page.text
+    voucher_page = requests.get(f"{registry_service.url}/explorer/vouchers/{tier2}", timeout=10).text
+    assert "200000.00" not in voucher_page
+
+    # A session that is sent must be valid: a forged one is refused, not read as anonymous.
+    forged = requests.get(
+        f"{registry_service.url}/receipts/{receipts['steel']}",
+        headers={"Authorization": "Bearer x"},
+        timeout=10,
+    )
+    assert forged.status_code == 401
+    # The lender's own book keeps its terms.
+    assert {r["lien"]["secured_amount"] for r in registry_service.signed_in("bank1").liens(bank1)} == {
+        "900000.00",
+        "350000.00",
+    }
+
+
 # ---------------------------------------------------------------- sign-in
 
 

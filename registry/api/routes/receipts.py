@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from registry.api.deps import ADDRESS_PATTERN, address, db, lot_id
+from registry.api.deps import ADDRESS_PATTERN, OPTIONAL_SESSION, address, db, lot_id, viewer
 from registry.api.rendering import json_response
 from registry.api.schemas import EventOut, Page, ReceiptOut
 from registry.services import receipts as service
+from registry.services.signin import SessionClaims
 
 router = APIRouter(prefix="/receipts", tags=["receipts"])
 
@@ -18,9 +19,10 @@ ReceiptStatus = Literal["live", "delivered", "merged", "pledged", "frozen"]
 MAX_ID = 2**63 - 1
 
 
-@router.get("", operation_id="listReceipts", response_model=Page[ReceiptOut])
+@router.get("", operation_id="listReceipts", openapi_extra=OPTIONAL_SESSION, response_model=Page[ReceiptOut])
 async def list_receipts(
     session: Annotated[Session, Depends(db)],
+    claims: Annotated[SessionClaims | None, Depends(viewer)],
     owner: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
     warehouse: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
     commodity: Annotated[str | None, Query(min_length=1, max_length=16)] = None,
@@ -35,7 +37,9 @@ async def list_receipts(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
-    """Receipts by owner, warehouse, commodity, lot, status or lender, keyset-paginated (`next_after`)."""
+    """Receipts by owner, warehouse, commodity, lot, status or lender, keyset-paginated (`next_after`).
+    Public: a lien shows its lender to anyone, its terms only to the lienholder, the owner,
+    auditors and regulators, signed in (`terms_withheld` says when they are left out)."""
     filters = service.ReceiptFilter(
         owner=address(owner) if owner else None,
         warehouse=address(warehouse) if warehouse else None,
@@ -44,21 +48,34 @@ async def list_receipts(
         status=status,
         lender=address(lender) if lender else None,
     )
-    items, next_after = service.receipt_page(session, filters, after=after, limit=limit)
+    items, next_after = service.receipt_page(session, filters, after=after, limit=limit, viewer=claims)
     return json_response({"items": items, "next_after": next_after})
 
 
-@router.get("/{receipt_id}", operation_id="getReceipt", response_model=ReceiptOut)
+@router.get(
+    "/{receipt_id}", operation_id="getReceipt", openapi_extra=OPTIONAL_SESSION, response_model=ReceiptOut
+)
 async def get_receipt(
-    session: Annotated[Session, Depends(db)], receipt_id: Annotated[int, Path(ge=0, le=MAX_ID)]
+    session: Annotated[Session, Depends(db)],
+    claims: Annotated[SessionClaims | None, Depends(viewer)],
+    receipt_id: Annotated[int, Path(ge=0, le=MAX_ID)],
 ) -> Response:
-    """One receipt: holder, lot, quantity, expiry (the end of the day typed, UTC), lien and pledge request."""
-    return json_response(service.receipt_by_id(session, receipt_id))
+    """One receipt: holder, lot, quantity, expiry (the end of the day typed, UTC), lien and pledge
+    request (their terms for the lienholder, the owner, auditors and regulators, signed in)."""
+    return json_response(service.receipt_by_id(session, receipt_id, claims))
 
 
-@router.get("/{receipt_id}/history", operation_id="getReceiptHistory", response_model=list[EventOut])
+@router.get(
+    "/{receipt_id}/history",
+    operation_id="getReceiptHistory",
+    openapi_extra=OPTIONAL_SESSION,
+    response_model=list[EventOut],
+)
 async def receipt_history(
-    session: Annotated[Session, Depends(db)], receipt_id: Annotated[int, Path(ge=0, le=MAX_ID)]
+    session: Annotated[Session, Depends(db)],
+    claims: Annotated[SessionClaims | None, Depends(viewer)],
+    receipt_id: Annotated[int, Path(ge=0, le=MAX_ID)],
 ) -> list[EventOut]:
-    """Every event of the receipt, oldest first; a split part includes its parent's life up to the split."""
-    return service.receipt_history(session, receipt_id)
+    """Every event of the receipt, oldest first; a split part includes its parent's life up to the
+    split. A pledge request's terms only for its parties, auditors and regulators (`termsWithheld`)."""
+    return service.receipt_history(session, receipt_id, claims)

@@ -29,7 +29,7 @@ def liens(
     """The live receipts pledged to `lender`: for that lender, auditors and regulators."""
     account = address(lender)
     require(claims, roles=OVERSIGHT, addresses=(account,))
-    items, next_after = service.liens_of(session, account, after=after, limit=limit)
+    items, next_after = service.liens_of(session, account, after=after, limit=limit, viewer=claims)
     return Page[ReceiptOut](items=items, next_after=next_after)
 
 
@@ -39,8 +39,9 @@ def exposure(
     claims: Annotated[SessionClaims, Depends(participant)],
     borrower: Annotated[str, Path(pattern=ADDRESS_PATTERN)],
 ) -> ExposureOut:
-    """Every lien and discounted piece of a borrower across all banks: for the borrower, any lender
-    (the double-financing check before a loan), auditors and regulators."""
+    """Every lien and discounted piece of a borrower across all banks, summed over every address of
+    its legal entity (named in `addresses`): for the borrower, any lender (the double-financing
+    check before a loan), auditors and regulators."""
     account = address(borrower)
     require(claims, roles=(*OVERSIGHT, "lender"), addresses=(account,))
     return service.exposure(session, account)
@@ -50,15 +51,16 @@ def exposure(
 def alerts(
     session: Annotated[Session, Depends(db)],
     expiring_within_days: Annotated[int, Query(ge=0, le=3650)] = 30,
-    kind: Annotated[Literal["shortfall", "overdue", "expiring"] | None, Query()] = None,
+    kind: Annotated[Literal["shortfall", "overdue", "expiring", "shared-entity"] | None, Query()] = None,
     after: Annotated[
         str | None,
         Query(pattern=service.ALERT_CURSOR_PATTERN, description="next_after of the previous page"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AlertOut]:
-    """Stock shortfalls (naming the lenders), overdue voucher pieces and receipts expiring within
-    the given days, in that order, keyset-paginated; `kind` keeps one kind."""
+    """Stock shortfalls (naming the lenders), overdue voucher pieces, receipts expiring within the
+    given days and legal entities admitted under several addresses, in that order, keyset-paginated;
+    `kind` keeps one kind."""
     now = service.chain_time(session) or int(time.time())
     items, next_after = service.alerts(
         session, now=now, expiring_within_days=expiring_within_days, kind=kind, after=after, limit=limit

@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
-from registry.api.deps import ADDRESS_PATTERN, address, db
+from registry.api.deps import ADDRESS_PATTERN, OPTIONAL_SESSION, address, db, viewer
 from registry.api.schemas import Page, PenetrationOut, RootOut, VoucherOut
 from registry.services import receivables as service
+from registry.services.signin import SessionClaims
 
 router = APIRouter(tags=["receivables"])
 
@@ -17,9 +18,12 @@ VoucherStatus = Literal["active", "offered-for-discount", "pledge-requested", "p
 MAX_ID = 2**63 - 1
 
 
-@router.get("/vouchers", operation_id="listVouchers", response_model=Page[VoucherOut])
+@router.get(
+    "/vouchers", operation_id="listVouchers", openapi_extra=OPTIONAL_SESSION, response_model=Page[VoucherOut]
+)
 def list_vouchers(
     session: Annotated[Session, Depends(db)],
+    claims: Annotated[SessionClaims | None, Depends(viewer)],
     holder: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
     obligor: Annotated[str | None, Query(pattern=ADDRESS_PATTERN, description="core enterprise")] = None,
     root: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
@@ -27,7 +31,9 @@ def list_vouchers(
     after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[VoucherOut]:
-    """Voucher pieces filtered by holder, obligor, root or status, keyset-paginated (`next_after`)."""
+    """Voucher pieces filtered by holder, obligor, root or status, keyset-paginated (`next_after`).
+    A pledge's lienholder is public; its secured amount only for the lienholder, the holder,
+    auditors and regulators, signed in (`lien_terms_withheld`)."""
     items, next_after = service.list_vouchers(
         session,
         holder=address(holder) if holder else None,
@@ -36,24 +42,40 @@ def list_vouchers(
         status=status,
         after=after,
         limit=limit,
+        viewer=claims,
     )
     return Page[VoucherOut](items=items, next_after=next_after)
 
 
-@router.get("/vouchers/{voucher_id}", operation_id="getVoucher", response_model=VoucherOut)
+@router.get(
+    "/vouchers/{voucher_id}",
+    operation_id="getVoucher",
+    openapi_extra=OPTIONAL_SESSION,
+    response_model=VoucherOut,
+)
 async def get_voucher(
-    session: Annotated[Session, Depends(db)], voucher_id: Annotated[int, Path(ge=0, le=MAX_ID)]
+    session: Annotated[Session, Depends(db)],
+    claims: Annotated[SessionClaims | None, Depends(viewer)],
+    voucher_id: Annotated[int, Path(ge=0, le=MAX_ID)],
 ) -> VoucherOut:
-    """One voucher piece: value, holder, tier, parent, root and status."""
-    return service.get_voucher(session, voucher_id)
+    """One voucher piece: value, holder, tier, parent, root and status (a pledge's amount as in /vouchers)."""
+    return service.get_voucher(session, voucher_id, claims)
 
 
-@router.get("/vouchers/{voucher_id}/tree", operation_id="getVoucherTree", response_model=RootOut)
+@router.get(
+    "/vouchers/{voucher_id}/tree",
+    operation_id="getVoucherTree",
+    openapi_extra=OPTIONAL_SESSION,
+    response_model=RootOut,
+)
 def voucher_tree(
-    session: Annotated[Session, Depends(db)], voucher_id: Annotated[int, Path(ge=0, le=MAX_ID)]
+    session: Annotated[Session, Depends(db)],
+    claims: Annotated[SessionClaims | None, Depends(viewer)],
+    voucher_id: Annotated[int, Path(ge=0, le=MAX_ID)],
 ) -> RootOut:
-    """The root's whole split tree, and whether live plus paid value closes to the face value."""
-    return service.root_tree(session, voucher_id)
+    """The root's whole split tree, and whether live plus paid value closes to the face value (a
+    pledge's amount as in /vouchers)."""
+    return service.root_tree(session, voucher_id, claims)
 
 
 @router.get("/cores/{core}/penetration", operation_id="getPenetration", response_model=PenetrationOut)
