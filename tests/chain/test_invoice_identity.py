@@ -48,23 +48,27 @@ def rival_core(w3: Web3, as_: AsFactory) -> Ledgerhouse:
 
 
 def test_another_core_cannot_block_a_competitors_invoice(w3: Web3, as_: AsFactory) -> None:
-    """Before: --invoice-id committed keccak("invoice:" + number), so the rival's 1-fen voucher on
-    INV-2026-118 made the real financing fail with DocumentAlreadyFinanced."""
+    """Before: --invoice-id committed keccak("invoice:" + number) and the contract kept one global
+    "already financed" key per hash, so the rival's 1-fen voucher on INV-2026-118 made the real
+    financing fail with DocumentAlreadyFinanced. Now the contract keys a document by the obligor's
+    entity, so no commitment a rival makes can block the real core: neither the old scheme's hash nor
+    the very hash of the real invoice (parties and fields are no secret to a competitor)."""
     open_line(as_, addr("core1"))
     rival = rival_core(w3, as_)
+    core1 = as_("core1").receivables
     old_scheme = commitment("invoice:INV-2026-118")
-    rival.receivables.issue(
-        addr("supplier1"), amount="0.01", currency="CNY", maturity=MATURITY, document=old_scheme
-    )
+    real_invoice = core1.invoice_document(addr("supplier1"), INVOICE)
+    for document in (old_scheme, real_invoice):
+        rival.receivables.issue(
+            addr("supplier1"), amount="0.01", currency="CNY", maturity=MATURITY, document=document
+        )
     rival.receivables.issue_invoice(
         addr("supplier1"), Invoice.of("INV-2026-118", date(2026, 11, 20), "0.01", "CNY"), maturity=MATURITY
     )
-    with pytest.raises(DocumentAlreadyFinanced):  # the old scheme: the real core is blocked
-        as_("core1").receivables.issue(
-            addr("supplier1"), amount="1000000.00", currency="CNY", maturity=MATURITY, document=old_scheme
-        )
-    _, voucher = as_("core1").receivables.issue_invoice(addr("supplier1"), INVOICE, maturity=MATURITY)
-    assert as_("core1").receivables.voucher(voucher).value == INVOICE.display_amount
+    _, voucher = core1.issue_invoice(addr("supplier1"), INVOICE, maturity=MATURITY)
+    assert core1.voucher(voucher).value == INVOICE.display_amount
+    with pytest.raises(DocumentAlreadyFinanced):  # the real invoice still collides with itself
+        core1.issue_invoice(addr("supplier1"), INVOICE, maturity=MATURITY)
 
 
 def test_two_firms_whose_invoices_share_a_number_do_not_block_each_other(as_: AsFactory) -> None:
