@@ -373,7 +373,7 @@ class Signer:
                 return
             except Web3Exception as exc:
                 message = str(exc).lower()
-                if "already known" in message or "already imported" in message or self._is_known(pending):
+                if _is_already_sent_message(message) or self._is_known(pending):
                     return  # the node has (or has mined) exactly this transaction: a retry, not a new one
                 self.nonces.resync()
                 raise errors.TransactionFailed(f"the node rejected the transaction: {_cause(exc)}") from exc
@@ -583,8 +583,12 @@ class Signer:
             # resolving "latest" and running the read; the read itself is fine one block on.
             time.sleep(RETRY_DELAYS_S[0])
             return self._batch(requests, allow_null=allow_null, retry=False)
-        results = []
-        for response in sorted(responses, key=lambda r: int(r.get("id", 0))):
+        results: list[Any] = []
+        ordered = sorted(responses, key=lambda r: int(r.get("id", 0)))
+        for (method, _), response in zip(requests, ordered, strict=True):
+            if response.get("error") and method == "eth_sendRawTransaction" and _already_sent(response):
+                results.append(None)  # the same signed bytes again (a re-sent batch): a retry, not new
+                continue
             if response.get("error"):
                 error = response["error"]
                 data = error.get("data") if isinstance(error, dict) else None
@@ -643,6 +647,18 @@ class Signer:
         if isinstance(output, str) and len(output) >= 10 and result.get("error"):
             return output
         return None
+
+
+def _is_already_sent_message(message: str) -> bool:
+    """Whether a node's refusal of eth_sendRawTransaction says it already has exactly those bytes."""
+    lowered = message.lower()
+    return "already known" in lowered or "already imported" in lowered
+
+
+def _already_sent(response: Any) -> bool:
+    error = response.get("error")
+    message = error.get("message", "") if isinstance(error, dict) else str(error)
+    return _is_already_sent_message(str(message))
 
 
 def _state_pruned(response: dict[str, Any]) -> bool:
