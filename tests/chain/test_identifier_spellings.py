@@ -9,7 +9,7 @@ import pytest
 
 from client import Ledgerhouse
 from client._contract_errors import LotAlreadyReceipted, LotAtOtherWarehouse, SerialAlreadyReceipted
-from client.devnet import dev_account
+from tests.chain.test_receipts import addr, attest
 
 AsFactory = Callable[[str], Ledgerhouse]
 LOT = "SHFE-AL-2026-000731"
@@ -22,22 +22,6 @@ SAME_LOT_SPELLINGS = [
     "SHFE-\u0410L-2026-000731",
     "SHFE-AL-2026\u200b-000731",
 ]
-
-
-def addr(name: str) -> str:
-    return dev_account(name).address
-
-
-def attest(as_: AsFactory, lot: str, warehouse: str = "warehouse1", quantity: str = "300.000") -> None:
-    as_("inspector1").receipts.stocktake(
-        addr(warehouse),
-        lot,
-        commodity="AL-A00",
-        quantity=quantity,
-        unit="t",
-        decimals=3,
-        evidence=b"\x01" * 32,
-    )
 
 
 @pytest.mark.parametrize("spelling", SAME_LOT_SPELLINGS)
