@@ -374,7 +374,7 @@ class GethNetwork:
             deadline = time.monotonic() + timeout
             for node in self.nodes:
                 node.wait_ready(max(1.0, deadline - time.monotonic()))
-            self._wait_peered(self.nodes, deadline)
+            self.wait_peered(self.nodes, deadline)
             for node in self.nodes:
                 node.rpc("miner_start", [])
             self._watching.set()
@@ -387,7 +387,13 @@ class GethNetwork:
         log.info("geth network ready", extra={"rpc_urls": self.rpc_urls})
         return self
 
-    def _wait_peered(self, nodes: list[GethNode], deadline: float) -> None:
+    def wait_peered(self, nodes: list[GethNode] | None = None, deadline: float | None = None) -> None:
+        """Waits until every node in `nodes` (all live ones by default) has every live node as a peer.
+
+        A static peer that drops (a node rewound by the watchdog, a restart) is redialled by geth within
+        seconds, so a full mesh is something to wait for, never something to assume at one instant."""
+        nodes = self.live_nodes() if nodes is None else nodes
+        deadline = time.monotonic() + 30.0 if deadline is None else deadline
         want = len(self.nodes) - 1
         while True:
             counts = {n.index: n.peer_count() for n in nodes}
@@ -480,7 +486,7 @@ class GethNetwork:
         node.start(self.geth)
         deadline = time.monotonic() + timeout
         node.wait_ready(timeout)
-        self._wait_peered([node], deadline)
+        self.wait_peered([node], deadline)
         target = max(n.block_number() for n in self.live_nodes() if n is not node)
         while node.block_number() < target:
             if time.monotonic() > deadline:

@@ -57,6 +57,7 @@ def test_four_signers_seal_free_blocks_and_every_node_has_the_contracts(
     w3 = connect(network.rpc_url)
     signers = w3.provider.make_request("clique_getSigners", [])["result"]  # type: ignore[arg-type]
     assert sorted(s.lower() for s in signers) == sorted(n.signer.address.lower() for n in network.nodes)
+    network.wait_peered()  # raises ChainUnavailable naming each node's peer count if the mesh never forms
     assert all(n.peer_count() == 3 for n in network.nodes)
     head = network.wait_for_blocks(3, timeout=15)
     block = w3.eth.get_block(head)
