@@ -11,8 +11,8 @@ import requests
 
 from client.devnet import dev_account
 from client.identifiers import identifier_commitment
+from client.models import Page, ReceiptOut
 from client.registry_api import RegistryRequestFailed
-from registry.api.schemas import Page, ReceiptOut
 from tests.registry.conftest import RunningRegistry
 from tests.registry.scenario import ALU_LOT, INSPECTION_REPORT, INVOICE, RECEIPT_DETAILS, STEEL_LOT
 

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
+from client.models import ChallengeOut, SessionOut
 from registry.api.deps import registry, write_db
-from registry.api.schemas import ChallengeIn, ChallengeOut, SessionIn, SessionOut
+from registry.api.schemas import ChallengeIn, SessionIn
 from registry.services._format import when
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from client.models import DocumentOut
 from registry.api.deps import db, lot_id, participant, registry, write_db
-from registry.api.schemas import DocumentOut
 from registry.errors import InvalidRequest, PayloadTooLarge
 from registry.services import documents as service
 from registry.services.documents import document_out

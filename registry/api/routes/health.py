@@ -9,8 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.orm import Session
 
+from client.models import HealthOut
 from registry.api.deps import db, registry
-from registry.api.schemas import HealthOut
 from registry.db.models import IndexerCursor
 from registry.observability import exposition
 
