@@ -20,8 +20,13 @@ import requests
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
-from client.errors import ChainUnavailable, LedgerhouseError, MissingKey
+from client.errors import LedgerhouseError, MissingKey, RegistryUnavailable
 from client.invoices import Invoice
+
+__all__ = [
+    "RegistryApi",
+    "RegistryRequestFailed",
+]
 
 
 class RegistryRequestFailed(LedgerhouseError):
@@ -54,7 +59,7 @@ class RegistryApi:
                 method, self.base_url + path, headers=headers, timeout=self.timeout, **kwargs
             )
         except requests.RequestException as exc:
-            raise ChainUnavailable(f"the registry at {self.base_url} cannot be reached: {exc}") from None
+            raise RegistryUnavailable(f"the registry at {self.base_url} cannot be reached: {exc}") from None
         if response.status_code >= 400:
             try:
                 problem = response.json()

@@ -537,7 +537,7 @@ def test_unreachable_registry_is_one_line(
 ) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     line = fails(capsys, "audit", "reconcile", "--registry", url)
-    assert line.startswith(f"ChainUnavailable: the registry at {url} cannot be reached:")
+    assert line.startswith(f"RegistryUnavailable: the registry at {url} cannot be reached:")
 
 
 def test_something_else_than_a_registry_is_one_line(
