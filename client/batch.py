@@ -28,6 +28,24 @@ from client.identifiers import identifier_commitment
 if TYPE_CHECKING:
     from client.receipts import LotView, Receipts
 
+__all__ = [
+    "BatchPartlyDone",
+    "BatchRefused",
+    "BatchResult",
+    "MintPlan",
+    "MintRow",
+    "Progress",
+    "RowDone",
+    "RowProblem",
+    "StocktakePlan",
+    "StocktakeRow",
+    "check_mint_rows",
+    "check_stocktake_rows",
+    "mint_plan",
+    "ranges",
+    "stocktake_plan",
+]
+
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 _NO_LOT = "0x" + "00" * 32

@@ -30,6 +30,12 @@ from client.deployment import deploy
 from client.devnet import DEV_PARTICIPANTS, Anvil, admit_dev_participants, dev_account, dev_labels
 from client.errors import LedgerhouseError
 
+__all__ = [
+    "StepFailed",
+    "Story",
+    "run_demo",
+]
+
 LOT = "SHFE-AL-2026-000731"
 GHOST_LOT = "GHOST-STEEL-2012-SH"  # the Shanghai pattern: a receipt for goods nobody attested
 

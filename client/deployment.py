@@ -14,6 +14,20 @@ from client.artifacts import CONTRACT_NAMES, load_artifact
 from client.chain import Signer
 from client.errors import ConfigurationError, DeploymentNotFound, TransactionFailed
 
+__all__ = [
+    "MANIFEST_DIR_ENV",
+    "STANDING_SUBSCRIBERS",
+    "ContractRecord",
+    "Manifest",
+    "deploy",
+    "deployed_code_present",
+    "find_manifest",
+    "load_manifest",
+    "manifest_search_path",
+    "unsubscribed_contracts",
+    "write_manifest",
+]
+
 MANIFEST_DIR_ENV = "LEDGERHOUSE_DEPLOYMENTS_DIR"
 DEFAULT_ADMIN_DELAY_S = 2 * 24 * 3600
 # Days an unpaid voucher piece may run past maturity before it can be flagged overdue.

@@ -40,6 +40,16 @@ from client.identifiers import canonical_identifier, identifier_commitment, is_c
 if TYPE_CHECKING:
     from client.batch import BatchResult, MintRow, Progress, StocktakeRow
 
+__all__ = [
+    "DueDiligenceReport",
+    "LienState",
+    "LienView",
+    "LotView",
+    "MintResult",
+    "ReceiptView",
+    "Receipts",
+]
+
 # Gas limit for a bulk (non-serialized) mint when pipelining without per-call estimation: the
 # heaviest case (new holder, first receipt ever) measures ~100k, so 150k leaves a wide margin.
 BULK_MINT_GAS = 150_000

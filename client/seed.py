@@ -20,6 +20,12 @@ from client.deployment import Manifest
 from client.devnet import dev_account, dev_labels
 from client.identifiers import identifier_commitment
 
+__all__ = [
+    "SeedSummary",
+    "is_seeded",
+    "seed_supply_chain",
+]
+
 ALUMINIUM_LOT = "SHFE-AL-2026-000731"
 STEEL_LOT = "BAOSTEEL-HRC-2026-118"
 STEEL_COILS = [f"BAOSTEEL-COIL-118-{n:03d}" for n in range(1, 5)]
