@@ -442,6 +442,14 @@ class Receipts(ContractClient):
             serialized=bool(serialized),
         )
 
+    def delivery_request(self, receipt_id: int) -> Decimal | None:
+        """The quantity the owner asked the warehouse to release, in the lot's unit; None when the
+        owner has asked for nothing (what `confirm_delivery` would release)."""
+        requested = int(self.contract.functions.deliveryRequest(receipt_id).call())
+        if requested == 0:
+            return None
+        return from_base_units(requested, self.lot(self.receipt(receipt_id).lot_id).decimals)
+
     def lot(self, lot: str) -> LotView:
         """The lot by its 0x id or the goods' identity (shown as entered beside its canonical form)."""
         view = self._lot_view(self._lot_raw(lot))

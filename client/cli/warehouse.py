@@ -6,7 +6,6 @@ import csv
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -69,10 +68,11 @@ def mint(
         details=details,
         items=serials,
     )
-    c.emit(
-        {"receipt_id": result.receipt_id, "tx_hash": result.tx.tx_hash, "gas_used": result.tx.gas_used},
-        f"minted receipt {result.receipt_id} for {quantity} {unit} of {commodity} (lot {lot}) "
-        f"— tx {result.tx.tx_hash}",
+    c.sent(
+        result.tx,
+        f"minted receipt {result.receipt_id} for {quantity} {unit} of {commodity} (lot {lot})",
+        receipt_id=result.receipt_id,
+        gas_used=result.tx.gas_used,
     )
 
 
@@ -235,16 +235,18 @@ def deliver(
     receipts = c.ledgerhouse(signer=True).receipts
     view = receipts.receipt(rid)
     lot = receipts.lot(view.lot_id)
-    requested = int(receipts.contract.functions.deliveryRequest(rid).call())
-    if requested == 0:
+    delivered = receipts.delivery_request(rid)
+    if delivered is None:
         raise InvalidInput(f"receipt {rid} has no delivery request from its owner")
-    if quantity is not None and to_base_units(quantity, lot.decimals, what="--quantity") != requested:
-        raise InvalidInput(
-            f"the owner asked for {Decimal(requested).scaleb(-lot.decimals)} {lot.unit}, not {quantity}"
-        )
+    if quantity is not None and to_base_units(quantity, lot.decimals, what="--quantity") != to_base_units(
+        delivered, lot.decimals, what="the requested quantity"
+    ):
+        raise InvalidInput(f"the owner asked for {delivered} {lot.unit}, not {quantity}")
     result = receipts.confirm_delivery(rid, read_items(items))
-    delivered = Decimal(requested).scaleb(-lot.decimals)
-    c.emit(
-        {"receipt_id": rid, "delivered": str(delivered), "unit": lot.unit, "tx_hash": result.tx_hash},
-        f"released {delivered} {lot.unit} of receipt {rid} — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"released {delivered} {lot.unit} of receipt {rid}",
+        receipt_id=rid,
+        delivered=str(delivered),
+        unit=lot.unit,
     )

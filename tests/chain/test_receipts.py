@@ -171,9 +171,12 @@ def test_split_merge_and_partial_delivery_conserve_quantity(as_: AsFactory) -> N
     _, (a, b, c) = owner.split(receipt_id, ["100", "150.5", "49.5"])
     owner.merge(a, c)
     assert owner.receipt(a).quantity == Decimal("149.5")
+    assert as_("warehouse1").receipts.delivery_request(b) is None
     owner.request_delivery(b, "50.5")
+    assert as_("warehouse1").receipts.delivery_request(b) == Decimal("50.5")
     as_("warehouse1").receipts.confirm_delivery(b)
     assert owner.receipt(b).quantity == Decimal("100")
+    assert as_("warehouse1").receipts.delivery_request(b) is None
     lot = owner.lot(LOT)
     assert (lot.receipted, lot.live_receipts) == (Decimal("249.5"), 2)
     assert owner.live_receipts(LOT) == [a, b]
