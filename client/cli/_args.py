@@ -11,10 +11,19 @@ from client.errors import InvalidInput
 
 
 def receipt_id(text: str) -> int:
+    return _id(text, "receipt")
+
+
+def voucher_id(text: str) -> int:
+    return _id(text, "voucher")
+
+
+def _id(text: str, what: str) -> int:
+    """A receipt or voucher id as typed: a positive whole number below 2^256 (a uint256)."""
     if not text.isdigit() or int(text) <= 0:
-        raise InvalidInput(f"receipt id {text!r} must be a positive whole number")
+        raise InvalidInput(f"{what} id {text!r} must be a positive whole number")
     if int(text) >= 2**256:
-        raise InvalidInput(f"receipt id {text} is too large: ids are below 2^256 (78 digits at most)")
+        raise InvalidInput(f"{what} id {text} is too large: ids are below 2^256 (78 digits at most)")
     return int(text)
 
 
