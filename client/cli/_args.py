@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
-from client._encoding import file_commitment, parse_day
+from client._encoding import details_commitment, file_hash, parse_day, read_file
 from client.errors import InvalidInput
+
+# Re-exported for the CLI groups (the SDK's batch reader uses the same ones).
+__all__ = [
+    "details_commitment",
+    "file_hash",
+    "optional_day",
+    "read_file",
+    "read_items",
+    "receipt_id",
+    "voucher_id",
+]
 
 
 def receipt_id(text: str) -> int:
@@ -31,19 +41,6 @@ def optional_day(text: str | None, *, what: str) -> date | None:
     return parse_day(text, what=what) if text else None
 
 
-def read_file(path: Path, *, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput(f"{what} file {path} does not exist") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {what} file {path}: {exc.strerror}") from None
-
-
-def file_hash(path: Path | None, *, what: str) -> bytes:
-    return file_commitment(read_file(path, what=what)) if path else b""
-
-
 def read_items(path: Path | None) -> list[str] | None:
     """Item serials, one per line (blank lines and # comments skipped)."""
     if path is None:
@@ -53,19 +50,3 @@ def read_items(path: Path | None) -> list[str] | None:
     if not items:
         raise InvalidInput(f"items file {path} lists no serials")
     return items
-
-
-def details_commitment(*, unit: str, grade: str | None, location: str | None, document: bytes) -> bytes:
-    """Commitment to a receipt's descriptive terms: keccak256 of their canonical JSON.
-
-    The registry service stores the JSON and the documents; anyone holding them can recompute this.
-    """
-    from eth_utils.crypto import keccak
-
-    terms = {
-        "unit": unit,
-        "grade": grade or "",
-        "location": location or "",
-        "document": "0x" + document.hex() if document else "",
-    }
-    return keccak(json.dumps(terms, sort_keys=True, separators=(",", ":")).encode())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,9 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from client import Ledgerhouse
 from client._encoding import to_base_units
-from client.batch import BatchPartlyDone, BatchRefused, BatchResult, MintRow, ranges
+from client.batch import BatchPartlyDone, BatchRefused, BatchResult, mint_rows_from_csv, ranges
 from client.chain import checksum
-from client.cli._args import details_commitment, file_hash, optional_day, read_file, read_items, receipt_id
+from client.cli._args import details_commitment, file_hash, optional_day, read_items, receipt_id
 from client.cli._context import CliContext, cli, stderr, stdout
 from client.errors import InvalidInput, LedgerhouseError
 
@@ -74,55 +73,6 @@ def mint(
         receipt_id=result.receipt_id,
         gas_used=result.tx.gas_used,
     )
-
-
-_REQUIRED = ("to", "lot", "commodity", "quantity", "unit")
-_OPTIONAL = ("grade", "location", "expires", "items")
-
-
-def read_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """The rows of a CSV file with their line numbers; a malformed file is one InvalidInput."""
-    text = read_file(path, what="CSV").decode("utf-8-sig", errors="replace")
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in required if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(
-            f"{path}: header lacks column(s) {', '.join(missing)} (needs {', '.join(required)})"
-        )
-    rows = []
-    for number, raw in enumerate(reader, start=2):
-        if None in raw:  # csv.DictReader files surplus fields under None: a shifted or mis-quoted row
-            raise InvalidInput(
-                f"{path} line {number}: {len(reader.fieldnames or []) + len(raw[None])} fields, "
-                f"but the header names {len(reader.fieldnames or [])}"
-            )
-        row = {k: (v or "").strip() for k, v in raw.items() if k}
-        for column in required:
-            if not row.get(column):
-                raise InvalidInput(f"{path} line {number}: field {column!r} is empty")
-        rows.append((number, row))
-    if not rows:
-        raise InvalidInput(f"{path} has no rows")
-    return rows
-
-
-def _read_rows(path: Path) -> list[MintRow]:
-    return [
-        MintRow(
-            line=number,
-            to=row["to"],
-            lot=row["lot"],
-            commodity=row["commodity"],
-            quantity=row["quantity"],
-            unit=row["unit"],
-            expires=row.get("expires") or None,
-            details=details_commitment(
-                unit=row["unit"], grade=row.get("grade"), location=row.get("location"), document=b""
-            ),
-            items=[s for s in row.get("items", "").split(";") if s.strip()] or None,
-        )
-        for number, row in read_csv(path, _REQUIRED)
-    ]
 
 
 @contextmanager
@@ -202,7 +152,7 @@ def mint_batch(
     ids) and the rows not minted are listed, and the exit code is 1.
     """
     c = cli(ctx)
-    rows = _read_rows(file)
+    rows = mint_rows_from_csv(file)
     lh = c.ledgerhouse(signer=True)
     result = run_batch(c, lambda progress: lh.receipts.mint_batch(rows, source=str(file), progress=progress))
     ids = result.receipt_ids
