@@ -14,6 +14,7 @@ from client.cli._args import read_file, voucher_id
 from client.cli._context import cli, stdout
 from client.errors import InvalidInput, LedgerhouseError
 from client.invoices import Invoice
+from client.models import InvoiceCheckOut
 from client.reconcile import registry_url
 from client.registry_api import RegistryApi
 
@@ -74,16 +75,16 @@ def _invoice_fields(
     return Invoice.of(number, parse_day(day, what="--invoice-date"), value, currency)
 
 
-def _flagged(check: dict[str, Any], invoice: Invoice) -> str | None:
+def _flagged(check: InvoiceCheckOut, invoice: Invoice) -> str | None:
     """One line naming the earlier voucher, if the registry found this invoice or a look-alike financed."""
-    if check["already_financed_by"] is not None:
-        return f"{invoice.describe()} is already financed by voucher {check['already_financed_by']}"
-    if check["near_duplicates"]:
-        near = check["near_duplicates"][0]
-        earlier = f"invoice {near['number']} ({near['issue_date']}, {near['amount']} {near['currency']})"
+    if check.already_financed_by is not None:
+        return f"{invoice.describe()} is already financed by voucher {check.already_financed_by}"
+    if check.near_duplicates:
+        near = check.near_duplicates[0]
+        earlier = f"invoice {near.number} ({near.issue_date}, {near.amount} {near.currency})"
         return (
-            f"{invoice.describe()} looks like {earlier} financed by voucher {near['voucher_id']}: "
-            f"same parties and amount, {' and '.join(near['reasons'])}"
+            f"{invoice.describe()} looks like {earlier} financed by voucher {near.voucher_id}: "
+            f"same parties and amount, {' and '.join(near.reasons)}"
         )
     return None
 
@@ -220,7 +221,7 @@ def check_invoice(
     if flagged:
         raise InvalidInput(flagged)
     c.emit(
-        {"invoice": facts.to_json(), **found},
+        {"invoice": facts.to_json(), **found.model_dump(mode="json")},
         f"{facts.describe()}: not financed, and no financed look-alike in the registry",
     )
 

@@ -13,7 +13,8 @@ from web3 import Web3
 
 from client import Ledgerhouse
 from client._encoding import commitment, file_commitment
-from client.seed import ALUMINIUM_LOT, STEEL_LOT, address, attest, finance_down_the_chain, pledge
+from client.seed import ALUMINIUM_LOT, address, attest, finance_down_the_chain, pledge
+from client.seed import STEEL_LOT as STEEL_LOT
 from tests.conftest import increase_time
 
 AsFactory = Callable[[str], Ledgerhouse]

@@ -595,4 +595,4 @@ def test_a_registry_that_moves_while_read_reports_no_false_divergence(
     supplier3 = registry_service.api().get(f"/participants/{addr('supplier3')}")
     assert supplier3["status"] == "suspended" and supplier3["status_reason"] == "audit hold"
     steel_lot = registry_service.api().lot(lot(STEEL_LOT)(registry_service))
-    assert steel_lot["attested"] == "130.000"
+    assert steel_lot.attested == "130.000"
