@@ -177,14 +177,9 @@ class BatchPartlyDone(LedgerhouseError):
 
 # ------------------------------------------------------------------ rows from a CSV file
 
-MINT_COLUMNS = (
-    "to",
-    "lot",
-    "commodity",
-    "quantity",
-    "unit",
-)  # and optionally grade, location, expires, items
-STOCKTAKE_COLUMNS = ("warehouse", "lot", "commodity", "quantity", "unit")  # and optionally decimals, evidence
+# The columns a file must have; the optional ones are named in each reader's docstring.
+MINT_COLUMNS = ("to", "lot", "commodity", "quantity", "unit")
+STOCKTAKE_COLUMNS = ("warehouse", "lot", "commodity", "quantity", "unit")
 
 
 def read_csv(path: Path, required: Sequence[str]) -> list[tuple[int, dict[str, str]]]:

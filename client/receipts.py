@@ -246,8 +246,15 @@ class Receipts(ContractClient):
         details: bytes = b"",
         items: list[str] | None = None,
         decimals: int | None = None,
+        unit: str | None = None,
     ) -> ContractFunction:
-        """The validated mint call; `details` is the commitment to grade, location and documents."""
+        """The validated mint call; `details` is the commitment to grade, location and documents.
+        With `unit`, the lot must be attested in that unit (what the warehouse's paperwork says)."""
+        if unit is not None:
+            attested = self.attested_lot(lot)
+            if attested.unit != unit:
+                raise InvalidInput(f"lot {lot} is attested in {attested.unit!r}, not {unit!r}")
+            decimals = attested.decimals if decimals is None else decimals
         lot_decimals = self._decimals_of(lot) if decimals is None else decimals
         base = to_base_units(quantity, lot_decimals, what="quantity")
         expires_at = self._future_day(expires, what="expiry date") if expires is not None else 0

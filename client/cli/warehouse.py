@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from client import Ledgerhouse
 from client._encoding import to_base_units
 from client.batch import BatchPartlyDone, BatchRefused, BatchResult, mint_rows_from_csv, ranges
 from client.chain import checksum
@@ -22,12 +21,6 @@ from client.errors import InvalidInput, LedgerhouseError
 app = typer.Typer(
     help="Warehouse: mint receipts for attested goods and release goods on delivery.", no_args_is_help=True
 )
-
-
-def _check_unit(lh: Ledgerhouse, lot: str, unit: str) -> None:
-    attested = lh.receipts.attested_lot(lot)
-    if attested.unit != unit:
-        raise InvalidInput(f"lot {lot} is attested in {attested.unit!r}, not {unit!r}")
 
 
 @app.command()
@@ -57,12 +50,12 @@ def mint(
         unit=unit, grade=grade, location=location, document=file_hash(document, what="document")
     )
     lh = c.ledgerhouse(signer=True)
-    _check_unit(lh, lot, unit)
     result = lh.receipts.mint(
         recipient,
         lot,
         commodity=commodity,
         quantity=quantity,
+        unit=unit,
         expires=expiry,
         details=details,
         items=serials,
