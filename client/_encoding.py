@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from pathlib import Path
 
 from eth_utils.crypto import keccak
 
@@ -138,3 +140,30 @@ def json_value(value: object) -> object:
     if isinstance(value, list | tuple):
         return [json_value(v) for v in value]
     return value
+
+
+def read_file(path: Path, *, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"{what} file {path} does not exist") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {what} file {path}: {exc.strerror}") from None
+
+
+def file_hash(path: Path | None, *, what: str) -> bytes:
+    return file_commitment(read_file(path, what=what)) if path else b""
+
+
+def details_commitment(*, unit: str, grade: str | None, location: str | None, document: bytes) -> bytes:
+    """Commitment to a receipt's descriptive terms: keccak256 of their canonical JSON.
+
+    The registry service stores the JSON and the documents; anyone holding them can recompute this.
+    """
+    terms = {
+        "unit": unit,
+        "grade": grade or "",
+        "location": location or "",
+        "document": "0x" + document.hex() if document else "",
+    }
+    return keccak(json.dumps(terms, sort_keys=True, separators=(",", ":")).encode())

@@ -14,6 +14,12 @@ from eth_typing import HexStr
 
 from client.errors import ConfigurationError
 
+__all__ = [
+    "CONTRACT_NAMES",
+    "Artifact",
+    "load_artifact",
+]
+
 # Deployment order matters: later contracts take earlier addresses as constructor arguments.
 CONTRACT_NAMES: tuple[str, ...] = (
     "ParticipantRegistry",

@@ -10,16 +10,18 @@ what is already on chain.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from web3.contract.contract import ContractFunction
 
 from client._contract import topic_of
-from client._encoding import end_of_day, parse_day, to_base_units
+from client._encoding import details_commitment, end_of_day, file_hash, parse_day, read_file, to_base_units
 from client._types import Role
 from client.chain import PendingTx, TxResult, checksum
 from client.errors import InvalidInput, LedgerhouseError
@@ -27,6 +29,29 @@ from client.identifiers import identifier_commitment
 
 if TYPE_CHECKING:
     from client.receipts import LotView, Receipts
+
+__all__ = [
+    "MINT_COLUMNS",
+    "STOCKTAKE_COLUMNS",
+    "BatchPartlyDone",
+    "BatchRefused",
+    "BatchResult",
+    "MintPlan",
+    "MintRow",
+    "Progress",
+    "RowDone",
+    "RowProblem",
+    "StocktakePlan",
+    "StocktakeRow",
+    "check_mint_rows",
+    "check_stocktake_rows",
+    "mint_plan",
+    "mint_rows_from_csv",
+    "ranges",
+    "read_csv",
+    "stocktake_plan",
+    "stocktake_rows_from_csv",
+]
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -148,6 +173,85 @@ class BatchPartlyDone(LedgerhouseError):
             f"{what}; line(s) {ranges([line for line, _ in result.not_done])} not done "
             "(fix them and run the same file again: rows already on chain are skipped)"
         )
+
+
+# ------------------------------------------------------------------ rows from a CSV file
+
+# The columns a file must have; the optional ones are named in each reader's docstring.
+MINT_COLUMNS = ("to", "lot", "commodity", "quantity", "unit")
+STOCKTAKE_COLUMNS = ("warehouse", "lot", "commodity", "quantity", "unit")
+
+
+def read_csv(path: Path, required: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a CSV file with their line numbers; a malformed file is one InvalidInput."""
+    text = read_file(path, what="CSV").decode("utf-8-sig", errors="replace")
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in required if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InvalidInput(
+            f"{path}: header lacks column(s) {', '.join(missing)} (needs {', '.join(required)})"
+        )
+    rows = []
+    for number, raw in enumerate(reader, start=2):
+        if None in raw:  # csv.DictReader files surplus fields under None: a shifted or mis-quoted row
+            raise InvalidInput(
+                f"{path} line {number}: {len(reader.fieldnames or []) + len(raw[None])} fields, "
+                f"but the header names {len(reader.fieldnames or [])}"
+            )
+        row = {k: (v or "").strip() for k, v in raw.items() if k}
+        for column in required:
+            if not row.get(column):
+                raise InvalidInput(f"{path} line {number}: field {column!r} is empty")
+        rows.append((number, row))
+    if not rows:
+        raise InvalidInput(f"{path} has no rows")
+    return rows
+
+
+def mint_rows_from_csv(path: Path) -> list[MintRow]:
+    """The receipts a CSV file asks for (columns `MINT_COLUMNS`, optionally grade, location,
+    expires YYYY-MM-DD and items separated by `;`), for `Receipts.mint_batch`."""
+    return [
+        MintRow(
+            line=number,
+            to=row["to"],
+            lot=row["lot"],
+            commodity=row["commodity"],
+            quantity=row["quantity"],
+            unit=row["unit"],
+            expires=row.get("expires") or None,
+            details=details_commitment(
+                unit=row["unit"], grade=row.get("grade"), location=row.get("location"), document=b""
+            ),
+            items=[s for s in row.get("items", "").split(";") if s.strip()] or None,
+        )
+        for number, row in read_csv(path, MINT_COLUMNS)
+    ]
+
+
+def stocktake_rows_from_csv(path: Path) -> list[StocktakeRow]:
+    """The stocktakes a CSV file records (columns `STOCKTAKE_COLUMNS`, optionally decimals and
+    evidence, a file relative to the CSV's folder), for `Receipts.stocktake_batch`."""
+    rows = []
+    for number, row in read_csv(path, STOCKTAKE_COLUMNS):
+        decimals = row.get("decimals") or "3"
+        if not decimals.isdigit() or int(decimals) > 18:
+            raise InvalidInput(f"{path} line {number}: field 'decimals' {decimals!r} must be 0 to 18")
+        evidence = row.get("evidence")
+        proof = file_hash(path.parent / evidence, what=f"line {number} evidence") if evidence else b""
+        rows.append(
+            StocktakeRow(
+                line=number,
+                warehouse=row["warehouse"],
+                lot=row["lot"],
+                commodity=row["commodity"],
+                quantity=row["quantity"],
+                unit=row["unit"],
+                decimals=int(decimals),
+                evidence=proof,
+            )
+        )
+    return rows
 
 
 def ranges(numbers: Sequence[int]) -> str:
@@ -272,8 +376,8 @@ def _standing(receipts: Receipts, addresses: list[str]) -> dict[str, Ledgerhouse
             unique.append(checksum(text))
         except LedgerhouseError:
             continue  # reported on its row
-    registry = receipts.participants.contract
-    calls = [registry.functions.requireActiveMember(a) for a in unique]
+    members = receipts.participants.contract
+    calls = [members.functions.requireActiveMember(a) for a in unique]
     refusals: dict[str, LedgerhouseError] = {}
     for address, outcome in zip(unique, receipts.try_many(calls), strict=True):
         if isinstance(outcome, LedgerhouseError):
@@ -452,8 +556,8 @@ def _warehouse_standing(receipts: Receipts, addresses: list[str]) -> dict[str, L
             unique.append(checksum(text))
         except LedgerhouseError:
             continue
-    registry = receipts.participants.contract
-    calls = [registry.functions.requireActive(a, int(Role.WAREHOUSE)) for a in unique]
+    members = receipts.participants.contract
+    calls = [members.functions.requireActive(a, int(Role.WAREHOUSE)) for a in unique]
     return {
         address: outcome
         for address, outcome in zip(unique, receipts.try_many(calls), strict=True)

@@ -32,6 +32,42 @@ from eth_utils.address import is_checksum_address, is_hex_address, to_checksum_a
 
 from client.errors import ConfigurationError, InvalidInput
 
+__all__ = [
+    "BFT_MIN_VALIDATORS",
+    "CONTRACT_SIZE_LIMIT",
+    "DEFAULT_BLOCK_PERIOD_S",
+    "DEFAULT_CHAIN_ID",
+    "DEFAULT_EPOCH_LENGTH",
+    "DEFAULT_EVM_VERSION",
+    "DEFAULT_GAS_LIMIT",
+    "DEFAULT_P2P_PORT",
+    "DEFAULT_RPC_PORT",
+    "DEVNET_CHAIN_IDS",
+    "ENGINES",
+    "FUNDED_BALANCE_WEI",
+    "MAX_BLOCK_PERIOD_S",
+    "MAX_CHAIN_ID",
+    "MAX_GAS_LIMIT",
+    "MAX_VALIDATORS",
+    "MILESTONES",
+    "MIN_GAS_LIMIT",
+    "MIN_VALIDATORS",
+    "PUBLIC_CHAIN_IDS",
+    "QBFT_MIX_HASH",
+    "RPC_APIS",
+    "BesuKit",
+    "KitSettings",
+    "NodeKey",
+    "NodePlan",
+    "build_kit",
+    "check_out_dir",
+    "decode_qbft_extra_data",
+    "node_config_toml",
+    "qbft_extra_data",
+    "qbft_genesis",
+    "write_kit",
+]
+
 ENGINES: Final = ("besu-qbft",)
 
 # QBFT tolerates f faulty validators out of 3f + 1; past a few dozen validators every round's message

@@ -29,8 +29,15 @@ from client.chain import Signer, connect
 from client.deployment import deploy
 from client.devnet import DEV_PARTICIPANTS, Anvil, admit_dev_participants, dev_account, dev_labels
 from client.errors import LedgerhouseError
+from client.seed import ALUMINIUM_LOT, address, attest, cast_of, finance_down_the_chain, pledge
 
-LOT = "SHFE-AL-2026-000731"
+__all__ = [
+    "StepFailed",
+    "Story",
+    "run_demo",
+]
+
+LOT = ALUMINIUM_LOT
 GHOST_LOT = "GHOST-STEEL-2012-SH"  # the Shanghai pattern: a receipt for goods nobody attested
 
 
@@ -70,20 +77,12 @@ class Story:
         self.ok(text)
 
 
-def addr(name: str) -> str:
-    return dev_account(name).address
-
-
 def run_demo(console: Console) -> int:
     """Runs the whole story on its own anvil; returns the number of steps that behaved as told."""
     with Anvil() as node:
         w3 = connect(node.rpc_url)
         manifest = deploy(Signer(w3, dev_account("admin"), dev_labels()))
-
-        def lh(name: str) -> Ledgerhouse:
-            return Ledgerhouse(w3, manifest, account=dev_account(name), labels=dev_labels())
-
-        story = Story(console, lh)
+        story = Story(console, cast_of(w3, manifest))
         _tell(story, w3.provider.make_request)
         console.print()
         console.print(f"[bold green]All {len(story.passed)} steps behaved as told.[/]")
@@ -109,22 +108,14 @@ def _tell(story: Story, rpc: Callable[..., object]) -> None:
         "Stocktake", "An inspector's AI-vision stocktake attests 300.000 t of aluminium ingots at warehouse1."
     )
     report = b"SinoSurvey stocktake: 300.000 t aluminium ingots A00, bay 7"
-    lh("inspector1").receipts.stocktake(
-        addr("warehouse1"),
-        LOT,
-        commodity="AL-A00",
-        quantity="300.000",
-        unit="t",
-        decimals=3,
-        evidence=file_commitment(report),
-    )
+    attest(lh, "warehouse1", LOT, commodity="AL-A00", quantity="300.000", evidence=file_commitment(report))
     story.expect(lh("bank1").receipts.lot(LOT).attested == 300, "the chain holds the attested 300.000 t")
 
     story.step("Minting", "warehouse1 issues one receipt for the whole lot to supplier1.")
     receipt = (
         lh("warehouse1")
         .receipts.mint(
-            addr("supplier1"),
+            address("supplier1"),
             LOT,
             commodity="AL-A00",
             quantity="300.000",
@@ -142,11 +133,15 @@ def _tell(story: Story, rpc: Callable[..., object]) -> None:
         check.safe_to_lend,
         f"bank1's check: genuine, unpledged, freshly attested ({check.findings or 'no findings'})",
     )
-    _, seq = lh("supplier1").receipts.request_pledge(
-        receipt, addr("bank1"), amount="1500000.00", currency="CNY", maturity=today + timedelta(days=90)
+    pledge(
+        lh,
+        receipt,
+        owner="supplier1",
+        lender="bank1",
+        amount="1500000.00",
+        maturity=today + timedelta(days=90),
     )
-    lh("bank1").receipts.accept_pledge(receipt, seq)
-    story.expect(lh("bank2").receipts.lien(receipt).lender == addr("bank1"), "bank1 holds the only lien")
+    story.expect(lh("bank2").receipts.lien(receipt).lender == address("bank1"), "bank1 holds the only lien")
 
     story.step(
         "Qingdao 2014, attempt 1",
@@ -154,14 +149,14 @@ def _tell(story: Story, rpc: Callable[..., object]) -> None:
     )
     story.refused(
         lambda: lh("warehouse1").receipts.mint(
-            addr("supplier2"), LOT, commodity="AL-A00", quantity="300.000"
+            address("supplier2"), LOT, commodity="AL-A00", quantity="300.000"
         ),
         LotAlreadyReceipted,
         "a second receipt on the same 300 t",
     )
     story.refused(
         lambda: lh("warehouse2").receipts.mint(
-            addr("supplier2"), LOT, commodity="AL-A00", quantity="300", decimals=3
+            address("supplier2"), LOT, commodity="AL-A00", quantity="300", decimals=3
         ),
         LotAtOtherWarehouse,
         "another warehouse receipting the same lot",
@@ -170,7 +165,7 @@ def _tell(story: Story, rpc: Callable[..., object]) -> None:
     story.step("Qingdao 2014, attempt 2", "The same receipt pledged to a second bank.")
     story.refused(
         lambda: lh("supplier1").receipts.request_pledge(
-            receipt, addr("bank2"), amount="900000.00", currency="CNY", maturity=today + timedelta(days=90)
+            receipt, address("bank2"), amount="900000.00", currency="CNY", maturity=today + timedelta(days=90)
         ),
         ReceiptPledged,
         "a second pledge of receipt " + str(receipt),
@@ -179,7 +174,7 @@ def _tell(story: Story, rpc: Callable[..., object]) -> None:
     story.step("Shanghai 2012", "A warehouse issues a receipt for steel no inspector ever attested.")
     story.refused(
         lambda: lh("warehouse2").receipts.mint(
-            addr("supplier2"), GHOST_LOT, commodity="HRC-Q235", quantity=100, decimals=0
+            address("supplier2"), GHOST_LOT, commodity="HRC-Q235", quantity=100, decimals=0
         ),
         LotNotAttested,
         "a receipt for unattested goods",
@@ -188,18 +183,16 @@ def _tell(story: Story, rpc: Callable[..., object]) -> None:
     story.step(
         "Stocktake shortfall", "The next stocktake finds 250 t: the lot freezes and the lender is named."
     )
-    tx = lh("inspector1").receipts.stocktake(
-        addr("warehouse1"), LOT, commodity="AL-A00", quantity="250.000", unit="t", decimals=3
-    )
+    tx = attest(lh, "warehouse1", LOT, commodity="AL-A00", quantity="250.000")
     shortfall = lh("auditor1").receipts.events_in(tx, "StockShortfall")
     story.expect(
-        bool(shortfall) and addr("bank1") in shortfall[0]["args"]["lenders"],
+        bool(shortfall) and address("bank1") in shortfall[0]["args"]["lenders"],
         "StockShortfall names bank1 as the exposed lender",
     )
     lh("bank1").receipts.release_pledge(receipt)
     story.ok("bank1 releases its lien after the borrower repays")
     story.refused(
-        lambda: lh("supplier1").receipts.transfer(receipt, addr("supplier2")),
+        lambda: lh("supplier1").receipts.transfer(receipt, address("supplier2")),
         LotIsFrozen,
         "selling on a receipt of the frozen lot",
     )
@@ -208,20 +201,17 @@ def _tell(story: Story, rpc: Callable[..., object]) -> None:
         "Receivables down the chain",
         "core1's payable is split to tier 3, one piece discounted, then settled.",
     )
-    lh("bank1").receivables.set_credit_line(
-        addr("core1"), limit="5000000.00", currency="CNY", expires=today + timedelta(days=365)
-    )
-    _, root = lh("core1").receivables.issue(
-        addr("supplier1"),
-        amount="1000000.00",
-        currency="CNY",
+    root = finance_down_the_chain(
+        lh,
+        limit="5000000.00",
+        face="1000000.00",
         maturity=today + timedelta(days=30),
         document=file_commitment(b"invoice INV-2026-0042"),
-    )
-    _, tier2 = lh("supplier1").receivables.split(root, addr("supplier2"), "400000.00")
-    _, tier3 = lh("supplier2").receivables.split(tier2, addr("supplier3"), "150000.00")
-    lh("supplier3").receivables.offer_discount(tier3, addr("bank2"), "148000.00")
-    lh("bank2").receivables.accept_discount(tier3, "DISC-0001", "148000.00")
+        to_tier1="400000.00",
+        to_tier2="150000.00",
+        discount_price="148000.00",
+        discount_ref="DISC-0001",
+    ).root
     tree = lh("auditor1").receivables.tree(root)
     story.expect([p.tier for p in tree] == [0, 1, 2], "the credit reached tier 3 (tiers 0, 1, 2)")
     story.expect(sum(p.value for p in tree) == 1_000_000, "the pieces still sum to the face value")

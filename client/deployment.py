@@ -14,6 +14,20 @@ from client.artifacts import CONTRACT_NAMES, load_artifact
 from client.chain import Signer
 from client.errors import ConfigurationError, DeploymentNotFound, TransactionFailed
 
+__all__ = [
+    "MANIFEST_DIR_ENV",
+    "STANDING_SUBSCRIBERS",
+    "ContractRecord",
+    "Manifest",
+    "deploy",
+    "deployed_code_present",
+    "find_manifest",
+    "load_manifest",
+    "manifest_search_path",
+    "unsubscribed_contracts",
+    "write_manifest",
+]
+
 MANIFEST_DIR_ENV = "LEDGERHOUSE_DEPLOYMENTS_DIR"
 DEFAULT_ADMIN_DELAY_S = 2 * 24 * 3600
 # Days an unpaid voucher piece may run past maturity before it can be flagged overdue.
@@ -180,23 +194,23 @@ def deploy(
     if Web3.to_checksum_address(admin) == Web3.to_checksum_address(signer.address):
         # Subscribed before anyone is admitted, so every member is mirrored from its admission on.
         # Otherwise the admin subscribes them (`ledgerhouse admin subscribe`); until then they ask
-        # the registry on every check, which is correct but costs more gas.
-        registry = w3.eth.contract(
+        # the participant registry on every check, which is correct but costs more gas.
+        members = w3.eth.contract(
             address=Web3.to_checksum_address(records["ParticipantRegistry"].address),
             abi=load_artifact("ParticipantRegistry").abi,
         )
         for name in STANDING_SUBSCRIBERS:
-            signer.transact(registry.functions.addSubscriber(records[name].address))
+            signer.transact(members.functions.addSubscriber(records[name].address))
     return manifest
 
 
 def unsubscribed_contracts(w3: Web3, manifest: Manifest) -> list[str]:
     """The contracts of `manifest` that should mirror member standing but are not subscribed to it."""
-    registry = w3.eth.contract(
+    members = w3.eth.contract(
         address=Web3.to_checksum_address(manifest.address_of("ParticipantRegistry")),
         abi=load_artifact("ParticipantRegistry").abi,
     )
-    subscribed = {str(a).lower() for a in registry.functions.subscribers().call()}
+    subscribed = {str(a).lower() for a in members.functions.subscribers().call()}
     return [
         name
         for name in STANDING_SUBSCRIBERS

@@ -28,6 +28,19 @@ from eth_account.signers.local import LocalAccount
 from client._types import Role
 from client.errors import ChainUnavailable, ConfigurationError
 
+__all__ = [
+    "DEVNET_CHAIN_ID",
+    "DEV_PARTICIPANTS",
+    "Anvil",
+    "DevChain",
+    "DevParticipant",
+    "admit_dev_participants",
+    "dev_account",
+    "dev_labels",
+    "find_anvil",
+    "free_port",
+]
+
 log = logging.getLogger(__name__)
 
 DEVNET_CHAIN_ID = 31337

@@ -14,6 +14,22 @@ from typing import Any, ClassVar
 
 from client._types import MemberStatus, Role
 
+__all__ = [
+    "ChainStalled",
+    "ChainUnavailable",
+    "ConfigurationError",
+    "ContractRevert",
+    "DeploymentNotFound",
+    "InvalidInput",
+    "LedgerhouseError",
+    "MissingKey",
+    "NodeError",
+    "RegistryUnavailable",
+    "StateUnavailable",
+    "TransactionFailed",
+    "UnknownRevert",
+]
+
 
 class LedgerhouseError(Exception):
     """Root of every error the SDK raises."""
@@ -41,6 +57,11 @@ class ChainUnavailable(LedgerhouseError, ConnectionError):
 
     Also a ConnectionError, so code that recovers from a lost connection (the signer's exactly-once
     submission) treats it as one."""
+
+
+class RegistryUnavailable(LedgerhouseError, ConnectionError):
+    """The registry service (HTTP) cannot be reached: the chain may be fine, only its index is not
+    answering. Not a `ChainUnavailable`, which always means the JSON-RPC node."""
 
 
 class NodeError(LedgerhouseError):

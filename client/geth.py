@@ -46,6 +46,15 @@ from client.devnet import (
 )
 from client.errors import ChainUnavailable, ConfigurationError
 
+__all__ = [
+    "GETH_VERSION",
+    "GethNetwork",
+    "GethNode",
+    "clique_genesis",
+    "find_geth",
+    "signer_account",
+]
+
 log = logging.getLogger(__name__)
 
 GETH_VERSION = "1.13.15"

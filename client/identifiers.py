@@ -41,6 +41,12 @@ from eth_utils.crypto import keccak
 
 from client.errors import InvalidInput
 
+__all__ = [
+    "canonical_identifier",
+    "identifier_commitment",
+    "is_commitment_hex",
+]
+
 # Lower-case forms (the rule folds case first): Cyrillic and Greek letters whose glyph is a Latin
 # letter's, from Unicode's confusables.txt (UTS #39) restricted to exact look-alikes.
 _LOOK_ALIKES = str.maketrans(

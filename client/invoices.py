@@ -32,6 +32,13 @@ from client._encoding import as_money, money, short_code
 from client.errors import InvalidInput
 from client.identifiers import canonical_identifier
 
+__all__ = [
+    "INVOICE_DOMAIN",
+    "Invoice",
+    "already_financed",
+    "invoice_document_hash",
+]
+
 INVOICE_DOMAIN = "ledgerhouse.trade-invoice.v1"
 _DOMAIN_HASH = keccak(text=INVOICE_DOMAIN)
 

@@ -20,6 +20,13 @@ from client.chain import Signer, TxResult, checksum, decode_revert
 from client.errors import InvalidInput, LedgerhouseError, MissingKey, StateUnavailable
 from client.identifiers import identifier_commitment
 
+__all__ = [
+    "REGISTRAR_ROLE",
+    "Member",
+    "Participants",
+    "WarehouseAdmission",
+]
+
 _LOG_CHUNK_BLOCKS = 5_000  # Besu and most providers cap eth_getLogs ranges
 
 

@@ -40,6 +40,16 @@ from client.identifiers import canonical_identifier, identifier_commitment, is_c
 if TYPE_CHECKING:
     from client.batch import BatchResult, MintRow, Progress, StocktakeRow
 
+__all__ = [
+    "DueDiligenceReport",
+    "LienState",
+    "LienView",
+    "LotView",
+    "MintResult",
+    "ReceiptView",
+    "Receipts",
+]
+
 # Gas limit for a bulk (non-serialized) mint when pipelining without per-call estimation: the
 # heaviest case (new holder, first receipt ever) measures ~100k, so 150k leaves a wide margin.
 BULK_MINT_GAS = 150_000
@@ -236,8 +246,15 @@ class Receipts(ContractClient):
         details: bytes = b"",
         items: list[str] | None = None,
         decimals: int | None = None,
+        unit: str | None = None,
     ) -> ContractFunction:
-        """The validated mint call; `details` is the commitment to grade, location and documents."""
+        """The validated mint call; `details` is the commitment to grade, location and documents.
+        With `unit`, the lot must be attested in that unit (what the warehouse's paperwork says)."""
+        if unit is not None:
+            attested = self.attested_lot(lot)
+            if attested.unit != unit:
+                raise InvalidInput(f"lot {lot} is attested in {attested.unit!r}, not {unit!r}")
+            decimals = attested.decimals if decimals is None else decimals
         lot_decimals = self._decimals_of(lot) if decimals is None else decimals
         base = to_base_units(quantity, lot_decimals, what="quantity")
         expires_at = self._future_day(expires, what="expiry date") if expires is not None else 0
@@ -431,6 +448,14 @@ class Receipts(ContractClient):
             delivery_requested=bool(delivery),
             serialized=bool(serialized),
         )
+
+    def delivery_request(self, receipt_id: int) -> Decimal | None:
+        """The quantity the owner asked the warehouse to release, in the lot's unit; None when the
+        owner has asked for nothing (what `confirm_delivery` would release)."""
+        requested = int(self.contract.functions.deliveryRequest(receipt_id).call())
+        if requested == 0:
+            return None
+        return from_base_units(requested, self.lot(self.receipt(receipt_id).lot_id).decimals)
 
     def lot(self, lot: str) -> LotView:
         """The lot by its 0x id or the goods' identity (shown as entered beside its canonical form)."""

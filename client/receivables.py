@@ -30,6 +30,14 @@ from client.chain import TxResult, checksum, decode_revert
 from client.errors import InvalidInput
 from client.invoices import Invoice, already_financed, invoice_document_hash
 
+__all__ = [
+    "CreditLineView",
+    "Receivables",
+    "RootView",
+    "VoucherStatus",
+    "VoucherView",
+]
+
 DEFAULT_MAX_DEPTH = 5
 
 

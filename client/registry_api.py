@@ -3,25 +3,53 @@ reads the index, the alerts and the documents over HTTP.
 
     api = RegistryApi("http://127.0.0.1:8000", account=my_key)
     api.sign_in()
-    api.exposure("0x...")            # every lien of a borrower across all banks
+    api.exposure("0x...").totals     # every lien of a borrower across all banks (an ExposureOut)
     api.upload_document("receipt", 42, Path("inspection.pdf"))
 
+Answers come back as the service's own response models (`client.models`), validated. The five
+whole-index reads an auditor compares against the chain (`health`, `participants`, `lots`,
+`receipts`, `vouchers`, and `get`) return the JSON verbatim, as `client.reconcile` checks it field
+by field, malformed answers included.
+
 Problems the service reports (RFC 9457) raise `RegistryRequestFailed` with the problem's type,
-status and detail.
+status and detail; a service that cannot be reached raises `RegistryUnavailable`.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
+from pydantic import BaseModel
 
-from client.errors import ChainUnavailable, LedgerhouseError, MissingKey
+from client.errors import LedgerhouseError, MissingKey, RegistryUnavailable
 from client.invoices import Invoice
+from client.models import (
+    AlertOut,
+    DocumentOut,
+    EventOut,
+    ExposureOut,
+    InvoiceCheckOut,
+    InvoiceOut,
+    LotDetailOut,
+    ParticipantOut,
+    PenetrationOut,
+    ReceiptOut,
+    RootOut,
+    SessionOut,
+)
+
+__all__ = [
+    "RegistryApi",
+    "RegistryRequestFailed",
+]
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class RegistryRequestFailed(LedgerhouseError):
@@ -54,7 +82,7 @@ class RegistryApi:
                 method, self.base_url + path, headers=headers, timeout=self.timeout, **kwargs
             )
         except requests.RequestException as exc:
-            raise ChainUnavailable(f"the registry at {self.base_url} cannot be reached: {exc}") from None
+            raise RegistryUnavailable(f"the registry at {self.base_url} cannot be reached: {exc}") from None
         if response.status_code >= 400:
             try:
                 problem = response.json()
@@ -69,8 +97,9 @@ class RegistryApi:
 
     # ------------------------------------------------------------ sign-in
 
-    def sign_in(self) -> dict[str, Any]:
-        """Signs the registry's EIP-4361 challenge with this participant's key; keeps the token."""
+    def sign_in(self) -> SessionOut:
+        """Signs the registry's EIP-4361 challenge with this participant's key; keeps the token
+        (and the answer as given in `session`)."""
         if self.account is None:
             raise MissingKey()
         challenge = self.request("POST", "/auth/challenge", json={"address": self.account.address}).json()
@@ -82,7 +111,7 @@ class RegistryApi:
         ).json()
         self.token = session["token"]
         self.session = session
-        return session
+        return SessionOut.model_validate(session)
 
     # ------------------------------------------------------------ reads
 
@@ -93,50 +122,53 @@ class RegistryApi:
         """Every receipt matching the filters (owner, warehouse, commodity, lot, status, lender)."""
         return self._all_pages("/receipts", **filters)
 
-    def receipt(self, receipt_id: int) -> dict[str, Any]:
-        return dict(self.get(f"/receipts/{receipt_id}"))
+    def receipt(self, receipt_id: int) -> ReceiptOut:
+        return ReceiptOut.model_validate(self.get(f"/receipts/{receipt_id}"))
 
-    def receipt_history(self, receipt_id: int) -> list[dict[str, Any]]:
-        return list(self.get(f"/receipts/{receipt_id}/history"))
+    def receipt_history(self, receipt_id: int) -> list[EventOut]:
+        return _list_of(EventOut, self.get(f"/receipts/{receipt_id}/history"))
 
     def lots(self, **filters: Any) -> list[dict[str, Any]]:
         return self._all_pages("/lots", **filters)
 
-    def lot(self, lot: str) -> dict[str, Any]:
-        return dict(self.get(f"/lots/{lot}"))
+    def lot(self, lot: str) -> LotDetailOut:
+        return LotDetailOut.model_validate(self.get(f"/lots/{lot}"))
 
     def vouchers(self, **filters: Any) -> list[dict[str, Any]]:
         return self._all_pages("/vouchers", **filters)
 
-    def voucher_tree(self, voucher_id: int) -> dict[str, Any]:
-        return dict(self.get(f"/vouchers/{voucher_id}/tree"))
+    def voucher_tree(self, voucher_id: int) -> RootOut:
+        return RootOut.model_validate(self.get(f"/vouchers/{voucher_id}/tree"))
 
-    def penetration(self, core: str) -> dict[str, Any]:
-        return dict(self.get(f"/cores/{core}/penetration"))
+    def penetration(self, core: str) -> PenetrationOut:
+        return PenetrationOut.model_validate(self.get(f"/cores/{core}/penetration"))
 
-    def alerts(self, expiring_within_days: int = 30, kind: str | None = None) -> list[dict[str, Any]]:
+    def alerts(self, expiring_within_days: int = 30, kind: str | None = None) -> list[AlertOut]:
         """Every alert (shortfall, overdue, expiring, shared-entity), or those of one `kind`."""
-        return self._all_pages("/alerts", expiring_within_days=expiring_within_days, kind=kind)
+        return _list_of(
+            AlertOut, self._all_pages("/alerts", expiring_within_days=expiring_within_days, kind=kind)
+        )
 
-    def liens(self, lender: str) -> list[dict[str, Any]]:
-        return self._all_pages(f"/liens/{lender}")
+    def liens(self, lender: str) -> list[ReceiptOut]:
+        """Every receipt pledged to `lender` (the lender itself, auditors and regulators may ask)."""
+        return _list_of(ReceiptOut, self._all_pages(f"/liens/{lender}"))
 
-    def exposure(self, borrower: str) -> dict[str, Any]:
+    def exposure(self, borrower: str) -> ExposureOut:
         """The borrower's liens and discounted pieces across all banks, summed over every address of
         its legal entity (`entity_id`, `addresses`; each item names the address it is under)."""
-        return dict(self.get(f"/exposure/{borrower}"))
+        return ExposureOut.model_validate(self.get(f"/exposure/{borrower}"))
 
     def participants(self, **filters: Any) -> list[dict[str, Any]]:
         """Every member (filters: role, status); `same_entity` names its entity's other addresses."""
         return list(self.get("/participants", **filters))
 
-    def participant(self, address: str) -> dict[str, Any]:
+    def participant(self, address: str) -> ParticipantOut:
         """One member; `same_entity` lists the other addresses admitted for its legal entity."""
-        return dict(self.get(f"/participants/{address}"))
+        return ParticipantOut.model_validate(self.get(f"/participants/{address}"))
 
     # ------------------------------------------------------------ documents
 
-    def upload_document(self, subject: str, subject_id: int | str, path: Path) -> dict[str, Any]:
+    def upload_document(self, subject: str, subject_id: int | str, path: Path) -> DocumentOut:
         with path.open("rb") as handle:
             response = self.request(
                 "POST",
@@ -144,7 +176,7 @@ class RegistryApi:
                 data={"subject": subject, "subject_id": str(subject_id)},
                 files={"file": (path.name, handle)},
             )
-        return dict(response.json())
+        return DocumentOut.model_validate(response.json())
 
     def download_document(self, sha256: str) -> bytes:
         return self.request("GET", f"/documents/{sha256}").content
@@ -161,10 +193,10 @@ class RegistryApi:
 
     # ------------------------------------------------------------ invoices
 
-    def check_invoice(self, seller: str, buyer: str, invoice: Invoice) -> dict[str, Any]:
+    def check_invoice(self, seller: str, buyer: str, invoice: Invoice) -> InvoiceCheckOut:
         """Whether `invoice` is already financed, and financed look-alikes (same parties and amount,
         number differing only in formatting or date within a few days), each naming its voucher."""
-        return dict(
+        return InvoiceCheckOut.model_validate(
             self.get(
                 "/invoices/check",
                 seller=seller,
@@ -176,7 +208,7 @@ class RegistryApi:
             )
         )
 
-    def register_invoice(self, voucher_id: int, seller: str, invoice: Invoice) -> dict[str, Any]:
+    def register_invoice(self, voucher_id: int, seller: str, invoice: Invoice) -> InvoiceOut:
         """Discloses the invoice behind voucher root `voucher_id` (checked against its documentHash)."""
         body = {
             "voucher_id": voucher_id,
@@ -186,7 +218,7 @@ class RegistryApi:
             "amount": str(invoice.display_amount),
             "currency": invoice.currency,
         }
-        return dict(self.request("POST", "/invoices", json=body).json())
+        return InvoiceOut.model_validate(self.request("POST", "/invoices", json=body).json())
 
     def _all_pages(self, path: str, **filters: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -200,3 +232,9 @@ class RegistryApi:
             if after == previous:
                 # A cursor that does not move would page forever: a registry bug, said as one.
                 raise LedgerhouseError(f"the registry at {self.base_url} returned the same {path} page twice")
+
+
+def _list_of(model: type[M], items: Any) -> list[M]:
+    if not isinstance(items, list):
+        raise ValueError(f"expected a list of {model.__name__}, got {type(items).__name__}")
+    return [model.model_validate(item) for item in items]

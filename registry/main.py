@@ -24,7 +24,7 @@ from client.chain import connect
 from client.deployment import find_manifest
 from registry import observability as obs
 from registry.api import problems
-from registry.api.deps import Registry
+from registry.api.deps import ServiceState
 from registry.api.routes import (
     auth,
     documents,
@@ -65,13 +65,13 @@ def build_indexer(settings: Settings) -> Indexer:
     return indexer
 
 
-def build_registry(settings: Settings) -> Registry:
+def build_state(settings: Settings) -> ServiceState:
     indexer = build_indexer(settings)
     secret = (
         settings.session_secret.get_secret_value() if settings.session_secret else secrets.token_urlsafe(32)
     )
     manifest = indexer.manifest
-    return Registry(
+    return ServiceState(
         settings=settings,
         sessions=indexer.sessions,
         ledgerhouse=Ledgerhouse(indexer.w3, manifest),
@@ -99,8 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = build_registry(settings)
-        app.state.registry = state
+        state = build_state(settings)
+        app.state.service = state
         # Everything made so far (ABIs, the ORM's mappings, the OpenAPI models) lives as long as the
         # process: frozen, the collector stops re-scanning it, and its full collections, which took up
         # to 200 ms with every request waiting, shrink to the requests' own garbage.

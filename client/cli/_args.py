@@ -2,37 +2,43 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
-from client._encoding import file_commitment, parse_day
+from client._encoding import details_commitment, file_hash, parse_day, read_file
 from client.errors import InvalidInput
+
+# Re-exported for the CLI groups (the SDK's batch reader uses the same ones).
+__all__ = [
+    "details_commitment",
+    "file_hash",
+    "optional_day",
+    "read_file",
+    "read_items",
+    "receipt_id",
+    "voucher_id",
+]
 
 
 def receipt_id(text: str) -> int:
+    return _id(text, "receipt")
+
+
+def voucher_id(text: str) -> int:
+    return _id(text, "voucher")
+
+
+def _id(text: str, what: str) -> int:
+    """A receipt or voucher id as typed: a positive whole number below 2^256 (a uint256)."""
     if not text.isdigit() or int(text) <= 0:
-        raise InvalidInput(f"receipt id {text!r} must be a positive whole number")
+        raise InvalidInput(f"{what} id {text!r} must be a positive whole number")
     if int(text) >= 2**256:
-        raise InvalidInput(f"receipt id {text} is too large: ids are below 2^256 (78 digits at most)")
+        raise InvalidInput(f"{what} id {text} is too large: ids are below 2^256 (78 digits at most)")
     return int(text)
 
 
 def optional_day(text: str | None, *, what: str) -> date | None:
     return parse_day(text, what=what) if text else None
-
-
-def read_file(path: Path, *, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput(f"{what} file {path} does not exist") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {what} file {path}: {exc.strerror}") from None
-
-
-def file_hash(path: Path | None, *, what: str) -> bytes:
-    return file_commitment(read_file(path, what=what)) if path else b""
 
 
 def read_items(path: Path | None) -> list[str] | None:
@@ -44,19 +50,3 @@ def read_items(path: Path | None) -> list[str] | None:
     if not items:
         raise InvalidInput(f"items file {path} lists no serials")
     return items
-
-
-def details_commitment(*, unit: str, grade: str | None, location: str | None, document: bytes) -> bytes:
-    """Commitment to a receipt's descriptive terms: keccak256 of their canonical JSON.
-
-    The registry service stores the JSON and the documents; anyone holding them can recompute this.
-    """
-    from eth_utils.crypto import keccak
-
-    terms = {
-        "unit": unit,
-        "grade": grade or "",
-        "location": location or "",
-        "document": "0x" + document.hex() if document else "",
-    }
-    return keccak(json.dumps(terms, sort_keys=True, separators=(",", ":")).encode())

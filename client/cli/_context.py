@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # web3 and eth_account load when a command needs the chain, n
     from eth_account.signers.local import LocalAccount
 
     from client import Ledgerhouse
+    from client.chain import TxResult
 
 KEY_ENV = "LEDGERHOUSE_PRIVATE_KEY"
 KEYSTORE_PASSWORD_ENV = "LEDGERHOUSE_KEYSTORE_PASSWORD"  # noqa: S105 -- a variable name, not a secret
@@ -78,6 +79,11 @@ class CliContext:
             print(json.dumps(data, default=str))
         else:
             stdout.print(human, highlight=False)
+
+    def sent(self, tx: TxResult, human: str, **data: Any) -> None:
+        """Reports a transaction the command sent: `data` and its `tx_hash` as one JSON object with
+        --json, else the human line followed by `— tx 0x…` (what every state-changing command prints)."""
+        self.emit({**data, "tx_hash": tx.tx_hash}, f"{human} — tx {tx.tx_hash}")
 
 
 def _decrypt_keystore(path: Path) -> LocalAccount:

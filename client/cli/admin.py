@@ -85,10 +85,12 @@ def admit(
         result = participants.admit(address, parsed_role, name=name, valid_until=day, entity_id=entity_id)
     member = participants.member(address)
     assert member is not None
-    c.emit(
-        {"tx_hash": result.tx_hash, "block": result.block_number, "member": member.to_json()},
-        f"admitted {member.address} ({member.name}) as {member.role.label}, KYC valid until {day.isoformat()}"
-        f" — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"admitted {member.address} ({member.name}) as {member.role.label}, "
+        f"KYC valid until {day.isoformat()}",
+        block=result.block_number,
+        member=member.to_json(),
     )
 
 
@@ -101,9 +103,11 @@ def suspend(
     """Suspend a member: it can no longer act anywhere in Ledgerhouse."""
     c = cli(ctx)
     result = c.ledgerhouse(signer=True).participants.suspend(address, reason=reason)
-    c.emit(
-        {"tx_hash": result.tx_hash, "address": address, "status": "suspended"},
-        f"suspended {address}: {reason} — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"suspended {address}: {reason}",
+        address=address,
+        status="suspended",
     )
 
 
@@ -114,9 +118,11 @@ def reinstate(
     """Reinstate a suspended member."""
     c = cli(ctx)
     result = c.ledgerhouse(signer=True).participants.reinstate(address)
-    c.emit(
-        {"tx_hash": result.tx_hash, "address": address, "status": "active"},
-        f"reinstated {address} — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"reinstated {address}",
+        address=address,
+        status="active",
     )
 
 
@@ -129,9 +135,11 @@ def revoke(
     """Revoke a member for good: the address can never be admitted again."""
     c = cli(ctx)
     result = c.ledgerhouse(signer=True).participants.revoke(address, reason=reason)
-    c.emit(
-        {"tx_hash": result.tx_hash, "address": address, "status": "revoked"},
-        f"revoked {address}: {reason} — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"revoked {address}: {reason}",
+        address=address,
+        status="revoked",
     )
 
 
@@ -145,9 +153,11 @@ def renew_kyc(
     c = cli(ctx)
     day = parse_day(valid_until, what="--valid-until")
     result = c.ledgerhouse(signer=True).participants.renew_kyc(address, valid_until=day)
-    c.emit(
-        {"tx_hash": result.tx_hash, "address": address, "valid_until": day.isoformat()},
-        f"KYC of {address} valid until {day.isoformat()} — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"KYC of {address} valid until {day.isoformat()}",
+        address=address,
+        valid_until=day.isoformat(),
     )
 
 

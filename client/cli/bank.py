@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from client.chain import checksum
-from client.cli._args import receipt_id
+from client.cli._args import receipt_id, voucher_id
 from client.cli._context import cli, stdout
 
 app = typer.Typer(
@@ -76,9 +76,10 @@ def accept_pledge(
     c = cli(ctx)
     rid = receipt_id(receipt)
     result = c.ledgerhouse(signer=True).receipts.accept_pledge(rid, request)
-    c.emit(
-        {"receipt_id": rid, "tx_hash": result.tx_hash},
-        f"lien on receipt {rid} is active — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"lien on receipt {rid} is active",
+        receipt_id=rid,
     )
 
 
@@ -88,9 +89,10 @@ def release(ctx: typer.Context, receipt: Annotated[str, typer.Argument(help="Rec
     c = cli(ctx)
     rid = receipt_id(receipt)
     result = c.ledgerhouse(signer=True).receipts.release_pledge(rid)
-    c.emit(
-        {"receipt_id": rid, "tx_hash": result.tx_hash},
-        f"lien on receipt {rid} released — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"lien on receipt {rid} released",
+        receipt_id=rid,
     )
 
 
@@ -104,9 +106,11 @@ def foreclose(
     c = cli(ctx)
     rid = receipt_id(receipt)
     result = c.ledgerhouse(signer=True).receipts.foreclose(rid, checksum(to, what="--to") if to else None)
-    c.emit(
-        {"receipt_id": rid, "to": to, "tx_hash": result.tx_hash},
-        f"receipt {rid} foreclosed — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"receipt {rid} foreclosed",
+        receipt_id=rid,
+        to=to,
     )
 
 
@@ -123,15 +127,16 @@ def accept_discount(
 ) -> None:
     """Buy a voucher piece offered to you at a discount: you become its holder."""
     c = cli(ctx)
-    vid = receipt_id(voucher)
+    vid = voucher_id(voucher)
     receivables = c.ledgerhouse(signer=True).receivables
     result = receivables.accept_discount(vid, payment_ref or f"discount:{vid}", price)
     terms = receivables.discount(vid)
-    c.emit(
-        {"voucher_id": vid, "discount": terms, "tx_hash": result.tx_hash},
+    c.sent(
+        result,
         f"bought voucher {vid} ({terms['value']}) for {terms['price']}: "
-        f"{terms['rate_bps'] / 100:.2f}% a year, {terms['days_to_maturity']} days to maturity "
-        f"— tx {result.tx_hash}",
+        f"{terms['rate_bps'] / 100:.2f}% a year, {terms['days_to_maturity']} days to maturity",
+        voucher_id=vid,
+        discount=terms,
     )
 
 
@@ -141,11 +146,12 @@ def accept_voucher_pledge(
 ) -> None:
     """Accept a pending pledge of a voucher piece on its requested terms."""
     c = cli(ctx)
-    vid = receipt_id(voucher)
+    vid = voucher_id(voucher)
     result = c.ledgerhouse(signer=True).receivables.accept_pledge(vid)
-    c.emit(
-        {"voucher_id": vid, "tx_hash": result.tx_hash},
-        f"lien on voucher {vid} is active — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"lien on voucher {vid} is active",
+        voucher_id=vid,
     )
 
 
@@ -153,9 +159,10 @@ def accept_voucher_pledge(
 def release_voucher(ctx: typer.Context, voucher: Annotated[str, typer.Argument(help="Voucher id")]) -> None:
     """Release your lien on a voucher piece."""
     c = cli(ctx)
-    vid = receipt_id(voucher)
+    vid = voucher_id(voucher)
     result = c.ledgerhouse(signer=True).receivables.release_pledge(vid)
-    c.emit(
-        {"voucher_id": vid, "tx_hash": result.tx_hash},
-        f"lien on voucher {vid} released — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"lien on voucher {vid} released",
+        voucher_id=vid,
     )

@@ -10,7 +10,6 @@ import typer
 from client.chain import checksum
 from client.cli._args import file_hash
 from client.cli._context import cli
-from client.errors import InvalidInput
 
 app = typer.Typer(
     help="Inspector: attest the stock physically present per warehouse and lot.", no_args_is_help=True
@@ -66,9 +65,6 @@ def stocktake(
     c.emit(data, line + f" — tx {result.tx_hash}")
 
 
-_STOCKTAKE_COLUMNS = ("warehouse", "lot", "commodity", "quantity", "unit")
-
-
 @app.command("stocktake-batch")
 def stocktake_batch(
     ctx: typer.Context,
@@ -84,30 +80,11 @@ def stocktake_batch(
     """Record a stocktake per row of a CSV file, or none: every row is checked against the chain
     first (warehouses' standing, lots' warehouse, commodity and unit, duplicates in the file) and
     every bad row is listed with its line number before anything is sent."""
-    from client.batch import StocktakeRow
-    from client.cli.warehouse import read_csv, run_batch
+    from client.batch import stocktake_rows_from_csv
+    from client.cli.warehouse import run_batch
 
     c = cli(ctx)
-    rows = []
-    for number, row in read_csv(file, _STOCKTAKE_COLUMNS):
-        decimals = row.get("decimals") or "3"
-        if not decimals.isdigit() or int(decimals) > 18:
-            raise InvalidInput(f"{file} line {number}: field 'decimals' {decimals!r} must be 0 to 18")
-        evidence = row.get("evidence")
-        rows.append(
-            StocktakeRow(
-                line=number,
-                warehouse=row["warehouse"],
-                lot=row["lot"],
-                commodity=row["commodity"],
-                quantity=row["quantity"],
-                unit=row["unit"],
-                decimals=int(decimals),
-                evidence=file_hash(file.parent / evidence, what=f"line {number} evidence")
-                if evidence
-                else b"",
-            )
-        )
+    rows = stocktake_rows_from_csv(file)
     lh = c.ledgerhouse(signer=True)
     result = run_batch(
         c, lambda progress: lh.receipts.stocktake_batch(rows, source=str(file), progress=progress)

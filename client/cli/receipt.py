@@ -55,9 +55,11 @@ def transfer(
     c = cli(ctx)
     rid = receipt_id(receipt)
     result = c.ledgerhouse(signer=True).receipts.transfer(rid, checksum(to, what="--to"))
-    c.emit(
-        {"receipt_id": rid, "to": to, "tx_hash": result.tx_hash},
-        f"receipt {rid} endorsed to {to} — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"receipt {rid} endorsed to {to}",
+        receipt_id=rid,
+        to=to,
     )
 
 
@@ -74,9 +76,10 @@ def split(
     rid = receipt_id(receipt)
     parts = [q.strip() for q in quantities.split(",") if q.strip()]
     result, ids = c.ledgerhouse(signer=True).receipts.split(rid, list(parts))
-    c.emit(
-        {"receipt_ids": ids, "tx_hash": result.tx_hash},
-        f"receipt {rid} split into {', '.join(map(str, ids))} — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"receipt {rid} split into {', '.join(map(str, ids))}",
+        receipt_ids=ids,
     )
 
 
@@ -90,9 +93,11 @@ def merge(
     c = cli(ctx)
     kept_id, merged_id = receipt_id(kept), receipt_id(merged)
     result = c.ledgerhouse(signer=True).receipts.merge(kept_id, merged_id)
-    c.emit(
-        {"receipt_id": kept_id, "merged": merged_id, "tx_hash": result.tx_hash},
-        f"receipt {merged_id} merged into {kept_id} — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"receipt {merged_id} merged into {kept_id}",
+        receipt_id=kept_id,
+        merged=merged_id,
     )
 
 
@@ -120,10 +125,11 @@ def pledge(
         maturity=day,
         loan_ref=loan_ref,
     )
-    c.emit(
-        {"receipt_id": rid, "request_seq": seq, "tx_hash": result.tx_hash},
-        f"pledge of receipt {rid} requested from {lender} (request {seq}); "
-        f"the bank must accept — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"pledge of receipt {rid} requested from {lender} (request {seq}); the bank must accept",
+        receipt_id=rid,
+        request_seq=seq,
     )
 
 
@@ -133,9 +139,10 @@ def cancel_pledge(ctx: typer.Context, receipt: Annotated[str, typer.Argument(hel
     c = cli(ctx)
     rid = receipt_id(receipt)
     result = c.ledgerhouse(signer=True).receipts.cancel_pledge_request(rid)
-    c.emit(
-        {"receipt_id": rid, "tx_hash": result.tx_hash},
-        f"pledge request on receipt {rid} withdrawn — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"pledge request on receipt {rid} withdrawn",
+        receipt_id=rid,
     )
 
 
@@ -149,7 +156,8 @@ def request_delivery(
     c = cli(ctx)
     rid = receipt_id(receipt)
     result = c.ledgerhouse(signer=True).receipts.request_delivery(rid, quantity)
-    c.emit(
-        {"receipt_id": rid, "tx_hash": result.tx_hash},
-        f"delivery of receipt {rid} requested — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"delivery of receipt {rid} requested",
+        receipt_id=rid,
     )

@@ -10,10 +10,11 @@ from rich.table import Table
 
 from client._encoding import file_commitment, money, parse_day
 from client.chain import checksum
-from client.cli._args import read_file
+from client.cli._args import read_file, voucher_id
 from client.cli._context import cli, stdout
 from client.errors import InvalidInput, LedgerhouseError
 from client.invoices import Invoice
+from client.models import InvoiceCheckOut
 from client.reconcile import registry_url
 from client.registry_api import RegistryApi
 
@@ -21,12 +22,6 @@ app = typer.Typer(
     help="Receivables: credit lines, payable vouchers split tier by tier, discount, settlement.",
     no_args_is_help=True,
 )
-
-
-def _voucher(text: str) -> int:
-    if not text.isdigit() or int(text) <= 0:
-        raise InvalidInput(f"voucher id {text!r} must be a positive whole number")
-    return int(text)
 
 
 @app.command("credit-line")
@@ -44,10 +39,11 @@ def credit_line(
     receivables = c.ledgerhouse(signer=True).receivables
     result = receivables.set_credit_line(core_address, limit=limit, currency=currency, expires=day)
     line = receivables.credit_line(receivables.signer.address, core_address)
-    c.emit(
-        {"credit_line": line.to_json(), "tx_hash": result.tx_hash},
+    c.sent(
+        result,
         f"credit line for {core_address}: {line.limit} {line.currency} until {day.isoformat()} "
-        f"({line.available} {line.currency} available) — tx {result.tx_hash}",
+        f"({line.available} {line.currency} available)",
+        credit_line=line.to_json(),
     )
 
 
@@ -79,16 +75,16 @@ def _invoice_fields(
     return Invoice.of(number, parse_day(day, what="--invoice-date"), value, currency)
 
 
-def _flagged(check: dict[str, Any], invoice: Invoice) -> str | None:
+def _flagged(check: InvoiceCheckOut, invoice: Invoice) -> str | None:
     """One line naming the earlier voucher, if the registry found this invoice or a look-alike financed."""
-    if check["already_financed_by"] is not None:
-        return f"{invoice.describe()} is already financed by voucher {check['already_financed_by']}"
-    if check["near_duplicates"]:
-        near = check["near_duplicates"][0]
-        earlier = f"invoice {near['number']} ({near['issue_date']}, {near['amount']} {near['currency']})"
+    if check.already_financed_by is not None:
+        return f"{invoice.describe()} is already financed by voucher {check.already_financed_by}"
+    if check.near_duplicates:
+        near = check.near_duplicates[0]
+        earlier = f"invoice {near.number} ({near.issue_date}, {near.amount} {near.currency})"
         return (
-            f"{invoice.describe()} looks like {earlier} financed by voucher {near['voucher_id']}: "
-            f"same parties and amount, {' and '.join(near['reasons'])}"
+            f"{invoice.describe()} looks like {earlier} financed by voucher {near.voucher_id}: "
+            f"same parties and amount, {' and '.join(near.reasons)}"
         )
     return None
 
@@ -181,16 +177,14 @@ def issue(
             ) from None
     evidence_hash = "0x" + file_commitment(evidence).hex() if evidence is not None else None
     face = amount or str(facts.display_amount)
-    c.emit(
-        {
-            "voucher_id": voucher_id,
-            "tx_hash": result.tx_hash,
-            "document": "0x" + document.hex(),
-            "invoice": facts.to_json(),
-            "evidence": evidence_hash,
-        },
+    c.sent(
+        result,
         f"issued voucher {voucher_id}: {face} {facts.currency} to {holder} on {facts.describe()}, "
-        f"due {day.isoformat()} — tx {result.tx_hash}",
+        f"due {day.isoformat()}",
+        voucher_id=voucher_id,
+        document="0x" + document.hex(),
+        invoice=facts.to_json(),
+        evidence=evidence_hash,
     )
 
 
@@ -227,7 +221,7 @@ def check_invoice(
     if flagged:
         raise InvalidInput(flagged)
     c.emit(
-        {"invoice": facts.to_json(), **found},
+        {"invoice": facts.to_json(), **found.model_dump(mode="json")},
         f"{facts.describe()}: not financed, and no financed look-alike in the registry",
     )
 
@@ -241,15 +235,17 @@ def split(
 ) -> None:
     """Pass part of a voucher down the chain: creates a child voucher one tier deeper."""
     c = cli(ctx)
-    vid = _voucher(voucher)
+    vid = voucher_id(voucher)
     recipient = checksum(to, what="--to")
     receivables = c.ledgerhouse(signer=True).receivables
     result, child = receivables.split(vid, recipient, amount)
     view = receivables.voucher(child)
-    c.emit(
-        {"voucher_id": child, "parent_id": vid, "tier": view.tier, "tx_hash": result.tx_hash},
-        f"voucher {child} (tier {view.tier}, {view.value} {view.currency}) split from {vid} to {recipient} "
-        f"— tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"voucher {child} (tier {view.tier}, {view.value} {view.currency}) split from {vid} to {recipient}",
+        voucher_id=child,
+        parent_id=vid,
+        tier=view.tier,
     )
 
 
@@ -261,7 +257,7 @@ def transfer(
 ) -> None:
     """Transfer a whole voucher piece."""
     c = cli(ctx)
-    vid = _voucher(voucher)
+    vid = voucher_id(voucher)
     result = c.ledgerhouse(signer=True).receivables.transfer(vid, checksum(to, what="--to"))
     c.emit({"voucher_id": vid, "to": to, "tx_hash": result.tx_hash}, f"voucher {vid} transferred to {to}")
 
@@ -274,7 +270,7 @@ def merge(
 ) -> None:
     """Merge two pieces of the same root into the lower id."""
     c = cli(ctx)
-    result, survivor = c.ledgerhouse(signer=True).receivables.merge(_voucher(voucher), _voucher(other))
+    result, survivor = c.ledgerhouse(signer=True).receivables.merge(voucher_id(voucher), voucher_id(other))
     c.emit({"voucher_id": survivor, "tx_hash": result.tx_hash}, f"merged into voucher {survivor}")
 
 
@@ -283,7 +279,7 @@ def show(ctx: typer.Context, voucher: Annotated[str, typer.Argument(help="Vouche
     """Show a voucher piece and its root."""
     c = cli(ctx)
     receivables = c.ledgerhouse(signer=False).receivables
-    view = receivables.voucher(_voucher(voucher))
+    view = receivables.voucher(voucher_id(voucher))
     root = receivables.root(view.root_id)
     c.emit(
         {"voucher": view.to_json(), "root": root.to_json()},
@@ -298,7 +294,7 @@ def tree(ctx: typer.Context, root: Annotated[str, typer.Argument(help="Root vouc
     """Every piece of a root: holder, value, tier, status, parent."""
     c = cli(ctx)
     receivables = c.ledgerhouse(signer=False).receivables
-    pieces = receivables.tree(_voucher(root))
+    pieces = receivables.tree(voucher_id(root))
     if c.json_output:
         c.emit({"root_id": pieces[0].root_id, "pieces": [p.to_json() for p in pieces]}, "")
         return
@@ -347,13 +343,16 @@ def discount(
 ) -> None:
     """Offer a voucher piece to a bank for discount; the bank accepts with `bank accept-discount`."""
     c = cli(ctx)
-    vid = _voucher(voucher)
+    vid = voucher_id(voucher)
     result = c.ledgerhouse(signer=True).receivables.offer_discount(
         vid, checksum(lender, what="--lender"), price
     )
-    c.emit(
-        {"voucher_id": vid, "lender": lender, "price": price, "tx_hash": result.tx_hash},
-        f"voucher {vid} offered to {lender} at {price} — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"voucher {vid} offered to {lender} at {price}",
+        voucher_id=vid,
+        lender=lender,
+        price=price,
     )
 
 
@@ -368,14 +367,15 @@ def pledge(
 ) -> None:
     """Ask a bank to take a lien on a voucher piece; it accepts with `bank accept-voucher-pledge`."""
     c = cli(ctx)
-    vid = _voucher(voucher)
+    vid = voucher_id(voucher)
     day = parse_day(maturity, what="--maturity")
     result = c.ledgerhouse(signer=True).receivables.request_pledge(
         vid, checksum(lender, what="--lender"), amount=amount, maturity=day, loan_ref=loan_ref
     )
-    c.emit(
-        {"voucher_id": vid, "tx_hash": result.tx_hash},
-        f"pledge of voucher {vid} requested — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"pledge of voucher {vid} requested",
+        voucher_id=vid,
     )
 
 
@@ -387,11 +387,14 @@ def settle(
 ) -> None:
     """(Obligor or its paying bank) record payment of one voucher piece at maturity."""
     c = cli(ctx)
-    vid = _voucher(voucher)
+    vid = voucher_id(voucher)
     result = c.ledgerhouse(signer=True).receivables.settle(vid, payment_ref)
-    c.emit(
-        {"voucher_id": vid, "settled": True, "tx_hash": result.tx_hash, "gas_used": result.gas_used},
-        f"voucher {vid} settled — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"voucher {vid} settled",
+        voucher_id=vid,
+        settled=True,
+        gas_used=result.gas_used,
     )
 
 
@@ -403,11 +406,13 @@ def fund(
 ) -> None:
     """(Obligor) pay a whole root at once; holders then redeem their pieces one by one."""
     c = cli(ctx)
-    rid = _voucher(root)
+    rid = voucher_id(root)
     result = c.ledgerhouse(signer=True).receivables.fund_root(rid, payment_ref)
-    c.emit(
-        {"root_id": rid, "funded": True, "tx_hash": result.tx_hash},
-        f"root {rid} funded — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"root {rid} funded",
+        root_id=rid,
+        funded=True,
     )
 
 
@@ -415,7 +420,7 @@ def fund(
 def redeem(ctx: typer.Context, voucher: Annotated[str, typer.Argument(help="Voucher id")]) -> None:
     """Mark a piece of a funded root paid."""
     c = cli(ctx)
-    vid = _voucher(voucher)
+    vid = voucher_id(voucher)
     result = c.ledgerhouse(signer=True).receivables.redeem(vid)
     c.emit({"voucher_id": vid, "redeemed": True, "tx_hash": result.tx_hash}, f"voucher {vid} redeemed")
 
@@ -424,6 +429,6 @@ def redeem(ctx: typer.Context, voucher: Annotated[str, typer.Argument(help="Vouc
 def mark_overdue(ctx: typer.Context, voucher: Annotated[str, typer.Argument(help="Voucher id")]) -> None:
     """Flag an unpaid piece overdue once maturity plus the grace period has passed (anyone may)."""
     c = cli(ctx)
-    vid = _voucher(voucher)
+    vid = voucher_id(voucher)
     result = c.ledgerhouse(signer=True).receivables.mark_overdue(vid)
     c.emit({"voucher_id": vid, "overdue": True, "tx_hash": result.tx_hash}, f"voucher {vid} is overdue")

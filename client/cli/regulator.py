@@ -22,9 +22,11 @@ def freeze(
     c = cli(ctx)
     rid = receipt_id(receipt)
     result = c.ledgerhouse(signer=True).receipts.freeze(rid, reason)
-    c.emit(
-        {"receipt_id": rid, "frozen": True, "tx_hash": result.tx_hash},
-        f"receipt {rid} frozen — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"receipt {rid} frozen",
+        receipt_id=rid,
+        frozen=True,
     )
 
 
@@ -38,9 +40,11 @@ def unfreeze(
     c = cli(ctx)
     rid = receipt_id(receipt)
     result = c.ledgerhouse(signer=True).receipts.unfreeze(rid, reason)
-    c.emit(
-        {"receipt_id": rid, "frozen": False, "tx_hash": result.tx_hash},
-        f"receipt {rid} unfrozen — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"receipt {rid} unfrozen",
+        receipt_id=rid,
+        frozen=False,
     )
 
 
@@ -49,6 +53,9 @@ def unfreeze_lot(ctx: typer.Context, lot: Annotated[str, typer.Argument(help="Lo
     """Lift a stocktake-shortfall freeze of a lot without a covering stocktake."""
     c = cli(ctx)
     result = c.ledgerhouse(signer=True).receipts.unfreeze_lot(lot)
-    c.emit(
-        {"lot": lot, "frozen": False, "tx_hash": result.tx_hash}, f"lot {lot} unfrozen — tx {result.tx_hash}"
+    c.sent(
+        result,
+        f"lot {lot} unfrozen",
+        lot=lot,
+        frozen=False,
     )

@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from client import Ledgerhouse
 from client._encoding import to_base_units
-from client.batch import BatchPartlyDone, BatchRefused, BatchResult, MintRow, ranges
+from client.batch import BatchPartlyDone, BatchRefused, BatchResult, mint_rows_from_csv, ranges
 from client.chain import checksum
-from client.cli._args import details_commitment, file_hash, optional_day, read_file, read_items, receipt_id
+from client.cli._args import details_commitment, file_hash, optional_day, read_items, receipt_id
 from client.cli._context import CliContext, cli, stderr, stdout
 from client.errors import InvalidInput, LedgerhouseError
 
 app = typer.Typer(
     help="Warehouse: mint receipts for attested goods and release goods on delivery.", no_args_is_help=True
 )
-
-
-def _check_unit(lh: Ledgerhouse, lot: str, unit: str) -> None:
-    attested = lh.receipts.attested_lot(lot)
-    if attested.unit != unit:
-        raise InvalidInput(f"lot {lot} is attested in {attested.unit!r}, not {unit!r}")
 
 
 @app.command()
@@ -59,70 +50,22 @@ def mint(
         unit=unit, grade=grade, location=location, document=file_hash(document, what="document")
     )
     lh = c.ledgerhouse(signer=True)
-    _check_unit(lh, lot, unit)
     result = lh.receipts.mint(
         recipient,
         lot,
         commodity=commodity,
         quantity=quantity,
+        unit=unit,
         expires=expiry,
         details=details,
         items=serials,
     )
-    c.emit(
-        {"receipt_id": result.receipt_id, "tx_hash": result.tx.tx_hash, "gas_used": result.tx.gas_used},
-        f"minted receipt {result.receipt_id} for {quantity} {unit} of {commodity} (lot {lot}) "
-        f"— tx {result.tx.tx_hash}",
+    c.sent(
+        result.tx,
+        f"minted receipt {result.receipt_id} for {quantity} {unit} of {commodity} (lot {lot})",
+        receipt_id=result.receipt_id,
+        gas_used=result.tx.gas_used,
     )
-
-
-_REQUIRED = ("to", "lot", "commodity", "quantity", "unit")
-_OPTIONAL = ("grade", "location", "expires", "items")
-
-
-def read_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """The rows of a CSV file with their line numbers; a malformed file is one InvalidInput."""
-    text = read_file(path, what="CSV").decode("utf-8-sig", errors="replace")
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in required if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(
-            f"{path}: header lacks column(s) {', '.join(missing)} (needs {', '.join(required)})"
-        )
-    rows = []
-    for number, raw in enumerate(reader, start=2):
-        if None in raw:  # csv.DictReader files surplus fields under None: a shifted or mis-quoted row
-            raise InvalidInput(
-                f"{path} line {number}: {len(reader.fieldnames or []) + len(raw[None])} fields, "
-                f"but the header names {len(reader.fieldnames or [])}"
-            )
-        row = {k: (v or "").strip() for k, v in raw.items() if k}
-        for column in required:
-            if not row.get(column):
-                raise InvalidInput(f"{path} line {number}: field {column!r} is empty")
-        rows.append((number, row))
-    if not rows:
-        raise InvalidInput(f"{path} has no rows")
-    return rows
-
-
-def _read_rows(path: Path) -> list[MintRow]:
-    return [
-        MintRow(
-            line=number,
-            to=row["to"],
-            lot=row["lot"],
-            commodity=row["commodity"],
-            quantity=row["quantity"],
-            unit=row["unit"],
-            expires=row.get("expires") or None,
-            details=details_commitment(
-                unit=row["unit"], grade=row.get("grade"), location=row.get("location"), document=b""
-            ),
-            items=[s for s in row.get("items", "").split(";") if s.strip()] or None,
-        )
-        for number, row in read_csv(path, _REQUIRED)
-    ]
 
 
 @contextmanager
@@ -202,7 +145,7 @@ def mint_batch(
     ids) and the rows not minted are listed, and the exit code is 1.
     """
     c = cli(ctx)
-    rows = _read_rows(file)
+    rows = mint_rows_from_csv(file)
     lh = c.ledgerhouse(signer=True)
     result = run_batch(c, lambda progress: lh.receipts.mint_batch(rows, source=str(file), progress=progress))
     ids = result.receipt_ids
@@ -235,16 +178,18 @@ def deliver(
     receipts = c.ledgerhouse(signer=True).receipts
     view = receipts.receipt(rid)
     lot = receipts.lot(view.lot_id)
-    requested = int(receipts.contract.functions.deliveryRequest(rid).call())
-    if requested == 0:
+    delivered = receipts.delivery_request(rid)
+    if delivered is None:
         raise InvalidInput(f"receipt {rid} has no delivery request from its owner")
-    if quantity is not None and to_base_units(quantity, lot.decimals, what="--quantity") != requested:
-        raise InvalidInput(
-            f"the owner asked for {Decimal(requested).scaleb(-lot.decimals)} {lot.unit}, not {quantity}"
-        )
+    if quantity is not None and to_base_units(quantity, lot.decimals, what="--quantity") != to_base_units(
+        delivered, lot.decimals, what="the requested quantity"
+    ):
+        raise InvalidInput(f"the owner asked for {delivered} {lot.unit}, not {quantity}")
     result = receipts.confirm_delivery(rid, read_items(items))
-    delivered = Decimal(requested).scaleb(-lot.decimals)
-    c.emit(
-        {"receipt_id": rid, "delivered": str(delivered), "unit": lot.unit, "tx_hash": result.tx_hash},
-        f"released {delivered} {lot.unit} of receipt {rid} — tx {result.tx_hash}",
+    c.sent(
+        result,
+        f"released {delivered} {lot.unit} of receipt {rid}",
+        receipt_id=rid,
+        delivered=str(delivered),
+        unit=lot.unit,
     )

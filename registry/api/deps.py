@@ -25,8 +25,9 @@ ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 
 
 @dataclass
-class Registry:
-    """Everything a request may need, made once at start-up."""
+class ServiceState:
+    """Everything a request may need, made once at start-up (the service's app state; "registry"
+    names the member contract and the HTTP service, not this)."""
 
     settings: Settings
     sessions: sessionmaker[Session]
@@ -37,8 +38,8 @@ class Registry:
     chain_head: ChainHead
 
 
-def registry(request: Request) -> Registry:
-    state: Registry = request.app.state.registry
+def service_state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.service
     return state
 
 
@@ -49,14 +50,14 @@ async def db(request: Request) -> AsyncIterator[Session]:
     millisecond; a sync route adds the endpoint's and the response check's hand-offs); the
     aggregating lists (alerts, penetration, vouchers, lots, trees) stay sync, in the thread pool:
     inline they measured no cheaper and would hold the event loop for milliseconds."""
-    with registry(request).sessions() as session:
+    with service_state(request).sessions() as session:
         yield session
 
 
 def write_db(request: Request) -> Iterator[Session]:
     """A session the route commits itself: a dependency's teardown runs after the response is sent,
     and a client must never see an answer before its write is durable."""
-    with registry(request).sessions() as session:
+    with service_state(request).sessions() as session:
         yield session
 
 
@@ -83,7 +84,7 @@ def participant(
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise AuthenticationRequired("send the session as 'Authorization: Bearer TOKEN'")
-    return registry(request).signin.authenticate(session, token.strip())
+    return service_state(request).signin.authenticate(session, token.strip())
 
 
 def viewer(

@@ -1,218 +1,30 @@
-"""Response and request models at the API edge (separate from the ORM tables).
-
-Quantities and money travel as decimal strings ("300.000", "1000000.00") so no JSON reader rounds
-them; base units are given beside them where a program wants exact integers.
+"""What the API accepts (request models and query patterns); what it answers lives in `client.models`,
+shared with the SDK.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Generic, TypeVar
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-T = TypeVar("T")
+# Re-exported for the explorer, which still imports them from here.
+from client.models import AlertOut, EventOut, ReceiptOut, RootOut, VoucherOut
 
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_after: int | str | None = Field(
-        None, description="Pass as `after` for the next page; null on the last"
-    )
-
-
-class ParticipantOut(BaseModel):
-    address: str
-    role: str
-    name: str
-    entity_id: str
-    status: str
-    kyc_valid_until: datetime
-    admitted_at: datetime
-    status_reason: str | None = None
-    same_entity: list[str] = Field(
-        default=[],
-        description="the other addresses admitted for the same legal entity (entity id); "
-        "non-empty flags one entity under several addresses, whose exposure is summed across them",
-    )
-
-
-TERMS_NOTE = (
-    "; null when terms_withheld: the terms are shown only to the lienholder, the owner, "
-    "auditors and regulators, signed in"
-)
-
-
-class LienOut(BaseModel):
-    lender: str = Field(description="the lienholder: public, as the lien's existence is")
-    secured_amount: str | None = Field(description="the secured amount" + TERMS_NOTE)
-    currency: str | None = Field(description="of the secured amount" + TERMS_NOTE)
-    loan_ref: str | None = Field(description="the loan reference commitment" + TERMS_NOTE)
-    loan_maturity: datetime | None = Field(description="the loan's maturity" + TERMS_NOTE)
-    pledged_at: datetime
-    terms_withheld: bool = Field(default=False, description="the terms are not shown to this caller")
-
-
-class PledgeRequestOut(BaseModel):
-    lender: str = Field(description="the lender asked: public")
-    request_seq: int
-    secured_amount: str | None = Field(description="the amount asked for" + TERMS_NOTE)
-    currency: str | None = Field(description="of the amount" + TERMS_NOTE)
-    loan_maturity: datetime | None = Field(description="the loan's maturity" + TERMS_NOTE)
-    terms_withheld: bool = Field(default=False, description="the terms are not shown to this caller")
-
-
-class ReceiptOut(BaseModel):
-    receipt_id: int
-    status: str = Field(description="live, delivered or merged")
-    owner: str
-    warehouse: str
-    lot_id: str
-    commodity: str
-    unit: str
-    quantity: str
-    quantity_base_units: int
-    expires_at: datetime | None
-    details: str
-    frozen: bool = Field(description="frozen by a regulator or through a stock shortfall of its lot")
-    delivery_requested: str | None
-    parent_id: int | None
-    lien: LienOut | None
-    pledge_request: PledgeRequestOut | None
-    minted_at: datetime
-
-
-class EventOut(BaseModel):
-    event: str
-    contract: str
-    block: int
-    log_index: int
-    time: datetime
-    tx_hash: str
-    args: dict[str, object]
-
-
-class StocktakeOut(BaseModel):
-    inspector: str
-    attested: str
-    receipted: str
-    shortfall: str
-    evidence: str
-    block: int
-    time: datetime
-    tx_hash: str
-
-
-class LotOut(BaseModel):
-    lot_id: str
-    warehouse: str
-    commodity: str
-    unit: str
-    decimals: int
-    attested: str
-    receipted: str
-    uncovered: str = Field(description="receipted minus attested, if positive: goods missing behind receipts")
-    live_receipts: int
-    frozen: bool
-    last_stocktake_at: datetime
-
-
-class SpellingOut(BaseModel):
-    as_entered: str = Field(description="the identifier as someone typed it")
-    canonical: str = Field(description="its canonical form, which the chain commits to (client.identifiers)")
-
-
-class LotDetailOut(LotOut):
-    stocktakes: list[StocktakeOut]
-    identities: list[SpellingOut] = Field(
-        default=[], description="the goods' identity as entered when the lot was looked up by it"
-    )
-
-
-class AlertOut(BaseModel):
-    kind: str = Field(description="shortfall, overdue, expiring or shared-entity")
-    subject: str
-    detail: str
-    parties: list[str]
-    since: datetime | None = None
-
-
-class VoucherOut(BaseModel):
-    voucher_id: int
-    root_id: int
-    parent_id: int | None
-    tier: int
-    holder: str
-    value: str
-    currency: str
-    status: str
-    overdue: bool
-    obligor: str
-    maturity: datetime
-    lienholder: str | None = Field(description="the lienholder (or lender asked): public")
-    secured_amount: str | None = Field(description="the pledge's secured amount" + TERMS_NOTE)
-    lien_terms_withheld: bool = Field(
-        default=False, description="the pledge's terms are not shown to this caller"
-    )
-    discounted_by: str | None
-    discount_price: str | None
-    discount_rate_bps: int | None
-
-
-class RootOut(BaseModel):
-    root_id: int
-    obligor: str
-    payer: str
-    lender: str
-    face_value: str
-    currency: str
-    maturity: datetime
-    document: str
-    funded: str
-    settled: str
-    outstanding: str
-    pieces: list[VoucherOut]
-    closes: bool = Field(description="live value plus paid value equals the face value")
-
-
-class PenetrationOut(BaseModel):
-    core: str
-    roots: list[int]
-    outstanding: dict[str, str] = Field(description="live value per currency")
-    tiers: dict[str, dict[str, str]] = Field(description="tier -> holder -> live value")
-    suppliers_reached: int
-    deepest_tier: int
-
-
-class ExposureItemOut(BaseModel):
-    kind: str = Field(description="receipt-lien, voucher-pledge or voucher-discount")
-    borrower: str = Field(description="the address of the borrower's entity the item is under")
-    subject_id: int
-    lender: str
-    amount: str
-    currency: str
-    maturity: datetime | None
-
-
-class ExposureOut(BaseModel):
-    borrower: str
-    entity_id: str | None = Field(description="the borrower's legal entity; null if never admitted")
-    addresses: list[str] = Field(
-        description="every address of the borrower's entity, the borrower first: the items and "
-        "totals are summed across all of them"
-    )
-    items: list[ExposureItemOut]
-    totals: dict[str, dict[str, str]] = Field(description="lender -> currency -> amount")
-
-
-class HealthOut(BaseModel):
-    status: str
-    chain_id: int
-    chain_head: int | None
-    indexed_block: int
-    lag_blocks: int | None
-    events_indexed: int
-    database: str
+__all__ = [
+    "CURRENCY_PATTERN",
+    "INVOICE_AMOUNT_PATTERN",
+    "INVOICE_NUMBER_PATTERN",
+    "AlertOut",
+    "ChallengeIn",
+    "EventOut",
+    "InvoiceFields",
+    "InvoiceIn",
+    "ReceiptOut",
+    "RootOut",
+    "SessionIn",
+    "VoucherOut",
+]
 
 
 class ChallengeIn(BaseModel):
@@ -220,36 +32,10 @@ class ChallengeIn(BaseModel):
     address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="the participant's address")
 
 
-class ChallengeOut(BaseModel):
-    message: str = Field(description="EIP-4361 text to sign with personal_sign (EIP-191)")
-    nonce: str
-    expires_at: datetime
-
-
 class SessionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     message: str = Field(min_length=1, max_length=4096)
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
-
-
-class SessionOut(BaseModel):
-    token: str
-    token_type: str = "Bearer"  # noqa: S105 -- the scheme name, not a secret
-    address: str
-    role: str
-    expires_at: datetime
-
-
-class DocumentOut(BaseModel):
-    sha256: str
-    commitment: str
-    subject: str
-    subject_id: str
-    size: int
-    content_type: str
-    filename: str
-    uploaded_by: str
-    uploaded_at: datetime
 
 
 # What the invoice routes accept: a number with a Latin letter or digit and no control characters, a
@@ -274,23 +60,3 @@ class InvoiceFields(BaseModel):
 class InvoiceIn(InvoiceFields):
     voucher_id: int = Field(ge=0, le=2**63 - 1, description="the voucher root financing the invoice")
     seller: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="the supplier the root was issued to")
-
-
-class InvoiceOut(BaseModel):
-    voucher_id: int = Field(description="the voucher root financing it")
-    document: str = Field(description="the trade-document commitment (client.invoices)")
-    number: str = Field(description="as entered")
-    canonical_number: str
-    issue_date: date
-    amount: str
-    currency: str
-
-
-class NearDuplicateOut(InvoiceOut):
-    reasons: list[str] = Field(description="besides the same parties and amount")
-
-
-class InvoiceCheckOut(BaseModel):
-    document: str
-    already_financed_by: int | None = Field(description="the voucher root committing to this very invoice")
-    near_duplicates: list[NearDuplicateOut]

@@ -16,7 +16,7 @@ from eth_utils.crypto import keccak
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.api.schemas import DocumentOut
+from client.models import DocumentOut
 from registry.db.models import ChainEventRow, Document, Receipt, Stocktake, Voucher, VoucherRoot
 from registry.errors import CommitmentMismatch, Forbidden, NotFound
 from registry.indexer.projector import PIECES_PER_ROOT

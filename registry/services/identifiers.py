@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from client.identifiers import canonical_identifier, identifier_commitment, is_commitment_hex
-from registry.api.schemas import SpellingOut
+from client.models import SpellingOut
 from registry.db.models import IdentifierSpelling
 
 MAX_SPELLINGS = 20  # per identifier: the first ones seen; the canonical form says the rest

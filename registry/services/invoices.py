@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from client.identifiers import canonical_identifier
 from client.invoices import Invoice, invoice_document_hash
-from registry.api.schemas import InvoiceCheckOut, InvoiceOut, NearDuplicateOut
+from client.models import InvoiceCheckOut, InvoiceOut, NearDuplicateOut
 from registry.db.models import Invoice as InvoiceRow
 from registry.db.models import Participant, VoucherRoot
 from registry.errors import CommitmentMismatch, Forbidden, NotFound

@@ -7,7 +7,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.api.schemas import ParticipantOut
+from client.models import ParticipantOut
 from registry.db.models import Participant
 from registry.errors import NotFound
 from registry.services._format import when

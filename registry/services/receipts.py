@@ -9,7 +9,7 @@ from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from client._encoding import valid_until
-from registry.api.schemas import (
+from client.models import (
     EventOut,
     LienOut,
     LotDetailOut,

@@ -7,7 +7,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.api.schemas import PenetrationOut, RootOut, VoucherOut
+from client.models import PenetrationOut, RootOut, VoucherOut
 from registry.db.models import Voucher, VoucherRoot
 from registry.errors import NotFound
 from registry.indexer.projector import PIECES_PER_ROOT

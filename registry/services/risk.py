@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from client._encoding import valid_until
-from registry.api.schemas import AlertOut, ExposureItemOut, ExposureOut, ReceiptOut
+from client.models import AlertOut, ExposureItemOut, ExposureOut, ReceiptOut
 from registry.db.models import IndexedBlock, Lot, Participant, Receipt, Voucher, VoucherRoot
 from registry.services._format import money, quantity, when
 from registry.services.participants import NO_ENTITY, entity_of

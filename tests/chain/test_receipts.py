@@ -71,6 +71,20 @@ def test_qingdao_pattern_second_and_third_receipt_on_the_same_metal_are_refused(
         attest(as_, warehouse="warehouse2")
 
 
+def test_mint_with_a_unit_checks_it_against_the_attested_lot(as_: AsFactory) -> None:
+    """The unit on the warehouse's paperwork must be the lot's attested unit (the SDK checks it,
+    as the CLI's `warehouse mint --unit` did on its own before)."""
+    warehouse = as_("warehouse1").receipts
+    with pytest.raises(InvalidInput, match="has never been attested by an inspector"):
+        warehouse.mint(addr("supplier1"), LOT, commodity="AL-A00", quantity="1", unit="t")
+    attest(as_)
+    with pytest.raises(InvalidInput, match=f"lot {LOT} is attested in 't', not 'kg'"):
+        warehouse.mint(addr("supplier1"), LOT, commodity="AL-A00", quantity="1", unit="kg")
+    assert as_("auditor1").receipts.lot(LOT).receipted == 0  # nothing was sent
+    minted = warehouse.mint(addr("supplier1"), LOT, commodity="AL-A00", quantity="300.000", unit="t")
+    assert as_("auditor1").receipts.receipt(minted.receipt_id).quantity == Decimal("300.000")
+
+
 def test_qingdao_pattern_the_same_receipt_pledged_to_a_second_bank_is_refused(as_: AsFactory) -> None:
     attest(as_)
     receipt_id = mint(as_)
@@ -171,9 +185,12 @@ def test_split_merge_and_partial_delivery_conserve_quantity(as_: AsFactory) -> N
     _, (a, b, c) = owner.split(receipt_id, ["100", "150.5", "49.5"])
     owner.merge(a, c)
     assert owner.receipt(a).quantity == Decimal("149.5")
+    assert as_("warehouse1").receipts.delivery_request(b) is None
     owner.request_delivery(b, "50.5")
+    assert as_("warehouse1").receipts.delivery_request(b) == Decimal("50.5")
     as_("warehouse1").receipts.confirm_delivery(b)
     assert owner.receipt(b).quantity == Decimal("100")
+    assert as_("warehouse1").receipts.delivery_request(b) is None
     lot = owner.lot(LOT)
     assert (lot.receipted, lot.live_receipts) == (Decimal("249.5"), 2)
     assert owner.live_receipts(LOT) == [a, b]

@@ -172,6 +172,16 @@ def mint_args(**overrides: str) -> list[str]:
             "InvalidInput: receipt id '0x10' must be a positive whole number",
             id="receipt-id-hex",
         ),
+        pytest.param(  # the bank's voucher commands named a bad voucher id a receipt id
+            ["bank", "accept-voucher-pledge", "x1"],
+            "InvalidInput: voucher id 'x1' must be a positive whole number",
+            id="voucher-id-named-as-such",
+        ),
+        pytest.param(  # a voucher id past uint256 was sent on to the ABI encoder
+            ["receivable", "settle", "9" * 79, "--payment-ref", "P-1"],
+            "InvalidInput: voucher id " + "9" * 79 + " is too large: ids are below 2^256 (78 digits at most)",
+            id="voucher-id-too-large",
+        ),
     ],
 )
 def test_cli_refuses_bad_values(

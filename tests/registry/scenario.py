@@ -1,4 +1,7 @@
-"""A scripted supply-chain history on the session chain, touching every event the indexer handles."""
+"""A scripted supply-chain history on the session chain, touching every event the indexer handles.
+
+Built from the sample supply chain's shared steps (`client.seed`), with the quantities and documents
+these tests assert on."""
 
 from __future__ import annotations
 
@@ -10,20 +13,20 @@ from web3 import Web3
 
 from client import Ledgerhouse
 from client._encoding import commitment, file_commitment
-from client.devnet import dev_account
+from client.seed import ALUMINIUM_LOT, address, attest, finance_down_the_chain, pledge
+from client.seed import STEEL_LOT as STEEL_LOT
 from tests.conftest import increase_time
 
 AsFactory = Callable[[str], Ledgerhouse]
 
-STEEL_LOT = "BAOSTEEL-HRC-2026-118"
-ALU_LOT = "SHFE-AL-2026-000731"
+ALU_LOT = ALUMINIUM_LOT
 INSPECTION_REPORT = b"%PDF-1.7 inspection report: 300.000 t aluminium A00, lot SHFE-AL-2026-000731"
 RECEIPT_DETAILS = b"%PDF-1.7 warehouse receipt annex: grade A00, bay 7, Qingdao bonded zone"
 INVOICE = b"%PDF-1.7 invoice INV-2026-0042 Core Auto to Tier-1 Steel Parts, CNY 1,000,000.00"
 
 
 def addr(name: str) -> str:
-    return dev_account(name).address
+    return address(name)
 
 
 @dataclass
@@ -39,23 +42,20 @@ def build_history(w3: Web3, as_: AsFactory) -> History:
     h = History()
     in_90_days = (datetime.now(UTC) + timedelta(days=90)).date()
     in_60_days = (datetime.now(UTC) + timedelta(days=60)).date()
-    inspector = as_("inspector1").receipts
-    inspector.stocktake(
-        addr("warehouse1"),
+    attest(
+        as_,
+        "warehouse1",
         ALU_LOT,
         commodity="AL-A00",
         quantity="300.000",
-        unit="t",
-        decimals=3,
         evidence=file_commitment(INSPECTION_REPORT),
     )
-    inspector.stocktake(
-        addr("warehouse2"),
+    attest(
+        as_,
+        "warehouse2",
         STEEL_LOT,
         commodity="HRC-Q235",
         quantity="120.000",
-        unit="t",
-        decimals=3,
         evidence=commitment("iot-scan-2026-11-30"),
     )
     wh1, wh2 = as_("warehouse1").receipts, as_("warehouse2").receipts
@@ -75,16 +75,18 @@ def build_history(w3: Web3, as_: AsFactory) -> History:
     h.receipts.update(alu_b=parts[1], alu_c=parts[2])
     s1.merge(alu, parts[2])  # alu: 180.000, alu_c gone
     s1.transfer(parts[1], addr("supplier3"))
-    _, seq = s1.request_pledge(
-        alu, addr("bank1"), amount="900000.00", currency="CNY", maturity=in_90_days, loan_ref="LOAN-B1-0001"
+    pledge(
+        as_,
+        alu,
+        owner="supplier1",
+        lender="bank1",
+        amount="900000.00",
+        maturity=in_90_days,
+        loan_ref="LOAN-B1-0001",
     )
-    as_("bank1").receipts.accept_pledge(alu, seq)
-    s2 = as_("supplier2").receipts
-    _, seq2 = s2.request_pledge(steel, addr("bank2"), amount="400000.00", currency="CNY", maturity=in_90_days)
-    as_("bank2").receipts.accept_pledge(steel, seq2)
+    pledge(as_, steel, owner="supplier2", lender="bank2", amount="400000.00", maturity=in_90_days)
     as_("bank2").receipts.release_pledge(steel)
-    _, seq3 = s2.request_pledge(steel, addr("bank1"), amount="350000.00", currency="CNY", maturity=in_90_days)
-    as_("bank1").receipts.accept_pledge(steel, seq3)
+    pledge(as_, steel, owner="supplier2", lender="bank1", amount="350000.00", maturity=in_90_days)
     s3 = as_("supplier3").receipts
     s3.request_delivery(parts[1], "20.000")
     wh1.confirm_delivery(parts[1])  # alu_b: 100 -> 80
@@ -93,33 +95,29 @@ def build_history(w3: Web3, as_: AsFactory) -> History:
     regulator.unfreeze(parts[1], "order lifted")
     h.blocks["before_shortfall"] = w3.eth.block_number
     # The stocktake finds 250 t where 280 t are receipted: the lot freezes and bank1 is named.
-    inspector.stocktake(
-        addr("warehouse1"),
+    attest(
+        as_,
+        "warehouse1",
         ALU_LOT,
         commodity="AL-A00",
         quantity="250.000",
-        unit="t",
-        decimals=3,
         evidence=commitment("ai-vision-2026-11-30"),
     )
 
     # Receivables: core1's payable reaches tier 3.
-    line_expiry = (datetime.now(UTC) + timedelta(days=365)).date()
     maturity = (datetime.now(UTC) + timedelta(days=30)).date()
-    as_("bank1").receivables.set_credit_line(
-        addr("core1"), limit="5000000.00", currency="CNY", expires=line_expiry
-    )
-    _, root = as_("core1").receivables.issue(
-        addr("supplier1"),
-        amount="1000000.00",
-        currency="CNY",
+    payable = finance_down_the_chain(
+        as_,
+        limit="5000000.00",
+        face="1000000.00",
         maturity=maturity,
         document=file_commitment(INVOICE),
+        to_tier1="400000.00",
+        to_tier2="150000.00",
+        discount_price="148000.00",
+        discount_ref="PAY-DISC-0001",
     )
-    _, t2 = as_("supplier1").receivables.split(root, addr("supplier2"), "400000.00")
-    _, t3 = as_("supplier2").receivables.split(t2, addr("supplier3"), "150000.00")
-    as_("supplier3").receivables.offer_discount(t3, addr("bank2"), "148000.00")
-    as_("bank2").receivables.accept_discount(t3, "PAY-DISC-0001", "148000.00")
+    root, t2, t3 = payable.root, payable.tier1, payable.tier2
     as_("supplier2").receivables.request_pledge(
         t2, addr("bank1"), amount="200000.00", maturity=maturity, loan_ref="LOAN-B1-0002"
     )

@@ -11,8 +11,8 @@ import requests
 
 from client.devnet import dev_account
 from client.identifiers import identifier_commitment
+from client.models import AlertOut, Page, ReceiptOut
 from client.registry_api import RegistryRequestFailed
-from registry.api.schemas import Page, ReceiptOut
 from tests.registry.conftest import RunningRegistry
 from tests.registry.scenario import ALU_LOT, INSPECTION_REPORT, INVOICE, RECEIPT_DETAILS, STEEL_LOT
 
@@ -127,19 +127,21 @@ def test_receipt_view_matches_the_scripted_history(registry_service: RunningRegi
     # Signed in as an auditor: a lien's terms are shown only to its parties and oversight.
     api, h = registry_service.signed_in("auditor1"), registry_service.history.receipts
     alu = api.receipt(h["alu"])
-    assert alu["quantity"] == "180.000" and alu["unit"] == "t" and alu["commodity"] == "AL-A00"
-    assert alu["lien"]["secured_amount"] == "900000.00" and alu["lien"]["currency"] == "CNY"
-    public = registry_service.api().receipt(h["alu"])["lien"]
-    assert (public["lender"], public["secured_amount"], public["terms_withheld"]) == (
+    assert alu.quantity == "180.000" and alu.unit == "t" and alu.commodity == "AL-A00"
+    assert alu.lien is not None and alu.lien.secured_amount == "900000.00" and alu.lien.currency == "CNY"
+    public = registry_service.api().receipt(h["alu"]).lien
+    assert public is not None
+    assert (public.lender, public.secured_amount, public.terms_withheld) == (
         addr("bank1"),
         None,
         True,
     )
-    assert alu["frozen"] is True  # its lot is frozen by the shortfall
+    assert alu.frozen is True  # its lot is frozen by the shortfall
     alu_b = api.receipt(h["alu_b"])
-    assert (alu_b["owner"], alu_b["quantity"], alu_b["parent_id"]) == (addr("supplier3"), "100.000", h["alu"])
+    assert (alu_b.owner, alu_b.quantity, alu_b.parent_id) == (addr("supplier3"), "100.000", h["alu"])
     steel = api.receipt(h["steel"])
-    assert steel["lien"]["lender"] == addr("bank1") and steel["lien"]["secured_amount"] == "350000.00"
+    assert steel.lien is not None
+    assert steel.lien.lender == addr("bank1") and steel.lien.secured_amount == "350000.00"
     assert_problem(raw(registry_service, "/receipts/999999"), 404, "not-found")
     assert_problem(raw(registry_service, "/receipts/-1"), 422, "invalid-request")
     assert_problem(raw(registry_service, "/receipts/abc"), 422, "invalid-request")
@@ -163,7 +165,7 @@ def test_split_part_history_includes_its_parents_life_up_to_the_split(
     registry_service: RunningRegistry,
 ) -> None:
     h = registry_service.history.receipts
-    names = [e["event"] for e in registry_service.api().receipt_history(h["alu_b"])]
+    names = [e.event for e in registry_service.api().receipt_history(h["alu_b"])]
     assert names[:2] == ["Transfer", "ReceiptMinted"]  # the parent's mint
     assert "ReceiptSplit" in names
     after_split = names[names.index("ReceiptSplit") + 1 :]
@@ -177,33 +179,33 @@ def test_split_part_history_includes_its_parents_life_up_to_the_split(
 def test_lots_show_attested_versus_receipted_and_stocktakes(registry_service: RunningRegistry) -> None:
     api = registry_service.api()
     lot = api.lot(ALU_LOT)
-    assert (lot["attested"], lot["receipted"], lot["uncovered"], lot["frozen"]) == (
+    assert (lot.attested, lot.receipted, lot.uncovered, lot.frozen) == (
         "250.000",
         "280.000",
         "30.000",
         True,
     )
-    assert [s["attested"] for s in lot["stocktakes"]] == ["300.000", "250.000"]
-    assert lot["stocktakes"][-1]["shortfall"] == "30.000"
+    assert [s.attested for s in lot.stocktakes] == ["300.000", "250.000"]
+    assert lot.stocktakes[-1].shortfall == "30.000"
     frozen = api.lots(frozen=True)
     assert [x["lot_id"] for x in frozen] == ["0x" + identifier_commitment(ALU_LOT).hex()]
-    assert api.lot(STEEL_LOT)["live_receipts"] == 1
+    assert api.lot(STEEL_LOT).live_receipts == 1
     assert_problem(raw(registry_service, "/lots/NO-SUCH-LOT"), 404, "not-found")
 
 
 def test_alerts_name_shortfall_lenders_and_overdue_pieces(registry_service: RunningRegistry) -> None:
     alerts = registry_service.api().alerts(expiring_within_days=0)
-    shortfall = [a for a in alerts if a["kind"] == "shortfall"]
-    assert len(shortfall) == 1 and addr("bank1") in shortfall[0]["parties"]
-    overdue = {a["subject"] for a in alerts if a["kind"] == "overdue"}
+    shortfall = [a for a in alerts if a.kind == "shortfall"]
+    assert len(shortfall) == 1 and addr("bank1") in shortfall[0].parties
+    overdue = {a.subject for a in alerts if a.kind == "overdue"}
     v = registry_service.history.vouchers
     # 31 days on, past maturity: every unpaid piece is overdue; the settled tier-3 piece is not.
     assert overdue == {str(v["root"]), str(v["tier2"])}
-    assert not [a for a in alerts if a["kind"] == "expiring"]
+    assert not [a for a in alerts if a.kind == "expiring"]
     # The aluminium receipts expire 60 days after minting, 29 days after the chain's clock now.
-    expiring = [a for a in registry_service.api().alerts(expiring_within_days=30) if a["kind"] == "expiring"]
+    expiring = [a for a in registry_service.api().alerts(expiring_within_days=30) if a.kind == "expiring"]
     h = registry_service.history.receipts
-    assert {a["subject"] for a in expiring} == {str(h["alu"]), str(h["alu_b"])}
+    assert {a.subject for a in expiring} == {str(h["alu"]), str(h["alu_b"])}
     assert_problem(
         raw(registry_service, "/alerts", params={"expiring_within_days": -1}), 422, "invalid-request"
     )
@@ -232,8 +234,8 @@ def test_alerts_page_in_kind_order_with_one_cursor(registry_service: RunningRegi
     assert [c.split(":")[0] for c in cursors] == kinds[:-1]
     # The SDK follows the pages; `kind` keeps one kind, also from a cursor inside another kind.
     api = registry_service.api()
-    assert api.alerts() == whole["items"]
-    assert [a["subject"] for a in api.alerts(kind="overdue")] == [a["subject"] for a in whole["items"][1:3]]
+    assert api.alerts() == [AlertOut.model_validate(a) for a in whole["items"]]
+    assert [a.subject for a in api.alerts(kind="overdue")] == [a["subject"] for a in whole["items"][1:3]]
     from_shortfall = raw(registry_service, "/alerts", params={"kind": "expiring", "after": cursors[0]}).json()
     assert from_shortfall["items"] == expiring
     too_big = "9" * 19  # past a 64-bit column: refused, not a database error
@@ -254,9 +256,9 @@ def test_alerts_page_in_kind_order_with_one_cursor(registry_service: RunningRegi
 def test_voucher_tree_closes_and_penetration_reaches_tier_2(registry_service: RunningRegistry) -> None:
     api, v = registry_service.api(), registry_service.history.vouchers
     tree = api.voucher_tree(v["tier3"])
-    assert tree["root_id"] == v["root"] and tree["closes"] is True
-    assert tree["face_value"] == "1000000.00" and tree["settled"] == "150000.00"
-    assert [(p["voucher_id"], p["tier"], p["value"]) for p in tree["pieces"]] == [
+    assert tree.root_id == v["root"] and tree.closes is True
+    assert tree.face_value == "1000000.00" and tree.settled == "150000.00"
+    assert [(p.voucher_id, p.tier, p.value) for p in tree.pieces] == [
         (v["root"], 0, "600000.00"),
         (v["tier2"], 1, "250000.00"),
         (v["tier3"], 2, "150000.00"),
@@ -268,9 +270,9 @@ def test_voucher_tree_closes_and_penetration_reaches_tier_2(registry_service: Ru
         "148000.00",
     )
     pen = api.penetration(addr("core1"))
-    assert pen["outstanding"] == {"CNY": "850000.00"}
-    assert pen["tiers"] == {"0": {addr("supplier1"): "600000.00"}, "1": {addr("supplier2"): "250000.00"}}
-    assert pen["deepest_tier"] == 1 and pen["suppliers_reached"] == 2
+    assert pen.outstanding == {"CNY": "850000.00"}
+    assert pen.tiers == {"0": {addr("supplier1"): "600000.00"}, "1": {addr("supplier2"): "250000.00"}}
+    assert pen.deepest_tier == 1 and pen.suppliers_reached == 2
     assert [x["voucher_id"] for x in api.vouchers(holder=addr("supplier2"))] == [v["tier2"]]
     assert [x["voucher_id"] for x in api.vouchers(status="pledged")] == [v["tier2"]]
     assert len(api.vouchers(obligor=addr("core1"))) == 3
@@ -287,20 +289,18 @@ def test_exposure_and_liens_need_a_session_and_the_right_party(registry_service:
     assert anonymous.value.status == 401 and anonymous.value.type.endswith("/authentication-required")
     bank2 = registry_service.signed_in("bank2")
     exposure = bank2.exposure(addr("supplier2"))  # any lender runs the double-financing check
-    kinds = sorted((i["kind"], i["lender"], i["amount"]) for i in exposure["items"])
+    kinds = sorted((i.kind, i.lender, i.amount) for i in exposure.items)
     assert kinds == [
         ("receipt-lien", addr("bank1"), "350000.00"),
         ("voucher-pledge", addr("bank1"), "200000.00"),
     ]
-    assert exposure["totals"] == {addr("bank1"): {"CNY": "550000.00"}}
+    assert exposure.totals == {addr("bank1"): {"CNY": "550000.00"}}
     with pytest.raises(RegistryRequestFailed) as other_supplier:
         registry_service.signed_in("supplier1").exposure(addr("supplier2"))
     assert other_supplier.value.status == 403
-    assert registry_service.signed_in("supplier2").exposure(addr("supplier2"))["totals"]
+    assert registry_service.signed_in("supplier2").exposure(addr("supplier2")).totals
     liens = registry_service.signed_in("bank1").liens(addr("bank1"))
-    assert {r["receipt_id"] for r in liens} == {
-        registry_service.history.receipts[k] for k in ("alu", "steel")
-    }
+    assert {r.receipt_id for r in liens} == {registry_service.history.receipts[k] for k in ("alu", "steel")}
     with pytest.raises(RegistryRequestFailed) as foreign_book:
         bank2.liens(addr("bank1"))
     assert foreign_book.value.status == 403
@@ -363,36 +363,34 @@ def test_documents_are_accepted_only_when_they_match_the_chain_and_served_only_t
     annex = tmp_path / "annex.pdf"
     annex.write_bytes(RECEIPT_DETAILS)
     stored = warehouse.upload_document("receipt", h["alu"], annex)
-    assert stored["commitment"] == "0x" + __import__("eth_utils").keccak(RECEIPT_DETAILS).hex()
+    assert stored.commitment == "0x" + __import__("eth_utils").keccak(RECEIPT_DETAILS).hex()
     forged = tmp_path / "forged.pdf"
     forged.write_bytes(RECEIPT_DETAILS.replace(b"A00", b"A99"))
     with pytest.raises(RegistryRequestFailed) as mismatch:
         warehouse.upload_document("receipt", h["alu"], forged)
     assert mismatch.value.status == 422 and mismatch.value.type.endswith("/commitment-mismatch")
     assert (
-        registry_service.signed_in("supplier1").download_document(stored["sha256"]) == RECEIPT_DETAILS
+        registry_service.signed_in("supplier1").download_document(stored.sha256) == RECEIPT_DETAILS
     )  # owner
     assert (
-        registry_service.signed_in("bank1").download_document(stored["sha256"]) == RECEIPT_DETAILS
+        registry_service.signed_in("bank1").download_document(stored.sha256) == RECEIPT_DETAILS
     )  # lienholder
-    assert registry_service.signed_in("auditor1").download_document(stored["sha256"]) == RECEIPT_DETAILS
+    assert registry_service.signed_in("auditor1").download_document(stored.sha256) == RECEIPT_DETAILS
     with pytest.raises(RegistryRequestFailed) as outsider:
-        registry_service.signed_in("bank2").download_document(stored["sha256"])
+        registry_service.signed_in("bank2").download_document(stored.sha256)
     assert outsider.value.status == 403
     with pytest.raises(RegistryRequestFailed) as anonymous:
-        registry_service.api().download_document(stored["sha256"])
+        registry_service.api().download_document(stored.sha256)
     assert anonymous.value.status == 401
 
     report = tmp_path / "inspection.pdf"
     report.write_bytes(INSPECTION_REPORT)
     lot_doc = registry_service.signed_in("inspector1").upload_document("lot", ALU_LOT, report)
-    assert registry_service.signed_in("supplier3").download_document(lot_doc["sha256"]) == INSPECTION_REPORT
+    assert registry_service.signed_in("supplier3").download_document(lot_doc.sha256) == INSPECTION_REPORT
     invoice = tmp_path / "invoice.pdf"
     invoice.write_bytes(INVOICE)
     inv = registry_service.signed_in("core1").upload_document("voucher", v["tier2"], invoice)
-    assert (
-        registry_service.signed_in("bank2").download_document(inv["sha256"]) == INVOICE
-    )  # discounted a piece
+    assert registry_service.signed_in("bank2").download_document(inv.sha256) == INVOICE  # discounted a piece
     with pytest.raises(RegistryRequestFailed) as unknown:
         warehouse.upload_document("receipt", 999_999, annex)
     assert unknown.value.status == 404
@@ -428,10 +426,10 @@ def test_document_metadata_is_for_parties_only(registry_service: RunningRegistry
     invoice.write_bytes(INVOICE)
     core = registry_service.signed_in("core1")
     stored = core.upload_document("voucher", registry_service.history.vouchers["root"], invoice)
-    meta = core.get(f"/documents/{stored['sha256']}/meta")
+    meta = core.get(f"/documents/{stored.sha256}/meta")
     assert (meta["subject"], meta["size"], meta["uploaded_by"]) == ("voucher", len(INVOICE), addr("core1"))
     with pytest.raises(RegistryRequestFailed) as outsider:
-        registry_service.signed_in("warehouse2").get(f"/documents/{stored['sha256']}/meta")
+        registry_service.signed_in("warehouse2").get(f"/documents/{stored.sha256}/meta")
     assert outsider.value.status == 403
 
 
@@ -440,7 +438,7 @@ def test_a_suspended_member_loses_its_session_and_cannot_sign_in(registry_servic
     from client import Ledgerhouse
 
     supplier3 = registry_service.signed_in("supplier3")
-    assert supplier3.exposure(addr("supplier3"))["borrower"] == addr("supplier3")
+    assert supplier3.exposure(addr("supplier3")).borrower == addr("supplier3")
     admin = Ledgerhouse.connect(
         registry_service.settings.rpc_url,
         account=dev_account("admin"),

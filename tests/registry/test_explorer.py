@@ -296,17 +296,16 @@ def test_receipt_page_shows_its_state_and_whole_timeline(
     assert facts["Status"] == "live" and facts["Split from"] == f"#{h['alu']}"
     assert "its lot is frozen by a stock shortfall" in facts["Freezes"]
     assert facts["Lien"] == "none"
-    assert facts["Expires"].startswith(api.receipt(h["alu_b"])["expires_at"][:10])
+    expires_at = api.receipt(h["alu_b"]).expires_at
+    assert expires_at is not None and facts["Expires"].startswith(expires_at.isoformat()[:10])
     # The timeline is the API's history, oldest first, a split part's parent life included, each row
     # with its block, UTC time and a link to its transaction.
     history = api.receipt_history(h["alu_b"])
     rows = b.rows("timeline")
-    assert [(int(r[0]), r[2]) for r in rows] == [(e["block"], e["event"]) for e in history]
-    assert [r[1] for r in rows] == [
-        datetime.fromisoformat(e["time"]).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") for e in history
-    ]
+    assert [(int(r[0]), r[2]) for r in rows] == [(e.block, e.event) for e in history]
+    assert [r[1] for r in rows] == [e.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") for e in history]
     assert b.hrefs("#timeline td:last-child a") == [
-        f"{registry_service.url}/explorer/tx/{e['tx_hash']}" for e in history
+        f"{registry_service.url}/explorer/tx/{e.tx_hash}" for e in history
     ]
     assert b.count("#timeline tr.inherited") == 3  # the parent's mint (Transfer, ReceiptMinted) and its split
     delivered = next(r for r in rows if r[2] == "Delivered")
@@ -329,7 +328,7 @@ def test_voucher_page_draws_the_split_tree_one_box_per_piece(
     tree = registry_service.api().voucher_tree(v["tier2"])
     b = page(browser, registry_service, f"/explorer/vouchers/{v['tier2']}")
     assert b.title().startswith(f"Voucher {v['tier2']}")
-    pieces = tree["pieces"]
+    pieces = tree.pieces
     assert b.count("svg#voucher-tree g.piece") == len(pieces) == 3
     drawn = b.js(
         "Array.from(document.querySelectorAll('svg#voucher-tree g.piece'), g => ["
@@ -338,17 +337,17 @@ def test_voucher_page_draws_the_split_tree_one_box_per_piece(
     names = {addr("supplier1"): "Tier-1 Steel Parts Co", addr("supplier2"): "Tier-2 Fasteners Co"}
     names[addr("bank2")] = "Bank Two Supply Chain Finance"
     for (voucher_id, texts), piece in zip(drawn, pieces, strict=True):
-        assert voucher_id == piece["voucher_id"]
+        assert voucher_id == piece.voucher_id
         holder, meta, value, status = texts
-        assert names[piece["holder"]].startswith(holder.rstrip("…"))
-        assert meta == f"{piece['voucher_id']} · tier {piece['tier']}"
-        assert value == f"{piece['value']} CNY" and status.startswith(piece["status"])
+        assert names[piece.holder].startswith(holder.rstrip("…"))
+        assert meta == f"{piece.voucher_id} · tier {piece.tier}"
+        assert value == f"{piece.value} CNY" and status.startswith(piece.status)
     # One edge per split, parent to child; the tiers are the rows.
     edges = b.js(
         "Array.from(document.querySelectorAll('svg#voucher-tree path.edge'),"
         " p => [Number(p.dataset.parent), Number(p.dataset.child)])"
     )
-    assert edges == [[p["parent_id"], p["voucher_id"]] for p in pieces if p["parent_id"] is not None]
+    assert edges == [[p.parent_id, p.voucher_id] for p in pieces if p.parent_id is not None]
     assert b.count("svg#voucher-tree g.tier-row") == 3
     ys = b.js(
         "Array.from(document.querySelectorAll('svg#voucher-tree g.piece'),"
@@ -359,7 +358,7 @@ def test_voucher_page_draws_the_split_tree_one_box_per_piece(
     assert b.count("svg#voucher-tree g.piece.overdue") == 2  # 31 days past maturity, unpaid
     assert "closes" in b.text("figure.tree figcaption")
     assert b.facts()["Tree closes"].startswith("yes")
-    assert [r[0] for r in b.rows("pieces")] == [str(p["voucher_id"]) for p in pieces]
+    assert [r[0] for r in b.rows("pieces")] == [str(p.voucher_id) for p in pieces]
     history = b.rows("history")
     assert [r[2] for r in history][:3] == ["VoucherIssued", "VoucherSplit", "VoucherSplit"]
     assert history[-1][2] == "VoucherSettled"
@@ -373,11 +372,11 @@ def test_lot_chart_has_a_point_per_stocktake_mint_and_delivery(
     lot = api.lot(ALU_LOT)
     # What the chart should show, counted from the API: the stocktakes, and each receipt's own mint
     # and deliveries (a split part's history repeats its parent's mint, so count each event once).
-    changes = {(s["block"], "StocktakeRecorded") for s in lot["stocktakes"]}
+    changes = {(s.block, "StocktakeRecorded") for s in lot.stocktakes}
     for r in api.receipts(lot=ALU_LOT):
         for e in api.receipt_history(r["receipt_id"]):
-            if e["event"] in ("ReceiptMinted", "Delivered") and e["args"]["receiptId"] == r["receipt_id"]:
-                changes.add((e["block"], e["event"]))
+            if e.event in ("ReceiptMinted", "Delivered") and e.args["receiptId"] == r["receipt_id"]:
+                changes.add((e.block, e.event))
     assert len(changes) == 4  # stocktake 300 t, mint 300 t, delivery 20 t, stocktake 250 t
 
     b = page(browser, registry_service, f"/explorer/lots/{ALU_LOT}")
@@ -388,7 +387,7 @@ def test_lot_chart_has_a_point_per_stocktake_mint_and_delivery(
     rows = b.rows("changes")
     assert [(int(r[0]), r[2]) for r in rows] == sorted(changes)
     assert (rows[-1][3], rows[-1][4], rows[-1][5]) == ("250.000 t", "280.000 t", "30.000 t")
-    assert (rows[-1][3], rows[-1][4]) == (f"{lot['attested']} t", f"{lot['receipted']} t")
+    assert (rows[-1][3], rows[-1][4]) == (f"{lot.attested} t", f"{lot.receipted} t")
     # The shortfall is marked where it was found, and shaded until now.
     assert b.count("svg#lot-chart g.shortfall-mark") == 1
     assert "shortfall 30.000 t" in b.text("svg#lot-chart g.shortfall-mark")
@@ -450,9 +449,9 @@ def test_participant_pages_show_holdings_issues_and_liens(
 def test_transaction_page_lists_its_events(
     registry_service: RunningRegistry, browser: Browser, shots: Path
 ) -> None:
-    stocktake = registry_service.api().lot(ALU_LOT)["stocktakes"][-1]
-    b = page(browser, registry_service, f"/explorer/tx/{stocktake['tx_hash'].upper().replace('0X', '0x')}")
-    assert b.facts()["Block"] == str(stocktake["block"])
+    stocktake = registry_service.api().lot(ALU_LOT).stocktakes[-1]
+    b = page(browser, registry_service, f"/explorer/tx/{stocktake.tx_hash.upper().replace('0X', '0x')}")
+    assert b.facts()["Block"] == str(stocktake.block)
     rows = b.rows("events")
     assert [(r[2], r[3]) for r in rows] == [
         ("WarehouseReceipts", "StockShortfall"),
@@ -631,8 +630,8 @@ def test_a_wider_split_tree_is_drawn_without_overlaps(
     registry_service.wait_indexed()
 
     b = page(browser, registry_service, f"/explorer/vouchers/{a}")
-    pieces = registry_service.api().voucher_tree(root)["pieces"]
-    assert [p["voucher_id"] for p in pieces] == [root, a, b_, c, d]
+    pieces = registry_service.api().voucher_tree(root).pieces
+    assert [p.voucher_id for p in pieces] == [root, a, b_, c, d]
     assert b.count("svg#voucher-tree g.piece") == 5 and b.count("svg#voucher-tree path.edge") == 4
     boxes = b.js(
         "Object.fromEntries(Array.from(document.querySelectorAll('svg#voucher-tree g.piece'), g => {"

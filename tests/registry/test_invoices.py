@@ -44,7 +44,7 @@ def test_a_re_numbered_or_re_dated_invoice_is_flagged_naming_the_earlier_voucher
         registry_service.signed_in("supplier2").register_invoice(voucher, addr("supplier1"), INVOICE)
     assert outsider.value.status == 403
     stored = api.register_invoice(voucher, addr("supplier1"), INVOICE)
-    assert (stored["voucher_id"], stored["number"], stored["canonical_number"]) == (
+    assert (stored.voucher_id, stored.number, stored.canonical_number) == (
         voucher,
         "INV-2026-118",
         "INV2026118",
@@ -57,14 +57,14 @@ def test_a_re_numbered_or_re_dated_invoice_is_flagged_naming_the_earlier_voucher
     exact = bank.check_invoice(
         addr("supplier1"), addr("core1"), Invoice.of("inv 2026 118", date(2026, 11, 20), "1000000", "CNY")
     )
-    assert exact["already_financed_by"] == voucher and exact["document"] == stored["document"]
+    assert exact.already_financed_by == voucher and exact.document == stored.document
 
     look_alike = Invoice.of("INV-2026-0118", date(2026, 11, 22), "1000000.00", "CNY")
     found = bank.check_invoice(addr("supplier1"), addr("core1"), look_alike)
-    assert found["already_financed_by"] is None
-    [near] = found["near_duplicates"]
-    assert (near["voucher_id"], near["number"]) == (voucher, "INV-2026-118")
-    assert near["reasons"] == ["a number that differs only in formatting", "a date 2 days apart"]
+    assert found.already_financed_by is None
+    [near] = found.near_duplicates
+    assert (near.voucher_id, near.number) == (voucher, "INV-2026-118")
+    assert near.reasons == ["a number that differs only in formatting", "a date 2 days apart"]
 
     # Not flagged: another amount, other parties, or a different number dated weeks apart.
     for seller, other in (
@@ -73,7 +73,7 @@ def test_a_re_numbered_or_re_dated_invoice_is_flagged_naming_the_earlier_voucher
         ("supplier1", Invoice.of("INV-2026-119", date(2026, 12, 20), "1000000.00", "CNY")),
     ):
         clean = bank.check_invoice(addr(seller), addr("core1"), other)
-        assert clean["already_financed_by"] is None and clean["near_duplicates"] == [], (seller, other)
+        assert clean.already_financed_by is None and clean.near_duplicates == [], (seller, other)
     with pytest.raises(RegistryRequestFailed) as anonymous:
         registry_service.api().check_invoice(addr("supplier1"), addr("core1"), INVOICE)
     assert anonymous.value.status == 401

@@ -537,7 +537,7 @@ def test_unreachable_registry_is_one_line(
 ) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     line = fails(capsys, "audit", "reconcile", "--registry", url)
-    assert line.startswith(f"ChainUnavailable: the registry at {url} cannot be reached:")
+    assert line.startswith(f"RegistryUnavailable: the registry at {url} cannot be reached:")
 
 
 def test_something_else_than_a_registry_is_one_line(
@@ -595,4 +595,4 @@ def test_a_registry_that_moves_while_read_reports_no_false_divergence(
     supplier3 = registry_service.api().get(f"/participants/{addr('supplier3')}")
     assert supplier3["status"] == "suspended" and supplier3["status_reason"] == "audit hold"
     steel_lot = registry_service.api().lot(lot(STEEL_LOT)(registry_service))
-    assert steel_lot["attested"] == "130.000"
+    assert steel_lot.attested == "130.000"

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, func, select
 from client import Ledgerhouse, Role
 from client.devnet import dev_account, dev_labels
 from client.identifiers import identifier_commitment
+from client.models import LienOut
 from client.registry_api import RegistryApi, RegistryRequestFailed
 from registry.db.models import SigninChallenge
 from tests.registry.conftest import RunningRegistry, running_registry
@@ -61,11 +62,11 @@ def test_a_lot_looked_up_under_any_spelling_is_one_lot_shown_as_entered(
     api = registry_service.api()
     plain = api.lot(ALU_LOT)
     respelled = api.lot(quote("shfe al 2026 000731"))
-    assert respelled["lot_id"] == plain["lot_id"] == "0x" + identifier_commitment(ALU_LOT).hex()
-    shown = {(s["as_entered"], s["canonical"]) for s in respelled["identities"]}
+    assert respelled.lot_id == plain.lot_id == "0x" + identifier_commitment(ALU_LOT).hex()
+    shown = {(s.as_entered, s.canonical) for s in respelled.identities}
     assert shown == {(ALU_LOT, "SHFEAL2026000731"), ("shfe al 2026 000731", "SHFEAL2026000731")}
     again = api.lot(quote("shfe al 2026 000731"))  # seen once, kept once
-    assert len(again["identities"]) == 2
+    assert len(again.identities) == 2
     assert [r["receipt_id"] for r in api.receipts(lot="SHFE_AL_2026_000731")] == [
         r["receipt_id"] for r in api.receipts(lot=ALU_LOT)
     ]
@@ -87,9 +88,9 @@ def test_copying_a_commitment_into_ones_own_record_grants_no_download(
     issue_on(registry_service, keccak(RECEIPT_DETAILS))
     for copier in ("core1", "supplier2"):  # the copy's obligor and holder
         with pytest.raises(RegistryRequestFailed) as refused:
-            registry_service.signed_in(copier).download_document(stored["sha256"])
+            registry_service.signed_in(copier).download_document(stored.sha256)
         assert refused.value.status == 403, copier
-    assert registry_service.signed_in("supplier1").download_document(stored["sha256"]) == RECEIPT_DETAILS
+    assert registry_service.signed_in("supplier1").download_document(stored.sha256) == RECEIPT_DETAILS
 
 
 def test_a_chinese_filename_downloads_and_the_type_is_the_registrys_own_reading(
@@ -103,7 +104,7 @@ def test_a_chinese_filename_downloads_and_the_type_is_the_registrys_own_reading(
     named.write_bytes(contract)
     stored = core.upload_document("voucher", voucher, named)
     response = requests.get(
-        f"{registry_service.url}/documents/{stored['sha256']}",
+        f"{registry_service.url}/documents/{stored.sha256}",
         headers={"Authorization": f"Bearer {core.token}"},
         timeout=10,
     )
@@ -157,29 +158,27 @@ def test_one_entity_under_several_addresses_is_one_borrower(registry_service: Ru
     bank2 = registry_service.signed_in("bank2")
 
     exposure = bank2.exposure(twin.address)
-    assert exposure["addresses"] == [twin.address, supplier2]
-    assert exposure["entity_id"] == "0x" + identifier_commitment("913205001234567898").hex()
-    kinds = sorted((i["kind"], i["borrower"], i["lender"], i["amount"]) for i in exposure["items"])
+    assert exposure.addresses == [twin.address, supplier2]
+    assert exposure.entity_id == "0x" + identifier_commitment("913205001234567898").hex()
+    kinds = sorted((i.kind, i.borrower, i.lender, i.amount) for i in exposure.items)
     assert kinds == [
         ("receipt-lien", supplier2, addr("bank1"), "350000.00"),
         ("voucher-pledge", supplier2, addr("bank1"), "200000.00"),
     ]
-    assert exposure["totals"] == {addr("bank1"): {"CNY": "550000.00"}}
+    assert exposure.totals == {addr("bank1"): {"CNY": "550000.00"}}
     same = bank2.exposure(supplier2)
-    assert same["addresses"] == [supplier2, twin.address] and same["totals"] == exposure["totals"]
+    assert same.addresses == [supplier2, twin.address] and same.totals == exposure.totals
 
     api = registry_service.api()
-    assert api.participant(twin.address)["same_entity"] == [supplier2]
-    assert api.participant(supplier2)["same_entity"] == [twin.address]
+    assert api.participant(twin.address).same_entity == [supplier2]
+    assert api.participant(supplier2).same_entity == [twin.address]
     listed = {p["address"]: p["same_entity"] for p in api.participants(role="supplier")}
     assert listed[supplier2] == [twin.address] and listed[addr("supplier1")] == []
 
     flagged = api.alerts(kind="shared-entity")
-    assert [(a["subject"], a["parties"]) for a in flagged] == [
-        (exposure["entity_id"], [supplier2, twin.address])
-    ]
-    assert "2 addresses" in flagged[0]["detail"] and "Tier-2 Fasteners Co" in flagged[0]["detail"]
-    assert "shared-entity" in {a["kind"] for a in api.alerts()}
+    assert [(a.subject, a.parties) for a in flagged] == [(exposure.entity_id, [supplier2, twin.address])]
+    assert "2 addresses" in flagged[0].detail and "Tier-2 Fasteners Co" in flagged[0].detail
+    assert "shared-entity" in {a.kind for a in api.alerts()}
 
     # Two members admitted straight through the contract with no entity declared (a zero id) are
     # two unknowns, not one entity.
@@ -194,13 +193,13 @@ def test_one_entity_under_several_addresses_is_one_borrower(registry_service: Ru
             )
         )
     registry_service.wait_indexed()
-    assert [api.participant(m)["same_entity"] for m in undeclared] == [[], []]
-    assert bank2.exposure(undeclared[0])["addresses"] == [undeclared[0]]
+    assert [api.participant(m).same_entity for m in undeclared] == [[], []]
+    assert bank2.exposure(undeclared[0]).addresses == [undeclared[0]]
 
     admin.participants.revoke(twin.address, reason="duplicate admission")
     registry_service.wait_indexed()
     assert api.alerts(kind="shared-entity") == []  # revoked: no longer in standing twice
-    assert bank2.exposure(supplier2)["addresses"] == [supplier2, twin.address]  # its liens still count
+    assert bank2.exposure(supplier2).addresses == [supplier2, twin.address]  # its liens still count
 
 
 # ---------------------------------------------------------------- lien visibility
@@ -215,25 +214,26 @@ def test_a_lien_is_public_its_terms_are_not(registry_service: RunningRegistry) -
     bank1, anonymous = addr("bank1"), registry_service.api()
     book = anonymous.receipts(lender=bank1, status="pledged")
     assert {r["receipt_id"] for r in book} == {receipts["alu"], receipts["steel"]}
-    for r in [*book, anonymous.receipt(receipts["steel"])]:
+    for r in [*book, anonymous.receipt(receipts["steel"]).model_dump()]:
         assert r["lien"]["lender"] == bank1 and r["lien"]["terms_withheld"] is True
         assert [r["lien"][k] for k in ("secured_amount", "currency", "loan_ref", "loan_maturity")] == [
             None
         ] * 4
 
-    def steel_lien(who: str) -> dict[str, object]:
-        lien: dict[str, object] = registry_service.signed_in(who).receipt(receipts["steel"])["lien"]
+    def steel_lien(who: str) -> LienOut:
+        lien = registry_service.signed_in(who).receipt(receipts["steel"]).lien
+        assert lien is not None
         return lien
 
     for who in ("bank1", "supplier2", "auditor1", "regulator1"):  # lienholder, owner, oversight
         seen = steel_lien(who)
-        assert (seen["secured_amount"], seen["currency"], seen["terms_withheld"]) == (
+        assert (seen.secured_amount, seen.currency, seen.terms_withheld) == (
             "350000.00",
             "CNY",
             False,
         )
     for who in ("bank2", "supplier1", "warehouse2"):  # a rival bank, another member, the warehouse
-        assert steel_lien(who)["secured_amount"] is None and steel_lien(who)["terms_withheld"] is True
+        assert steel_lien(who).secured_amount is None and steel_lien(who).terms_withheld is True
     listed = registry_service.signed_in("supplier1").receipts(lender=bank1, status="pledged")
     assert {r["receipt_id"]: r["lien"]["secured_amount"] for r in listed} == {
         receipts["alu"]: "900000.00",  # supplier1's own receipt
@@ -243,7 +243,7 @@ def test_a_lien_is_public_its_terms_are_not(registry_service: RunningRegistry) -
     # The history: the pledge request's amount, currency, loan reference and maturity are terms too.
     def pledge_requests(api: RegistryApi) -> list[dict[str, object]]:
         events = api.receipt_history(receipts["steel"])
-        return [e["args"] for e in events if e["event"] == "PledgeRequested"]
+        return [e.args for e in events if e.event == "PledgeRequested"]
 
     public = pledge_requests(anonymous)
     assert len(public) == 2 and all("securedAmount" not in a and a["termsWithheld"] for a in public)
@@ -258,8 +258,8 @@ def test_a_lien_is_public_its_terms_are_not(registry_service: RunningRegistry) -
     tier2 = registry_service.history.vouchers["tier2"]
     piece = anonymous.get(f"/vouchers/{tier2}")
     assert (piece["lienholder"], piece["secured_amount"], piece["lien_terms_withheld"]) == (bank1, None, True)
-    tree = {p["voucher_id"]: p for p in anonymous.voucher_tree(tier2)["pieces"]}
-    assert tree[tier2]["secured_amount"] is None
+    tree = {p.voucher_id: p for p in anonymous.voucher_tree(tier2).pieces}
+    assert tree[tier2].secured_amount is None
     assert [v["secured_amount"] for v in anonymous.vouchers(status="pledged")] == [None]
     for who in ("bank1", "supplier2", "regulator1"):
         assert registry_service.signed_in(who).get(f"/vouchers/{tier2}")["secured_amount"] == "200000.00"
@@ -280,7 +280,11 @@ def test_a_lien_is_public_its_terms_are_not(registry_service: RunningRegistry) -
     )
     assert forged.status_code == 401
     # The lender's own book keeps its terms.
-    assert {r["lien"]["secured_amount"] for r in registry_service.signed_in("bank1").liens(bank1)} == {
+    book_terms = {
+        r.lien.secured_amount if r.lien else "no lien"
+        for r in registry_service.signed_in("bank1").liens(bank1)
+    }
+    assert book_terms == {
         "900000.00",
         "350000.00",
     }
@@ -346,10 +350,10 @@ def test_a_session_ends_when_the_members_kyc_lapses(registry_service: RunningReg
     registry_service.wait_indexed()
     api = RegistryApi(registry_service.url, account=member)
     session = api.sign_in()
-    claims = jwt.decode(session["token"], options={"verify_signature": False})
+    claims = jwt.decode(session.token, options={"verify_signature": False})
     lapse = int(datetime.combine(valid_until, datetime.max.time(), UTC).timestamp())
     assert claims["exp"] <= lapse  # the token itself never outlives the KYC
-    assert api.exposure(member.address)["borrower"] == member.address
+    assert api.exposure(member.address).borrower == member.address
 
     w3 = registry_service.w3
     w3.provider.make_request("evm_increaseTime", [3 * 86_400])  # type: ignore[arg-type]

@@ -124,7 +124,7 @@ def test_workers_share_the_index_the_sessions_and_the_metrics_and_stop_together(
 
     # A session signed in on one worker is honoured by all: without one shared secret, about half
     # of these fresh connections would land on a worker that answers 401.
-    token = RegistryApi(url, account=dev_account("auditor1")).sign_in()["token"]
+    token = RegistryApi(url, account=dev_account("auditor1")).sign_in().token
     borrower = dev_account("supplier1").address
     statuses = [fresh_connection_get(f"{url}/exposure/{borrower}", token).status_code for _ in range(24)]
     assert statuses == [200] * 24, statuses

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
-from registry.api.deps import registry, write_db
-from registry.api.schemas import ChallengeIn, ChallengeOut, SessionIn, SessionOut
+from client.models import ChallengeOut, SessionOut
+from registry.api.deps import service_state, write_db
+from registry.api.schemas import ChallengeIn, SessionIn
 from registry.services._format import when
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
@@ -20,7 +21,7 @@ def challenge(request: Request, body: ChallengeIn) -> ChallengeOut:
 
     Stores nothing; throttled per address and per client (429 beyond 10 a minute for one address,
     60 from one client)."""
-    signin = registry(request).signin
+    signin = service_state(request).signin
     signin.throttle.admit(body.address, request.client.host if request.client else "unknown")
     message, nonce, expires_at = signin.challenge(body.address)
     return ChallengeOut(message=message, nonce=nonce, expires_at=when(expires_at))
@@ -31,7 +32,7 @@ def create_session(
     request: Request, body: SessionIn, session: Annotated[Session, Depends(write_db)]
 ) -> SessionOut:
     """Exchanges a signed challenge for a bearer token; the chain must list the signer as active."""
-    state = registry(request)
+    state = service_state(request)
     try:
         token, claims = state.signin.verify(
             session, body.message, body.signature, state.ledgerhouse.participants

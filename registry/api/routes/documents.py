@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from registry.api.deps import db, lot_id, participant, registry, write_db
-from registry.api.schemas import DocumentOut
+from client.models import DocumentOut
+from registry.api.deps import db, lot_id, participant, service_state, write_db
 from registry.errors import InvalidRequest, PayloadTooLarge
 from registry.services import documents as service
 from registry.services.documents import document_out
@@ -30,7 +30,7 @@ async def upload(
     file: Annotated[UploadFile, File(description="the document; keccak256 must equal the commitment")],
 ) -> DocumentOut:
     """Upload the document behind an on-chain commitment; refused unless its keccak256 matches the chain."""
-    state = registry(request)
+    state = service_state(request)
     limit = state.settings.max_document_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:
@@ -82,7 +82,7 @@ def download(
 ) -> Response:
     """The file, for the owner, lienholder, issuing warehouse, inspector, auditors and regulators."""
     document = service.authorise_download(session, sha256, claims)
-    content = registry(request).store.read(sha256)
+    content = service_state(request).store.read(sha256)
     return Response(
         content,
         media_type=service.sniffed_type(

@@ -9,8 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.orm import Session
 
-from registry.api.deps import db, registry
-from registry.api.schemas import HealthOut
+from client.models import HealthOut
+from registry.api.deps import db, service_state
 from registry.db.models import IndexerCursor
 from registry.observability import exposition
 
@@ -20,7 +20,7 @@ router = APIRouter(tags=["operations"])
 @router.get("/health", operation_id="health", response_model=HealthOut)
 async def health(request: Request, response: Response, session: Annotated[Session, Depends(db)]) -> HealthOut:
     """The service, its database and how many blocks the index lags behind the chain head."""
-    state = registry(request)
+    state = service_state(request)
     # The cursor read is the database check. The head is the indexer's latest reading (or one shared
     # for a poll or two), not a JSON-RPC call per request: that call was most of this route's cost.
     cursor = session.get(IndexerCursor, 1)

@@ -12,15 +12,9 @@ from client._encoding import money
 from client.errors import InvalidInput
 from client.identifiers import canonical_identifier
 from client.invoices import Invoice
+from client.models import InvoiceCheckOut, InvoiceOut
 from registry.api.deps import ADDRESS_PATTERN, address, db, participant, write_db
-from registry.api.schemas import (
-    CURRENCY_PATTERN,
-    INVOICE_AMOUNT_PATTERN,
-    INVOICE_NUMBER_PATTERN,
-    InvoiceCheckOut,
-    InvoiceIn,
-    InvoiceOut,
-)
+from registry.api.schemas import CURRENCY_PATTERN, INVOICE_AMOUNT_PATTERN, INVOICE_NUMBER_PATTERN, InvoiceIn
 from registry.errors import InvalidRequest
 from registry.services import invoices as service
 from registry.services.signin import SessionClaims

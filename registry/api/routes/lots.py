@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
+from client.models import LotDetailOut, LotOut, Page
 from registry.api.deps import ADDRESS_PATTERN, address, db, lot_id
-from registry.api.schemas import LotDetailOut, LotOut, Page
 from registry.services import identifiers
 from registry.services import receipts as service
 

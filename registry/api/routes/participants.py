@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
+from client.models import ParticipantOut
 from registry.api.deps import ADDRESS_PATTERN, address, db
-from registry.api.schemas import ParticipantOut
 from registry.services import participants as service
 
 router = APIRouter(prefix="/participants", tags=["participants"])

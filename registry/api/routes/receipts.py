@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.orm import Session
 
+from client.models import EventOut, Page, ReceiptOut
 from registry.api.deps import ADDRESS_PATTERN, OPTIONAL_SESSION, address, db, lot_id, viewer
 from registry.api.rendering import json_response
-from registry.api.schemas import EventOut, Page, ReceiptOut
 from registry.services import receipts as service
 from registry.services.signin import SessionClaims
 

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
+from client.models import AlertOut, ExposureOut, Page, ReceiptOut
 from registry.api.deps import ADDRESS_PATTERN, address, db, participant, require
-from registry.api.schemas import AlertOut, ExposureOut, Page, ReceiptOut
 from registry.services import risk as service
 from registry.services.signin import SessionClaims
 

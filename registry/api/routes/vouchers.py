@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
+from client.models import Page, PenetrationOut, RootOut, VoucherOut
 from registry.api.deps import ADDRESS_PATTERN, OPTIONAL_SESSION, address, db, viewer
-from registry.api.schemas import Page, PenetrationOut, RootOut, VoucherOut
 from registry.services import receivables as service
 from registry.services.signin import SessionClaims
 
