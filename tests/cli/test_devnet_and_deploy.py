@@ -127,8 +127,8 @@ def test_devnet_up_admits_participants_and_state_survives_restart(cwd_env: Path)
         }
         listed = devnet.cli("--json", "admin", "list")
         assert listed.returncode == 0, listed.stderr
-        assert len(json.loads(listed.stdout)["members"]) == 11
-        assert devnet.registry_caught_up(members=11)["status"] == "ok"
+        assert len(json.loads(listed.stdout)["members"]) == 12
+        assert devnet.registry_caught_up(members=12)["status"] == "ok"
         # The seeded supply chain is on chain and in the registry.
         receipts = requests.get(f"{devnet.ready['registry_url']}/receipts", timeout=5).json()["items"]
         assert len(receipts) == 3 and any(r["lien"] for r in receipts)
@@ -148,9 +148,9 @@ def test_devnet_up_admits_participants_and_state_survives_restart(cwd_env: Path)
         listed = devnet.cli("--json", "admin", "list")
         members = {m["address"]: m for m in json.loads(listed.stdout)["members"]}
         assert members[NEW]["name"] == "Survivor Co"
-        assert len(members) == 12
+        assert len(members) == 13
         assert json.loads((deployments / "31337.json").read_text()) == manifest_before
-        devnet.registry_caught_up(members=12)  # resumed from its cursor, and saw the new member
+        devnet.registry_caught_up(members=13)  # resumed from its cursor, and saw the new member
     finally:
         code, err = devnet.stop()
     assert "resuming the chain in its saved state" in err
