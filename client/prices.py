@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
@@ -206,11 +206,11 @@ class Prices(ContractClient):
 
     # ------------------------------------------------------------ publisher
 
-    def post_calls(self, quotes: Sequence[Quote]) -> list[ContractFunction]:
+    def post_calls(self, quotes: Sequence[Quote], *, names: Sequence[str] = ()) -> list[ContractFunction]:
         """The validated `post` calls for `quotes`, MAX_BATCH prices each. Every quote is checked
         against the chain first, in the quoter's terms (the price as typed, the feed's unit and
         currency, the as-of time against the chain's clock and the publisher's current post); the
-        first bad one is refused and nothing is sent."""
+        first bad one is refused, named by `names` (e.g. a CSV line) or its position, and nothing is sent."""
         if not quotes:
             raise InvalidInput("no prices to post")
         now = self._now()
@@ -220,7 +220,7 @@ class Prices(ContractClient):
         tuples = []
         seen: set[str] = set()
         for n, q in enumerate(quotes, start=1):
-            where = f" (price {n})" if len(quotes) > 1 else ""
+            where = f" ({names[n - 1]})" if names else (f" (price {n})" if len(quotes) > 1 else "")
             commodity = q.commodity.strip()
             code = short_code(commodity, 16, what="commodity")
             if commodity not in feeds:
@@ -273,9 +273,11 @@ class Prices(ContractClient):
             self.contract.functions.post(tuples[i : i + MAX_BATCH]) for i in range(0, len(tuples), MAX_BATCH)
         ]
 
-    def post(self, quotes: Sequence[Quote], *, progress: Progress | None = None) -> PostResult:
+    def post(
+        self, quotes: Sequence[Quote], *, names: Sequence[str] = (), progress: Progress | None = None
+    ) -> PostResult:
         """Posts `quotes` (an admitted PRICE_PUBLISHER), MAX_BATCH to a transaction, after checking all."""
-        calls = self.post_calls(quotes)
+        calls = self.post_calls(quotes, names=names)
         txs = []
         for i, call in enumerate(calls):
             txs.append(self._send(call))
@@ -341,6 +343,19 @@ class Prices(ContractClient):
         return self._send(
             self.contract.functions.removePublisher(code, checksum(publisher, what="publisher"))
         )
+
+
+def parse_as_of(text: str) -> datetime:
+    """An as-of time as typed: ISO 8601 with a time ('2026-12-03T15:00:00Z', '2026-12-03 15:00');
+    without a zone it is UTC. A bare date is refused: a price is as of a moment, not a day."""
+    raw = text.strip()
+    if len(raw) == 10:
+        raise InvalidInput(f"as-of {text!r} needs a time as well as a date, e.g. {raw}T15:00:00Z")
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"as-of {text!r} is not a time (write e.g. 2026-12-03T15:00:00Z)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _utc(seconds: int) -> str:
