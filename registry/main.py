@@ -34,6 +34,7 @@ from registry.api.routes import (
     participants,
     receipts,
     risk,
+    valuation,
     vouchers,
 )
 from registry.db.session import make_engine, migrate, session_factory
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, responses=problems.COMMON_PROBLEMS)
     for module in (receipts, vouchers):  # open, with an optional session (deps.viewer)
         app.include_router(module.router, responses={**problems.COMMON_PROBLEMS, **problems.SESSION_PROBLEMS})
+    app.include_router(valuation.router, responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS})
     for module in (risk, invoices):
         app.include_router(module.router, responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS})
     app.include_router(
