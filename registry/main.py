@@ -39,6 +39,7 @@ from registry.api.routes import (
 )
 from registry.db.session import make_engine, migrate, session_factory
 from registry.explorer import router as explorer_router
+from registry.explorer import valuation as valuation_pages
 from registry.indexer.runner import Indexer
 from registry.services.chain_head import ChainHead
 from registry.services.documents import DocumentStore
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents.router,
         responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS, **problems.TOO_LARGE},
     )
+    app.include_router(valuation_pages.router)  # before the explorer's catch-all
     app.include_router(explorer_router)  # read-only HTML pages, outside the OpenAPI schema
 
     app.add_middleware(RequestLatency)

@@ -246,8 +246,9 @@ def margin_call_alerts(
         alert = AlertOut(
             kind="margin-call",
             subject=str(v.loan_id),
-            detail=f"loan {v.loan_id} of {v.outstanding} {v.currency} against {v.collateral} {v.unit} "
-            f"{v.commodity}: LTV {v.ltv_percent} % above the margin call at "
+            # No amount: the alerts are public and a loan's amounts are lien terms (services.visibility).
+            detail=f"loan {v.loan_id} against {v.collateral} {v.unit} {v.commodity}: LTV {v.ltv_percent} % "
+            "above the margin call at "
             f"{_percent(v.margin_call_ltv_bps)} %; {stand}",
             parties=[v.borrower, v.lender],
             since=deadline,

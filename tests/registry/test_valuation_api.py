@@ -101,6 +101,45 @@ def test_loan_valuation_recomputed_on_the_price_move(
     assert anonymous.value.status == 401
 
 
+def test_explorer_shows_prices_ltv_and_the_margin_call_timeline_but_no_amounts(
+    registry_service: RunningRegistry, story: dict[str, Any]
+) -> None:
+    import requests
+
+    def page(path: str) -> str:
+        response = requests.get(registry_service.url + "/explorer" + path, timeout=10)
+        assert response.status_code == 200, (path, response.status_code)
+        return response.text
+
+    overview = page("/prices")
+    assert "CU-CATH" in overview and "48000.00 CNY/t" in overview and "fresh" in overview
+    assert "87.50 %" in overview and "76.00 %" in overview and "margin-called" in overview
+    assert f'href="/explorer/loans/{story["big"]}"' in overview
+    price = page(f"/prices/{COPPER}")
+    assert 'id="price-chart"' in price and "round 2: 48000.00" in price and "SHFE-SETTLE" in price
+    loan = page(f"/loans/{story['big']}")
+    for shown in (
+        "87.50 %",
+        "margin-called",
+        "MarginCalled",
+        "MarginChecked",
+        "LoanOpened",
+        "5000 t CU-CATH",
+    ):
+        assert shown in loan, shown
+    for amount in ("21000000000", "210000000"):
+        assert amount not in loan, amount  # a loan's amounts are lien terms: withheld
+    opened = next(
+        e
+        for e in registry_service.api().get(f"/receipts/{story['first']}/history")
+        if e["event"] == "CollateralAdded"
+    )
+    tx_page = page(f"/tx/{opened['tx_hash']}")
+    assert "LoanOpened" in tx_page and "21000000000" not in tx_page
+    missing = requests.get(registry_service.url + "/explorer/loans/999", timeout=10)
+    assert missing.status_code == 404 and "loan 999 is not in the registry" in missing.text
+
+
 def test_alerts_show_margin_call_then_cure_then_stale_price(
     registry_service: RunningRegistry, story: dict[str, Any]
 ) -> None:
