@@ -218,7 +218,6 @@ class Prices(ContractClient):
         feeds: dict[str, FeedView] = {}
         current: dict[str, dict[str, int]] = {}
         tuples = []
-        seen: set[str] = set()
         for n, q in enumerate(quotes, start=1):
             where = f" ({names[n - 1]})" if names else (f" (price {n})" if len(quotes) > 1 else "")
             commodity = q.commodity.strip()
@@ -239,9 +238,6 @@ class Prices(ContractClient):
                     f"a price for {commodity} as of {_utc(as_of)} is in the future "
                     f"(the chain's time is {_utc(now)}){where}"
                 )
-            if commodity in seen:
-                raise InvalidInput(f"{commodity} appears twice in the batch{where}")
-            seen.add(commodity)
             if commodity not in current:
                 current[commodity] = {
                     str(p[0]).lower(): int(p[2]) for p in self.contract.functions.posts(code).call()
@@ -254,6 +250,7 @@ class Prices(ContractClient):
                     f"a price for {commodity} as of {_utc(as_of)} is older than your current post, "
                     f"as of {_utc(mine[publisher.lower()])}{where}"
                 )
+            mine[publisher.lower()] = as_of  # a series of one commodity in one batch: oldest first
             source = q.source.strip()
             if not source.isascii() or len(source) > SOURCE_BYTES:
                 raise InvalidInput(

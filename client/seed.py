@@ -1,8 +1,9 @@
 """A realistic supply chain for the devnet: what `make run` starts with unless told `--empty`.
 
 Two warehouses with attested lots (aluminium ingots in bulk at Qingdao, steel coils with serials at
-Baoshan), receipts minted, split and endorsed, one pledged to bank1 after its due-diligence check;
-a core enterprise with a credit line whose payable is split down three tiers, one piece discounted.
+Baoshan), receipts minted, split and endorsed, one pledged to bank1 after its due-diligence check
+and lent against at an (illustrative) aluminium price, so the registry shows its loan-to-value; a
+core enterprise with a credit line whose payable is split down three tiers, one piece discounted.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from client._encoding import commitment, file_commitment
 from client.deployment import Manifest
 from client.devnet import dev_account, dev_labels
 from client.identifiers import identifier_commitment
+from client.valuation import Terms
 
 ALUMINIUM_LOT = "SHFE-AL-2026-000731"
 STEEL_LOT = "BAOSTEEL-HRC-2026-118"
@@ -30,11 +32,17 @@ TRADE_INVOICE = (
     b"Invoice INV-2026-0042: Core Auto Manufacturing Group owes Tier-1 Steel Parts Co CNY 2,000,000.00"
 )
 
+# Advance 70 %, margin call at 80 %, liquidation at 85 %, three days to cure.
+SEED_TERMS = Terms(
+    advance_rate_bps=7_000, margin_call_ltv_bps=8_000, liquidation_ltv_bps=8_500, cure_window_s=3 * 86_400
+)
+
 
 @dataclass
 class SeedSummary:
     receipts: dict[str, int] = field(default_factory=dict)
     vouchers: dict[str, int] = field(default_factory=dict)
+    loans: dict[str, int] = field(default_factory=dict)
 
 
 def is_seeded(lh: Ledgerhouse) -> bool:
@@ -119,6 +127,21 @@ def seed_supply_chain(w3: Web3, manifest: Manifest, progress: Callable[[str], No
     )
     as_("bank1").receipts.accept_pledge(aluminium, seq)
     seed.receipts.update(aluminium=aluminium, aluminium_part=parts[1], steel=steel)
+    progress("publisher1 posts aluminium at CNY 19,250.00/t (illustrative); bank1 values its loan against it")
+    as_("admin").prices.create_feed("AL-A00", unit="t", currency="CNY", decimals=2)
+    as_("admin").prices.admit_publisher("AL-A00", address("publisher1"))
+    as_("publisher1").prices.post_price("AL-A00", "19250.00", source="SHFE-SETTLE")
+    seed.loans["aluminium"] = (
+        as_("bank1")
+        .valuation.open_loan(
+            [aluminium],
+            amount="1500000.00",
+            currency="CNY",
+            loan_ref="B1-WR-LOAN-2026-0007",
+            terms=SEED_TERMS,
+        )
+        .loan_id
+    )
 
     progress("bank1 opens a CNY 10,000,000.00 line for core1; core1 issues CNY 2,000,000.00 to supplier1")
     as_("bank1").receivables.set_credit_line(

@@ -134,6 +134,14 @@ def test_devnet_up_admits_participants_and_state_survives_restart(cwd_env: Path)
         assert len(receipts) == 3 and any(r["lien"] for r in receipts)
         tree = requests.get(f"{devnet.ready['registry_url']}/vouchers/1000000/tree", timeout=5).json()
         assert [p["tier"] for p in tree["pieces"]] == [0, 1, 2] and tree["closes"]
+        # ... and valued: the seed's loan against the pledged aluminium, at the seed's price.
+        aluminium = requests.get(f"{devnet.ready['registry_url']}/prices/AL-A00", timeout=5).json()
+        assert (aluminium["price"], aluminium["fresh"]) == ("19250.00", True)
+        assert [
+            a
+            for a in requests.get(f"{devnet.ready['registry_url']}/alerts", timeout=5).json()["items"]
+            if a["kind"] in ("margin-call", "near-margin", "stale-price")
+        ] == []
         admitted = devnet.cli("--as", "admin", "admin", "admit", "supplier", NEW, "--name", "Survivor Co")
         assert admitted.returncode == 0, admitted.stderr
         manifest_before = json.loads((deployments / "31337.json").read_text())
