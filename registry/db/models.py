@@ -438,8 +438,10 @@ class LoanRow(Base):
     opened_at: Mapped[int] = mapped_column(BigInteger)
     opened_block: Mapped[int] = mapped_column(BigInteger)
 
+    # No index holds ltv_bps or value: a price move rewrites them on every loan of the commodity, and
+    # PostgreSQL updates rows in place (HOT) only when no index covers a changed column.
     __table_args__ = (
-        Index("ix_loans_lender_ltv", "lender", "ltv_bps"),
+        Index("ix_loans_lender", "lender"),
         Index("ix_loans_commodity", "commodity"),
         Index("ix_loans_cure_deadline", "cure_deadline"),
     )

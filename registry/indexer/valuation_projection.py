@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from client._encoding import decode_code
@@ -25,8 +25,6 @@ QUANTITY_SCALE = 10**18
 
 # ICollateralMonitor.MarginStatus, as labels
 MARGIN_STATUS = ("healthy", "above-margin-call", "margin-called", "cure-window-expired", "default", "repaid")
-
-_LOANS: Table = LoanRow.__table__  # type: ignore[assignment]
 
 
 def ltv_bps(outstanding: int, collateral: int, price: int) -> int:
@@ -163,38 +161,54 @@ class ValuationProjection:
         self._revalue_commodity(feed)
 
     def _revalue_commodity(self, feed: PriceFeedRow) -> None:
-        """Every loan of the commodity re-valued at the new price: one read, one batched update."""
-        self.flush()  # loans opened earlier in this chunk are read too
+        """Every loan of the commodity re-valued at the new price, in the database: on PostgreSQL
+        one UPDATE in exact NUMERIC arithmetic; on SQLite (amounts are decimal text there) one read
+        and one batched update computed in Python. Both are the contract's formula."""
+        self.flush()  # loans opened earlier in this chunk are valued too
         price, round_id = feed.price or 0, feed.round_id
         connection = self.session.connection()
-        rows = connection.execute(
-            select(_LOANS.c.loan_id, _LOANS.c.outstanding, _LOANS.c.collateral).where(
-                _LOANS.c.commodity == feed.commodity
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text(
+                    "UPDATE loans SET valued_round = :round, "
+                    "ltv_bps = CASE WHEN :price = 0 THEN NULL WHEN collateral = 0 THEN :max_ltv "
+                    "ELSE LEAST(div(outstanding * :scale + collateral * :price - 1, collateral * :price), "
+                    ":max_ltv) END, "
+                    "value = CASE WHEN :price = 0 THEN NULL ELSE div(collateral * :price, :quantity) END "
+                    "WHERE commodity = :commodity"
+                ),
+                {
+                    "round": round_id,
+                    "price": price,
+                    "max_ltv": MAX_LTV_BPS,
+                    "scale": LTV_SCALE,
+                    "quantity": QUANTITY_SCALE,
+                    "commodity": feed.commodity,
+                },
             )
-        ).all()
-        if not rows:
-            return
-        updates = [
-            {
-                "b_id": loan_id,
-                "b_ltv": ltv_bps(int(outstanding), int(collateral), price) if price else None,
-                "b_value": collateral_value(int(collateral), price) if price else None,
-                "b_round": round_id,
-            }
-            for loan_id, outstanding, collateral in rows
-        ]
-        connection.execute(
-            _LOANS.update()
-            .where(_LOANS.c.loan_id == bindparam("b_id"))
-            .values(
-                ltv_bps=bindparam("b_ltv"), value=bindparam("b_value"), valued_round=bindparam("b_round")
-            ),
-            updates,
-        )
+            loan_ids = None  # every loan of the commodity
+        else:
+            rows = connection.exec_driver_sql(
+                "SELECT loan_id, outstanding, collateral FROM loans WHERE commodity = ?", (feed.commodity,)
+            ).all()
+            updates = [
+                (
+                    ltv_bps(int(outstanding), int(collateral), price) if price else None,
+                    str(collateral_value(int(collateral), price)) if price else None,
+                    round_id,
+                    loan_id,
+                )
+                for loan_id, outstanding, collateral in rows
+            ]
+            if updates:
+                connection.exec_driver_sql(
+                    "UPDATE loans SET ltv_bps = ?, value = ?, valued_round = ? WHERE loan_id = ?", updates
+                )
+            loan_ids = {u[3] for u in updates}
         # Rows this projector holds as objects must not flush stale values over the update.
-        for update in updates:
-            loan = self._rows.get((LoanRow, update["b_id"]))
-            if isinstance(loan, LoanRow):
+        for (model, key), loan in list(self._rows.items()):
+            mine = isinstance(loan, LoanRow) and loan.commodity == feed.commodity
+            if model is LoanRow and mine and (loan_ids is None or key in loan_ids):
                 self.session.expire(loan, ["ltv_bps", "value", "valued_round"])
 
     # ------------------------------------------------------------ loans

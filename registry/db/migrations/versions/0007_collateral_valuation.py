@@ -62,7 +62,7 @@ def upgrade() -> None:
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.create_index("ix_loans_commodity", ["commodity"], unique=False)
         batch_op.create_index("ix_loans_cure_deadline", ["cure_deadline"], unique=False)
-        batch_op.create_index("ix_loans_lender_ltv", ["lender", "ltv_bps"], unique=False)
+        batch_op.create_index("ix_loans_lender", ["lender"], unique=False)
 
     op.create_table(
         "price_feeds",
@@ -111,7 +111,7 @@ def downgrade() -> None:
     op.drop_table("price_publishers")
     op.drop_table("price_feeds")
     with op.batch_alter_table("loans", schema=None) as batch_op:
-        batch_op.drop_index("ix_loans_lender_ltv")
+        batch_op.drop_index("ix_loans_lender")
         batch_op.drop_index("ix_loans_cure_deadline")
         batch_op.drop_index("ix_loans_commodity")
 
