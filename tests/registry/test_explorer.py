@@ -508,7 +508,7 @@ def test_every_link_on_every_page_answers_200(registry_service: RunningRegistry,
             elif target not in seen:
                 seen.add(target)
                 queue.append(target)
-    assert kinds_in_browser == {"", "receipts", "vouchers", "lots", "participants", "tx"}
+    assert kinds_in_browser == {"", "receipts", "vouchers", "lots", "participants", "tx", "prices"}
     h = registry_service.history
     assert len([u for u in seen if "/explorer/receipts/" in u]) == len(h.receipts)
     assert len([u for u in seen if "/explorer/vouchers/" in u]) == len(h.vouchers)
