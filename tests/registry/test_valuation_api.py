@@ -136,6 +136,9 @@ def test_explorer_shows_prices_ltv_and_the_margin_call_timeline_but_no_amounts(
     )
     tx_page = page(f"/tx/{opened['tx_hash']}")
     assert "LoanOpened" in tx_page and "21000000000" not in tx_page
+    receipt = page(f"/receipts/{story['first']}")
+    assert f'href="/explorer/loans/{story["big"]}"' in receipt and "LTV 87.50 %" in receipt
+    assert "margin-called" in receipt
     missing = requests.get(registry_service.url + "/explorer/loans/999", timeout=10)
     assert missing.status_code == 404 and "loan 999 is not in the registry" in missing.text
 
