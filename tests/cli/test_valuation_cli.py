@@ -104,6 +104,24 @@ def test_price_post_valuation_margin_call_and_cure_by_repayment(
     after = ok(capsys, "bank", "loan", "value", str(loan))
     assert (after["ltv_percent"], after["status"], after["cure_deadline"]) == ("75.00", "healthy", None)
     assert main_exit(capsys, "bank", "loan", "foreclosable", str(receipt)) == 2
+    # The tables people read: every human form prints without a failure.
+    for argv in (
+        ["oracle", "show", COPPER],
+        ["oracle", "feed", "list"],
+        ["--as", "bank1", "bank", "margin"],
+        ["--as", "auditor1", "bank", "loan", "revalue"],
+        ["bank", "loan", "value", str(loan)],
+    ):
+        assert main_human(capsys, *argv) == 0, argv
+
+
+def main_human(capsys: pytest.CaptureFixture[str], *argv: str) -> int:
+    from client.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert err == "" and out.strip(), (argv, err)
+    return code
 
 
 def main_exit(capsys: pytest.CaptureFixture[str], *argv: str) -> int:
