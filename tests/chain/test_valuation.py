@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from web3 import Web3
 
+from client import Ledgerhouse
 from client._contract_errors import NotLoanLender, StalePrice
 from client.errors import InvalidInput
 from client.valuation import MarginStatus
@@ -158,3 +159,38 @@ def test_daily_revaluation_raises_the_margin_calls_due(as_: AsFactory) -> None:
     assert bank.value(loans[0]).status is MarginStatus.MARGIN_CALLED
     assert as_("auditor1").valuation.revalue_all().checks == []  # a second run the same day sends nothing
     assert addr("bank1") == bank.loan(loans[0]).lender
+
+
+def test_a_big_move_waits_for_a_second_publisher(as_: AsFactory, w3: Web3) -> None:
+    """The deviation guard: a post moving the median more than the bound is pending until another
+    publisher posts within the bound of it; the SDK shows it pending, then counted."""
+    from datetime import UTC, datetime, timedelta
+
+    from eth_account import Account
+
+    from client._types import Role
+
+    second = Account.create()
+    w3.provider.make_request("anvil_setBalance", [second.address, hex(10**20)])  # type: ignore[arg-type]
+    admin = as_("admin")
+    next_year = (datetime.now(UTC) + timedelta(days=365)).date()
+    admin.signer.transact(  # type: ignore[union-attr]
+        admin.participants.admit_call(
+            second.address, Role.PRICE_PUBLISHER, name="Exchange Data Co", valid_until=next_year
+        )
+    )
+    admin.prices.create_feed(COPPER, unit="t", currency="CNY", max_age_s=DAY, max_deviation_bps=1_000)
+    admin.prices.admit_publisher(COPPER, addr("publisher1"))
+    admin.prices.admit_publisher(COPPER, second.address)
+    first = as_("publisher1").prices
+    first.post_price(COPPER, "60000.00")
+    first.post_price(COPPER, "48000.00")  # -20 %: more than the 10 % bound
+    held = first.show(COPPER)
+    assert held.price == Decimal("60000.00") and [p.pending for p in held.posts] == [True, False]
+    other = Ledgerhouse(w3, admin.manifest, account=second).prices
+    other.post_price(COPPER, "48500.00")  # within 10 % of the pending post: confirms it
+    confirmed = first.show(COPPER)
+    assert confirmed.price == Decimal("48250.00") and confirmed.contributors == 2
+    assert [p.pending for p in confirmed.posts] == [False, False]
+    with pytest.raises(InvalidInput, match="is older than your current post"):
+        first.post_price(COPPER, "48100.00", as_of=first._now() - 3_600)
