@@ -341,8 +341,8 @@ class Invoice(Base):
     __table_args__ = (Index("ix_invoices_parties", "seller_entity", "buyer_entity", "currency"),)
 
 
-# Tables rebuilt from the chain; a re-index empties exactly these.
-CHAIN_DERIVED = (
+# Tables rebuilt from the chain; a re-index empties exactly these (the valuation tables join below).
+CHAIN_DERIVED: tuple[type[Base], ...] = (
     IndexedBlock,
     ChainEventRow,
     Participant,
@@ -455,3 +455,9 @@ class LoanCollateralRow(Base):
     loan_id: Mapped[int] = mapped_column(BigInteger, index=True)
     quantity: Mapped[int] = mapped_column(BigInteger)
     added_at: Mapped[int] = mapped_column(BigInteger)
+    # Set when the receipt left the loan (its lien ended): kept, not deleted, so that the reorg
+    # journal (which records inserts and updates) can undo it.
+    removed_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+CHAIN_DERIVED += (PriceFeedRow, PricePublisherRow, ReferencePriceRow, LoanRow, LoanCollateralRow)

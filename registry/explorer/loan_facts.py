@@ -24,7 +24,8 @@ def receipt_loan_fields(session: Session, links: Links, receipt_id: int, now: in
     """'Loan': the loan the receipt secures, its LTV at the latest price and where it stands (no
     amounts: they are lien terms). Nothing when the receipt secures no loan."""
     attached = session.get(LoanCollateralRow, receipt_id)
-    loan = session.get(LoanRow, attached.loan_id) if attached is not None else None
+    current = attached is not None and attached.removed_at is None
+    loan = session.get(LoanRow, attached.loan_id) if attached is not None and current else None
     if loan is None:
         return []
     status = service.status(loan, session.get(PriceFeedRow, loan.commodity), now)

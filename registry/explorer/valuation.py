@@ -259,7 +259,7 @@ def loan_page(session: Session, links: Links, loan_id: int) -> Page:
     status = service.status(loan, feed, now)
     receipts = session.scalars(
         select(LoanCollateralRow.receipt_id)
-        .where(LoanCollateralRow.loan_id == loan_id)
+        .where(LoanCollateralRow.loan_id == loan_id, LoanCollateralRow.removed_at.is_(None))
         .order_by(LoanCollateralRow.receipt_id)
     ).all()
     events = Events(session, links)

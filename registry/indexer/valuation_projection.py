@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from client._encoding import decode_code
 from registry.db.models import LoanCollateralRow, LoanRow, PriceFeedRow, PricePublisherRow, ReferencePriceRow
+from registry.indexer.journal import JOURNAL_BLOCK
 
 if TYPE_CHECKING:
     from registry.indexer.decode import DecodedEvent
@@ -67,13 +68,6 @@ class ValuationProjection:
         self.session.add(row)
         self._rows[(type(row), key)] = row
         return row
-
-    def _drop(self, row: Any, key: Any) -> None:
-        if row in self.session.new:
-            self.session.expunge(row)
-        else:
-            self.session.delete(row)
-        self._rows[(type(row), key)] = None
 
     # ------------------------------------------------------------ prices
 
@@ -167,6 +161,14 @@ class ValuationProjection:
         self.flush()  # loans opened earlier in this chunk are valued too
         price, round_id = feed.price or 0, feed.round_id
         connection = self.session.connection()
+        if self.session.info.get(JOURNAL_BLOCK) is not None:
+            # Within the reorg window every change must pass the journal, which sees ORM flushes
+            # only: the loans as objects (slower; a backfill, outside the window, takes the fast path).
+            with self.session.no_autoflush:
+                for loan in self.session.scalars(select(LoanRow).where(LoanRow.commodity == feed.commodity)):
+                    self._rows[(LoanRow, loan.loan_id)] = loan
+                    self._revalue(loan)
+            return
         if connection.dialect.name == "postgresql":
             connection.execute(
                 text(
@@ -254,8 +256,9 @@ class ValuationProjection:
         if loan is None:
             return
         existing = self._get(LoanCollateralRow, a["receiptId"])
-        if isinstance(existing, LoanCollateralRow):
+        if isinstance(existing, LoanCollateralRow):  # a receipt that secured a loan before
             existing.loan_id, existing.quantity, existing.added_at = a["loanId"], a["quantity"], t
+            existing.removed_at = None
         else:
             self._put(
                 LoanCollateralRow(
@@ -270,7 +273,7 @@ class ValuationProjection:
         a = e.args
         existing = self._get(LoanCollateralRow, a["receiptId"])
         if isinstance(existing, LoanCollateralRow):
-            self._drop(existing, a["receiptId"])
+            existing.removed_at = t
         loan = self._loan(a["loanId"])
         if loan is not None:
             loan.collateral = a["collateral"]

@@ -171,7 +171,7 @@ def _receipts_of(session: Session, loan_ids: list[int]) -> dict[int, list[int]]:
     if loan_ids:
         for loan_id, receipt_id in session.execute(
             select(LoanCollateralRow.loan_id, LoanCollateralRow.receipt_id)
-            .where(LoanCollateralRow.loan_id.in_(loan_ids))
+            .where(LoanCollateralRow.loan_id.in_(loan_ids), LoanCollateralRow.removed_at.is_(None))
             .order_by(LoanCollateralRow.receipt_id)
         ):
             found[loan_id].append(receipt_id)
@@ -189,7 +189,7 @@ def loan(session: Session, loan_id: int, *, now: int) -> LoanValuationOut:
 
 def loan_of_receipt(session: Session, receipt_id: int) -> int | None:
     row = session.get(LoanCollateralRow, receipt_id)
-    return row.loan_id if row is not None else None
+    return row.loan_id if row is not None and row.removed_at is None else None
 
 
 def lender_book(

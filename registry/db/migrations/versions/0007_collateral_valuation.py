@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("loan_id", sa.BigInteger(), nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.Column("added_at", sa.BigInteger(), nullable=False),
+        sa.Column("removed_at", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("receipt_id"),
     )
     with op.batch_alter_table("loan_collateral", schema=None) as batch_op:
