@@ -274,6 +274,16 @@ def _valuation(data: Any) -> list[Figure]:
     out += [
         Figure(
             "valuation",
+            f"{row['loans']:,} loans re-valued live, prior images journaled ({row['backend']})",
+            row["revalue_journaled_s"],
+            "s",
+        )
+        for row in data["registry"]
+        if "revalue_journaled_s" in row
+    ]
+    out += [
+        Figure(
+            "valuation",
             row["operation"],
             row["gas"],
             "gas",

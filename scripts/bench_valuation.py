@@ -4,10 +4,12 @@ gas of a price post, a margin check and a cure by repayment.
     .venv/bin/python scripts/bench_valuation.py [--loans 100000] [--postgres-url URL | --no-postgres]
         [--no-gas] [--json FILE]
 
-Registry: a migrated database (SQLite file, and PostgreSQL when --postgres-url is given) holding one
-feed and --loans open loans of its commodity; one `ReferencePriceUpdated` event is applied by the
+Registry: a migrated database (SQLite file, and PostgreSQL unless --no-postgres) holding one feed
+and --loans open loans of its commodity; one `ReferencePriceUpdated` event is applied by the
 indexer's projector and committed (every loan's LTV and value recomputed with the contract's integer
-formula, one read and one batched update), then the first page of the near-margin alerts is read.
+formula in the database), then the first page of the near-margin alerts is read. A second price
+move is applied as live indexing does within the reorg window (each loan's prior image journaled
+first): `revalue_journaled_s`.
 The same-run baseline re-values the same loans the naive way: each loan loaded as an ORM object,
 recomputed and flushed (the first --naive-loans loans, scaled).
 
@@ -36,6 +38,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from registry.db.models import LoanRow, PriceFeedRow  # noqa: E402
 from registry.db.session import make_engine, migrate  # noqa: E402
 from registry.indexer.decode import DecodedEvent  # noqa: E402
+from registry.indexer.journal import JOURNAL_BLOCK  # noqa: E402
 from registry.indexer.projector import Projector  # noqa: E402
 from registry.indexer.valuation_projection import collateral_value, ltv_bps  # noqa: E402
 from registry.services import valuation as valuation_service  # noqa: E402
@@ -130,6 +133,14 @@ def registry_figures(engine: Engine, backend: str, loans: int, naive_loans: int)
         projector.apply(_price_move(2, PRICE_AFTER), 2_000)
         projector.flush()
     revalue_s = time.perf_counter() - started
+    # Live, within the reorg window: each loan's prior image is journaled first.
+    with Session(engine) as session, session.begin():
+        session.info[JOURNAL_BLOCK] = 3
+        started = time.perf_counter()
+        projector = Projector(session)
+        projector.apply(_price_move(3, PRICE_AFTER + 1), 3_000)
+        projector.flush()
+    live_s = time.perf_counter() - started
     with Session(engine) as session:
         started = time.perf_counter()
         near = valuation_service.near_margin_alerts(session, now=1_500, after=None, limit=50)
@@ -148,6 +159,7 @@ def registry_figures(engine: Engine, backend: str, loans: int, naive_loans: int)
             "backend": backend,
             "loans": loans,
             "revalue_s": round(revalue_s, 3),
+            "revalue_journaled_s": round(live_s, 3),
             "alerts_first_page_s": round(alerts_s, 4),
             "total_s": round(revalue_s + alerts_s, 3),
             "above_margin_call_after": int(above or 0),

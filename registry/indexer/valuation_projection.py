@@ -10,11 +10,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from client._encoding import decode_code
-from registry.db.models import LoanCollateralRow, LoanRow, PriceFeedRow, PricePublisherRow, ReferencePriceRow
+from registry.db.models import (
+    Journal,
+    LoanCollateralRow,
+    LoanRow,
+    PriceFeedRow,
+    PricePublisherRow,
+    ReferencePriceRow,
+)
 from registry.indexer.journal import JOURNAL_BLOCK
 
 if TYPE_CHECKING:
@@ -161,14 +168,28 @@ class ValuationProjection:
         self.flush()  # loans opened earlier in this chunk are valued too
         price, round_id = feed.price or 0, feed.round_id
         connection = self.session.connection()
-        if self.session.info.get(JOURNAL_BLOCK) is not None:
-            # Within the reorg window every change must pass the journal, which sees ORM flushes
-            # only: the loans as objects (slower; a backfill, outside the window, takes the fast path).
-            with self.session.no_autoflush:
-                for loan in self.session.scalars(select(LoanRow).where(LoanRow.commodity == feed.commodity)):
-                    self._rows[(LoanRow, loan.loan_id)] = loan
-                    self._revalue(loan)
-            return
+        block = self.session.info.get(JOURNAL_BLOCK)
+        if block is not None:
+            # Within the reorg window: each loan's image before the update goes to the journal first
+            # (its own format, one multi-row insert), as the journal does for the ORM's flushes.
+            loans = LoanRow.__table__
+            images = [
+                dict(r._mapping)
+                for r in connection.execute(select(loans).where(loans.c.commodity == feed.commodity))
+            ]
+            if images:
+                connection.execute(
+                    insert(Journal),
+                    [
+                        {
+                            "block_number": block,
+                            "table_name": "loans",
+                            "key": {"loan_id": i["loan_id"]},
+                            "before": i,
+                        }
+                        for i in images
+                    ],
+                )
         if connection.dialect.name == "postgresql":
             connection.execute(
                 text(
