@@ -49,9 +49,11 @@ if TYPE_CHECKING:
     from client.identifiers import canonical_identifier, identifier_commitment
     from client.invoices import Invoice
     from client.participants import Member, Participants
+    from client.prices import Prices, PriceView, Quote
     from client.receipts import DueDiligenceReport, LienView, LotView, MintResult, Receipts, ReceiptView
     from client.receivables import CreditLineView, Receivables, RootView, VoucherView
     from client.registry_api import RegistryApi, RegistryRequestFailed
+    from client.valuation import LoanValuation, MarginCheck, MarginStatus, Terms, Valuation
 
 # Loaded on first use (PEP 562), so that `ledgerhouse --help` and `import client.errors` do not
 # import web3: name -> module.
@@ -81,6 +83,14 @@ _LAZY = {
     "Receivables": "client.receivables",
     "RootView": "client.receivables",
     "VoucherView": "client.receivables",
+    "Prices": "client.prices",
+    "PriceView": "client.prices",
+    "Quote": "client.prices",
+    "Valuation": "client.valuation",
+    "Terms": "client.valuation",
+    "LoanValuation": "client.valuation",
+    "MarginCheck": "client.valuation",
+    "MarginStatus": "client.valuation",
     "RegistryApi": "client.registry_api",
     "RegistryRequestFailed": "client.registry_api",
 }
@@ -114,8 +124,11 @@ __all__ = [
     "Ledgerhouse",
     "LedgerhouseError",
     "LienView",
+    "LoanValuation",
     "LotView",
     "Manifest",
+    "MarginCheck",
+    "MarginStatus",
     "Member",
     "MemberStatus",
     "MintResult",
@@ -123,6 +136,9 @@ __all__ = [
     "MissingKey",
     "NodeError",
     "Participants",
+    "PriceView",
+    "Prices",
+    "Quote",
     "ReceiptView",
     "Receipts",
     "Receivables",
@@ -133,9 +149,11 @@ __all__ = [
     "RootView",
     "StateUnavailable",
     "StocktakeRow",
+    "Terms",
     "TransactionFailed",
     "TxResult",
     "UnknownRevert",
+    "Valuation",
     "VoucherView",
     "canonical_identifier",
     "identifier_commitment",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,8 +12,10 @@ from web3 import Web3
 from client.chain import Signer, account_from_key, connect
 from client.deployment import Manifest, find_manifest
 from client.participants import Participants
+from client.prices import Prices
 from client.receipts import Receipts
 from client.receivables import Receivables
+from client.valuation import Valuation
 
 
 class Ledgerhouse:
@@ -46,6 +49,30 @@ class Ledgerhouse:
             self.participants,
             self.signer,
             from_block=manifest.deployment_block,
+        )
+
+    @functools.cached_property
+    def prices(self) -> Prices:
+        """Commodity reference prices (PriceFeed): post, show, latest; feeds and publishers."""
+        return Prices(
+            self.w3,
+            self.manifest.address_of("PriceFeed"),
+            self.participants,
+            self.signer,
+            from_block=self.manifest.deployment_block,
+        )
+
+    @functools.cached_property
+    def valuation(self) -> Valuation:
+        """Loans against receipts (CollateralMonitor): LTV, margin checks, repayments, cures."""
+        return Valuation(
+            self.w3,
+            self.manifest.address_of("CollateralMonitor"),
+            self.participants,
+            self.prices,
+            self.receipts,
+            self.signer,
+            from_block=self.manifest.deployment_block,
         )
 
     @classmethod

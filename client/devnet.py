@@ -75,6 +75,9 @@ DEV_PARTICIPANTS: tuple[DevParticipant, ...] = (
     DevParticipant("supplier3", 9, Role.SUPPLIER, "Tier-3 Wire Rod Co", "913205001234567899"),
     DevParticipant("auditor1", 10, Role.AUDITOR, "Consortium Audit Office", "911100001234567800"),
     DevParticipant("regulator1", 11, Role.REGULATOR, "Local Financial Regulator", "111100001234567801"),
+    DevParticipant(
+        "publisher1", 12, Role.PRICE_PUBLISHER, "Consortium Valuation Agent (prices)", "911100001234567802"
+    ),
 )
 DEV_ACCOUNT_COUNT = len(DEV_PARTICIPANTS)
 

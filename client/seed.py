@@ -5,8 +5,9 @@ The steps are written as each participant would take them, through the SDK, with
 participants (`client.devnet`): `attest`, `pledge` and `finance_down_the_chain` are shared; each
 caller picks its own quantities. `seed_supply_chain` is the seed: two warehouses with attested lots
 (aluminium ingots in bulk at Qingdao, steel coils with serials at Baoshan), receipts minted, split and
-endorsed, one pledged to bank1 after its due-diligence check; a core enterprise with a credit line
-whose payable is split down three tiers, one piece discounted.
+endorsed, one pledged to bank1 after its due-diligence check and lent against at an (illustrative)
+aluminium price, so the registry shows its loan-to-value; a core enterprise with a credit line whose
+payable is split down three tiers, one piece discounted.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from client.chain import TxResult
 from client.deployment import Manifest
 from client.devnet import dev_account, dev_labels
 from client.identifiers import identifier_commitment
+from client.valuation import Terms
 
 __all__ = [
     "ALUMINIUM_LOT",
@@ -50,6 +52,11 @@ INSPECTION_REPORT = (
 )
 TRADE_INVOICE = (
     b"Invoice INV-2026-0042: Core Auto Manufacturing Group owes Tier-1 Steel Parts Co CNY 2,000,000.00"
+)
+
+# Advance 70 %, margin call at 80 %, liquidation at 85 %, three days to cure.
+SEED_TERMS = Terms(
+    advance_rate_bps=7_000, margin_call_ltv_bps=8_000, liquidation_ltv_bps=8_500, cure_window_s=3 * 86_400
 )
 
 
@@ -155,6 +162,7 @@ def finance_down_the_chain(
 class SeedSummary:
     receipts: dict[str, int] = field(default_factory=dict)
     vouchers: dict[str, int] = field(default_factory=dict)
+    loans: dict[str, int] = field(default_factory=dict)
 
 
 def is_seeded(lh: Ledgerhouse) -> bool:
@@ -230,6 +238,21 @@ def seed_supply_chain(w3: Web3, manifest: Manifest, progress: Callable[[str], No
         loan_ref="B1-WR-LOAN-2026-0007",
     )
     seed.receipts.update(aluminium=aluminium, aluminium_part=parts[1], steel=steel)
+    progress("publisher1 posts aluminium at CNY 19,250.00/t (illustrative); bank1 values its loan against it")
+    as_("admin").prices.create_feed("AL-A00", unit="t", currency="CNY", decimals=2)
+    as_("admin").prices.admit_publisher("AL-A00", address("publisher1"))
+    as_("publisher1").prices.post_price("AL-A00", "19250.00", source="SHFE-SETTLE")
+    seed.loans["aluminium"] = (
+        as_("bank1")
+        .valuation.open_loan(
+            [aluminium],
+            amount="1500000.00",
+            currency="CNY",
+            loan_ref="B1-WR-LOAN-2026-0007",
+            terms=SEED_TERMS,
+        )
+        .loan_id
+    )
 
     progress("bank1 opens a CNY 10,000,000.00 line for core1; core1 issues CNY 2,000,000.00 to supplier1")
     progress("the voucher goes down the chain: 800,000.00 to supplier2, 300,000.00 of that to supplier3")

@@ -34,10 +34,12 @@ from registry.api.routes import (
     participants,
     receipts,
     risk,
+    valuation,
     vouchers,
 )
 from registry.db.session import make_engine, migrate, session_factory
 from registry.explorer import router as explorer_router
+from registry.explorer import valuation as valuation_pages
 from registry.indexer.runner import Indexer
 from registry.services.chain_head import ChainHead
 from registry.services.documents import DocumentStore
@@ -148,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, responses=problems.COMMON_PROBLEMS)
     for module in (receipts, vouchers):  # open, with an optional session (deps.viewer)
         app.include_router(module.router, responses={**problems.COMMON_PROBLEMS, **problems.SESSION_PROBLEMS})
+    app.include_router(valuation.router, responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS})
     for module in (risk, invoices):
         app.include_router(module.router, responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS})
     app.include_router(
@@ -157,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents.router,
         responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS, **problems.TOO_LARGE},
     )
+    app.include_router(valuation_pages.router)  # before the explorer's catch-all
     app.include_router(explorer_router)  # read-only HTML pages, outside the OpenAPI schema
 
     app.add_middleware(RequestLatency)

@@ -53,6 +53,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Receivables: credit lines, payable vouchers split tier by tier, discount, settlement.",
     ),
+    "oracle": (
+        "client.cli.oracle",
+        "app",
+        "Price publisher: post commodity prices; anyone: a price, its age and each publisher's post.",
+    ),
     "regulator": ("client.cli.regulator", "app", "Regulator: judicial freeze and unfreeze."),
     "audit": (
         "client.cli.audit",

@@ -166,3 +166,10 @@ def release_voucher(ctx: typer.Context, voucher: Annotated[str, typer.Argument(h
         f"lien on voucher {vid} released",
         voucher_id=vid,
     )
+
+
+# Loans against pledged receipts, valued at the commodity's price (client/cli/loan.py).
+from client.cli import loan as _loan  # noqa: E402 -- registered after bank's own commands
+
+app.add_typer(_loan.app, name="loan")
+app.command("margin")(_loan.margin)

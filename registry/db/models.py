@@ -341,8 +341,8 @@ class Invoice(Base):
     __table_args__ = (Index("ix_invoices_parties", "seller_entity", "buyer_entity", "currency"),)
 
 
-# Tables rebuilt from the chain; a re-index empties exactly these.
-CHAIN_DERIVED = (
+# Tables rebuilt from the chain; a re-index empties exactly these (the valuation tables join below).
+CHAIN_DERIVED: tuple[type[Base], ...] = (
     IndexedBlock,
     ChainEventRow,
     Participant,
@@ -356,3 +356,108 @@ CHAIN_DERIVED = (
 )
 # Append-only tables keyed by block: undone by deleting rows above the common ancestor.
 APPEND_ONLY = (IndexedBlock, ChainEventRow, Stocktake)
+
+
+# ---------------------------------------------------------------- collateral valuation (issue 19)
+# Derived from the PriceFeed and CollateralMonitor events; prices and amounts are integers in the
+# feed's decimals (the currency's minor units), loan collateral is Σ quantity normalised to 18
+# decimals, exactly as on chain.
+
+
+class PriceFeedRow(Base):
+    """A commodity's feed, its bounds, and its latest reference price."""
+
+    __tablename__ = "price_feeds"
+    commodity: Mapped[str] = mapped_column(String(16), primary_key=True)
+    aggregator: Mapped[str] = mapped_column(ADDRESS)
+    unit: Mapped[str] = mapped_column(String(8))
+    currency: Mapped[str] = mapped_column(String(3))
+    decimals: Mapped[int] = mapped_column(Integer)
+    max_age: Mapped[int] = mapped_column(BigInteger)
+    max_deviation_bps: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    price: Mapped[int | None] = mapped_column(Amount)
+    price_as_of: Mapped[int | None] = mapped_column(BigInteger)
+    round_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    contributors: Mapped[int] = mapped_column(Integer, default=0)
+    price_updated_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class PricePublisherRow(Base):
+    """A publisher admitted (or once admitted) for a commodity, and its latest post."""
+
+    __tablename__ = "price_publishers"
+    commodity: Mapped[str] = mapped_column(String(16), primary_key=True)
+    publisher: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    admitted: Mapped[bool] = mapped_column(Boolean, default=True)
+    price: Mapped[int | None] = mapped_column(Amount)
+    as_of: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str | None] = mapped_column(String(12))
+    pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    posted_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ReferencePriceRow(Base):
+    """Every reference price a feed computed: the price history."""
+
+    __tablename__ = "reference_prices"
+    commodity: Mapped[str] = mapped_column(String(16), primary_key=True)
+    round_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    price: Mapped[int] = mapped_column(Amount)
+    as_of: Mapped[int] = mapped_column(BigInteger)
+    contributors: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_time: Mapped[int] = mapped_column(BigInteger)
+
+
+class LoanRow(Base):
+    """A loan against receipts, its terms, its margin-call state and its LTV at the latest
+    reference price (recomputed by the indexer whenever the price, the outstanding amount or the
+    collateral moves; whether that price is still fresh is judged when read)."""
+
+    __tablename__ = "loans"
+    loan_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    lender: Mapped[str] = mapped_column(ADDRESS)
+    borrower: Mapped[str] = mapped_column(ADDRESS)
+    commodity: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    loan_ref: Mapped[str] = mapped_column(BYTES32)
+    outstanding: Mapped[int] = mapped_column(Amount)
+    collateral: Mapped[int] = mapped_column(Amount)
+    advance_rate_bps: Mapped[int] = mapped_column(Integer)
+    margin_call_ltv_bps: Mapped[int] = mapped_column(Integer)
+    liquidation_ltv_bps: Mapped[int] = mapped_column(Integer)
+    cure_window: Mapped[int] = mapped_column(BigInteger)
+    cure_deadline: Mapped[int | None] = mapped_column(BigInteger)
+    margin_called_at: Mapped[int | None] = mapped_column(BigInteger)
+    last_status: Mapped[str | None] = mapped_column(String(24))
+    last_checked_at: Mapped[int | None] = mapped_column(BigInteger)
+    ltv_bps: Mapped[int | None] = mapped_column(BigInteger)
+    value: Mapped[int | None] = mapped_column(Amount)
+    valued_round: Mapped[int | None] = mapped_column(BigInteger)
+    opened_at: Mapped[int] = mapped_column(BigInteger)
+    opened_block: Mapped[int] = mapped_column(BigInteger)
+
+    # No index holds ltv_bps or value: a price move rewrites them on every loan of the commodity, and
+    # PostgreSQL updates rows in place (HOT) only when no index covers a changed column.
+    __table_args__ = (
+        Index("ix_loans_lender", "lender"),
+        Index("ix_loans_commodity", "commodity"),
+        Index("ix_loans_cure_deadline", "cure_deadline"),
+    )
+
+
+class LoanCollateralRow(Base):
+    """A receipt securing a loan (a receipt secures at most one loan at a time)."""
+
+    __tablename__ = "loan_collateral"
+    receipt_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    loan_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    added_at: Mapped[int] = mapped_column(BigInteger)
+    # Set when the receipt left the loan (its lien ended): kept, not deleted, so that the reorg
+    # journal (which records inserts and updates) can undo it.
+    removed_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+CHAIN_DERIVED += (PriceFeedRow, PricePublisherRow, ReferencePriceRow, LoanRow, LoanCollateralRow)

@@ -51,6 +51,7 @@ from registry.explorer.facts import (
     utc,
     utc_fact,
 )
+from registry.explorer.loan_facts import receipt_loan_fields
 from registry.services import identifiers as identifiers_service
 from registry.services import participants as participants_service
 from registry.services import receipts as receipts_service
@@ -322,6 +323,7 @@ def receipt_page(session: Session, links: Links, receipt_id: int) -> Page:
         Field("Quantity", text(f"{r.quantity} {r.unit}", "quantity")),
         Field("Expires", expiry),
         Field("Lien", lien),
+        *receipt_loan_fields(session, links, receipt_id, now),  # its loan's LTV (explorer/loan_facts.py)
         Field(
             "Pledge request",
             (

@@ -27,6 +27,7 @@ from registry.db.models import (
     VoucherRoot,
 )
 from registry.indexer.decode import DecodedEvent
+from registry.indexer.valuation_projection import ValuationProjection
 
 _Row = TypeVar("_Row", Participant, Lot, Receipt, Voucher, VoucherRoot, CreditLine)
 
@@ -51,7 +52,7 @@ def _code(hex_text: str) -> str:
     return decode_code(bytes.fromhex(hex_text[2:]))
 
 
-class Projector:
+class Projector(ValuationProjection):
     """Applies decoded events, in chain order, inside the caller's transaction.
 
     One projector serves one transaction. It keeps every row it has read or added in a map of its
@@ -571,7 +572,7 @@ def _new_voucher(
 # Which argument of an event names the receipt, lot, voucher and party that history queries filter on.
 _RECEIPT_KEYS = ("receiptId", "keptId")
 _VOUCHER_KEYS = ("voucherId",)
-_ACCOUNT_KEYS = ("account", "owner", "holder", "warehouse", "lender", "obligor", "to")
+_ACCOUNT_KEYS = ("account", "owner", "holder", "warehouse", "lender", "obligor", "to", "publisher")
 
 
 def _event_row(event: DecodedEvent, block_time: int) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from client._encoding import valid_until
 from client.models import AlertOut, ExposureItemOut, ExposureOut, ReceiptOut
 from registry.db.models import IndexedBlock, Lot, Participant, Receipt, Voucher, VoucherRoot
+from registry.services import valuation
 from registry.services._format import money, quantity, when
 from registry.services.participants import NO_ENTITY, entity_of
 from registry.services.receipts import ReceiptFilter, list_receipts
@@ -101,14 +102,14 @@ def chain_time(session: Session) -> int | None:
     return session.scalar(select(func.max(IndexedBlock.timestamp)))
 
 
-ALERT_KINDS = ("shortfall", "overdue", "expiring", "shared-entity")
+ALERT_KINDS = ("shortfall", "overdue", "expiring", "shared-entity", *valuation.ALERT_KINDS)
 # One cursor across the four kinds, in page order: shortfalls by lot, overdue pieces by voucher id,
 # expiring receipts by (expiry, receipt id), entities under several addresses by entity id. The kind
 # leads so a page can end inside any of them.
 # At most 18 digits: every such number fits the 64-bit columns it is compared with.
 ALERT_CURSOR_PATTERN = (
     r"^(shortfall:0x[0-9a-f]{64}|overdue:[0-9]{1,18}|expiring:[0-9]{1,18}:[0-9]{1,18}"
-    r"|shared-entity:0x[0-9a-f]{64})$"
+    r"|shared-entity:0x[0-9a-f]{64}|" + valuation.ALERT_CURSOR_PATTERN + ")$"
 )
 
 
@@ -139,6 +140,8 @@ def alerts(
             found += _overdue(session, now=now, after=int(key) if key else None, limit=want)
         elif k == "shared-entity":
             found += _shared_entities(session, after=key or None, limit=want)
+        elif k in valuation.ALERT_KINDS:
+            found += valuation.alerts_of(k, session, now=now, after=key or None, limit=want)
         else:
             horizon = now + expiring_within_days * 86_400
             expiring_after = tuple(int(part) for part in key.split(":")) if key else None

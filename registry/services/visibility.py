@@ -20,11 +20,15 @@ from registry.services.signin import SessionClaims
 OVERSIGHT = ("auditor", "regulator")
 
 # The terms in the pledge events' arguments, and the arguments naming the two parties who see them.
-TERM_ARGS = frozenset({"securedAmount", "currency", "loanRef", "loanMaturity"})
+TERM_ARGS = frozenset({"securedAmount", "currency", "loanRef", "loanMaturity", "outstanding", "amount"})
 EVENT_PARTIES: dict[str, tuple[str, str]] = {
     "PledgeRequested": ("lender", "owner"),
     "VoucherPledgeRequested": ("lender", "holder"),
     "VoucherPledgeAccepted": ("lienholder", "holder"),
+    # A loan against receipts (CollateralMonitor): its amounts are the lien's terms too. Its LTV,
+    # price and margin-call state are public, as the register shows that a receipt is pledged.
+    "LoanOpened": ("lender", "borrower"),
+    "RepaymentRecorded": ("lender", "lender"),
 }
 
 

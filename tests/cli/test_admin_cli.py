@@ -156,7 +156,7 @@ def test_suspend_reinstate_and_the_suspended_error(w3: Web3, capsys: pytest.Capt
         (
             ["--as", "nobody", "admin", "admit", "supplier", NEW, "--name", "X"],
             "ConfigurationError: no dev participant named 'nobody'; known: admin, warehouse1, warehouse2, inspector1, "
-            "bank1, bank2, core1, supplier1, supplier2, supplier3, auditor1, regulator1",
+            "bank1, bank2, core1, supplier1, supplier2, supplier3, auditor1, regulator1, publisher1",
         ),
         (
             ["--as", "admin", "admin", "admit", "supplier", NEW],

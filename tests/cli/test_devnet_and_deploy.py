@@ -127,13 +127,21 @@ def test_devnet_up_admits_participants_and_state_survives_restart(cwd_env: Path)
         }
         listed = devnet.cli("--json", "admin", "list")
         assert listed.returncode == 0, listed.stderr
-        assert len(json.loads(listed.stdout)["members"]) == 11
-        assert devnet.registry_caught_up(members=11)["status"] == "ok"
+        assert len(json.loads(listed.stdout)["members"]) == 12
+        assert devnet.registry_caught_up(members=12)["status"] == "ok"
         # The seeded supply chain is on chain and in the registry.
         receipts = requests.get(f"{devnet.ready['registry_url']}/receipts", timeout=5).json()["items"]
         assert len(receipts) == 3 and any(r["lien"] for r in receipts)
         tree = requests.get(f"{devnet.ready['registry_url']}/vouchers/1000000/tree", timeout=5).json()
         assert [p["tier"] for p in tree["pieces"]] == [0, 1, 2] and tree["closes"]
+        # ... and valued: the seed's loan against the pledged aluminium, at the seed's price.
+        aluminium = requests.get(f"{devnet.ready['registry_url']}/prices/AL-A00", timeout=5).json()
+        assert (aluminium["price"], aluminium["fresh"]) == ("19250.00", True)
+        assert [
+            a
+            for a in requests.get(f"{devnet.ready['registry_url']}/alerts", timeout=5).json()["items"]
+            if a["kind"] in ("margin-call", "near-margin", "stale-price")
+        ] == []
         admitted = devnet.cli("--as", "admin", "admin", "admit", "supplier", NEW, "--name", "Survivor Co")
         assert admitted.returncode == 0, admitted.stderr
         manifest_before = json.loads((deployments / "31337.json").read_text())
@@ -148,9 +156,9 @@ def test_devnet_up_admits_participants_and_state_survives_restart(cwd_env: Path)
         listed = devnet.cli("--json", "admin", "list")
         members = {m["address"]: m for m in json.loads(listed.stdout)["members"]}
         assert members[NEW]["name"] == "Survivor Co"
-        assert len(members) == 12
+        assert len(members) == 13
         assert json.loads((deployments / "31337.json").read_text()) == manifest_before
-        devnet.registry_caught_up(members=12)  # resumed from its cursor, and saw the new member
+        devnet.registry_caught_up(members=13)  # resumed from its cursor, and saw the new member
     finally:
         code, err = devnet.stop()
     assert "resuming the chain in its saved state" in err

@@ -68,7 +68,7 @@ def test_devnet_up_geth_deploys_admits_seeds_and_sigterm_stops_every_node(
             timeout=60,
             check=True,
         )
-        assert len(json.loads(listed.stdout)["members"]) == 11
+        assert len(json.loads(listed.stdout)["members"]) == 12
         receipt = subprocess.run(
             [*LEDGERHOUSE, "--rpc", ready["rpc_urls"][2], "--json", "receipt", "show", "1"],
             capture_output=True,
@@ -102,7 +102,7 @@ def test_devnet_up_geth_deploys_admits_seeds_and_sigterm_stops_every_node(
             timeout=60,
             check=True,
         )
-        assert len(json.loads(listed.stdout)["members"]) == 11
+        assert len(json.loads(listed.stdout)["members"]) == 12
         devnet.send_signal(signal.SIGTERM)
         _, err = devnet.communicate(timeout=30)
     finally:

@@ -179,6 +179,9 @@ def registry_service(
     data_dir = tmp_path_factory.mktemp("registry")
     db = None
     if request.param == "postgresql":
+        if postgres_server is None:
+            w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+            skip_unless_ci("LEDGERHOUSE_TEST_POSTGRES_URL is not set (.ci/run sets it up)")
         assert postgres_server is not None
         _reset_postgres(postgres_server)
         db = postgres_server

@@ -82,7 +82,7 @@ def test_receipts_render_exactly_as_their_response_model(registry_service: Runni
 def test_participants_list_filter_and_get(registry_service: RunningRegistry) -> None:
     api = registry_service.api()
     everyone = api.participants()
-    assert len(everyone) == 11
+    assert len(everyone) == 12
     lenders = api.participants(role="lender")
     assert {p["address"] for p in lenders} == {addr("bank1"), addr("bank2")}
     one = api.get(f"/participants/{addr('warehouse1').lower()}")

@@ -254,7 +254,7 @@ def test_index_has_search_boxes_alerts_and_lots(
     # Addresses read as the participants' registered names, also inside the service's sentences.
     assert "Qingdao Bonded Logistics Warehouse" in shortfall[2] and "0x7099" not in shortfall[2]
     assert shortfall[3] == "Qingdao Bonded Logistics Warehouse, Bank One Trade Finance"
-    assert len(b.rows("lots")) == 2 and len(b.rows("participants")) == 11
+    assert len(b.rows("lots")) == 2 and len(b.rows("participants")) == 12
     assert b.js("document.scripts.length") == 0  # documents, not an application
     b.screenshot(shots / "index.png")
 
@@ -507,11 +507,11 @@ def test_every_link_on_every_page_answers_200(registry_service: RunningRegistry,
             elif target not in seen:
                 seen.add(target)
                 queue.append(target)
-    assert kinds_in_browser == {"", "receipts", "vouchers", "lots", "participants", "tx"}
+    assert kinds_in_browser == {"", "receipts", "vouchers", "lots", "participants", "tx", "prices"}
     h = registry_service.history
     assert len([u for u in seen if "/explorer/receipts/" in u]) == len(h.receipts)
     assert len([u for u in seen if "/explorer/vouchers/" in u]) == len(h.vouchers)
-    assert len([u for u in seen if "/explorer/participants/" in u]) == 11
+    assert len([u for u in seen if "/explorer/participants/" in u]) == 12
     assert len([u for u in seen if "/explorer/lots/" in u]) == 2
     assert len(seen) > 40
     for target in outside:  # the JSON API's docs

@@ -118,7 +118,7 @@ def test_clean_registry_reports_nothing(registry_service: RunningRegistry, lh: L
     indexed = registry_service.api().health()["indexed_block"]
     assert report.at_block == indexed == report.requested_block
     assert report.checked == {
-        "participant": 11,
+        "participant": 12,
         "lot": 2,
         "receipt": 4,  # alu, steel, alu_b and alu_c (merged into alu)
         "lien": 2,  # alu and steel, both to bank1
@@ -198,7 +198,7 @@ def test_cli_clean_prints_the_table_and_exits_0(
     out, err = capsys.readouterr()
     assert (code, err) == (0, ""), err
     assert f"the registry at {registry_service.url} against chain 31337 at block" in out
-    assert "4 receipts" in out and "3 vouchers" in out and "11 participants" in out
+    assert "4 receipts" in out and "3 vouchers" in out and "12 participants" in out
     assert "no divergences" in out
 
 

@@ -51,7 +51,13 @@ def exposure(
 def alerts(
     session: Annotated[Session, Depends(db)],
     expiring_within_days: Annotated[int, Query(ge=0, le=3650)] = 30,
-    kind: Annotated[Literal["shortfall", "overdue", "expiring", "shared-entity"] | None, Query()] = None,
+    kind: Annotated[
+        Literal[
+            "shortfall", "overdue", "expiring", "shared-entity", "margin-call", "near-margin", "stale-price"
+        ]
+        | None,
+        Query(),
+    ] = None,
     after: Annotated[
         str | None,
         Query(pattern=service.ALERT_CURSOR_PATTERN, description="next_after of the previous page"),
@@ -59,8 +65,9 @@ def alerts(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AlertOut]:
     """Stock shortfalls (naming the lenders), overdue voucher pieces, receipts expiring within the
-    given days and legal entities admitted under several addresses, in that order, keyset-paginated;
-    `kind` keeps one kind."""
+    given days, legal entities admitted under several addresses, open margin calls, loans near (or
+    above, unchecked) their margin call, and stale prices that loans depend on, in that order,
+    keyset-paginated; `kind` keeps one kind."""
     now = service.chain_time(session) or int(time.time())
     items, next_after = service.alerts(
         session, now=now, expiring_within_days=expiring_within_days, kind=kind, after=after, limit=limit
