@@ -1,6 +1,6 @@
 """The registry's tables. Everything but `documents`, `signin_challenges`, `identifier_spellings`,
-`invoices`, `consents` and `profile_reads` is derived from the chain and can be rebuilt from it; amounts that can exceed 2^63
-are kept as exact decimal text."""
+`invoices`, `consents` and `profile_reads` is derived from the chain and can be rebuilt from it;
+amounts that can exceed 2^63 are kept as exact decimal text."""
 
 from __future__ import annotations
 

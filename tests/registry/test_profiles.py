@@ -240,7 +240,10 @@ def test_the_profile_recomputed_from_the_chain_equals_the_registry(registry_serv
                     on_time += 1
                 else:
                     late += 1
-            assert (record.settled_on_time.value, record.settled_late.value) == (on_time, late)
+            assert (record.settled_on_time.value, record.settled_late.value) == (
+                Decimal(on_time),
+                Decimal(late),
+            )
     # The scenario's known facts, so that the comparison above compares something.
     supplier2 = auditor.profile(addr("supplier2"))
     assert supplier2.trade.pieces_received.value == 1  # the tier-2 piece split off by supplier1
@@ -262,4 +265,5 @@ def _receiver(log: Any) -> str:
 def _manifest(service: RunningRegistry) -> Any:
     from client.deployment import load_manifest
 
+    assert service.settings.deployment is not None
     return load_manifest(service.settings.deployment)
