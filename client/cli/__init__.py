@@ -53,6 +53,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Receivables: credit lines, payable vouchers split tier by tier, discount, settlement.",
     ),
+    "supplier": (
+        "client.cli.supplier",
+        "app",
+        "Supplier: consent for a lender to read your credit profile, revoke it, see who read it.",
+    ),
     "regulator": ("client.cli.regulator", "app", "Regulator: judicial freeze and unfreeze."),
     "audit": (
         "client.cli.audit",

@@ -267,3 +267,81 @@ def _manifest(service: RunningRegistry) -> Any:
 
     assert service.settings.deployment is not None
     return load_manifest(service.settings.deployment)
+
+
+# ---------------------------------------------------------------- the CLI
+
+
+def test_cli_consent_profile_revoke_and_reads(
+    registry_service: RunningRegistry, devnet_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.cli.helpers import fails, ok
+
+    url = registry_service.url
+    supplier1, bank2 = addr("supplier1"), addr("bank2")
+    refused = fails(capsys, "--as", "bank2", "bank", "profile", supplier1, "--registry", url)
+    assert "403" in refused and f"no consent from {supplier1} to {bank2}" in refused
+    granted = ok(
+        capsys,
+        "--as",
+        "supplier1",
+        "supplier",
+        "consent",
+        "--lender",
+        bank2,
+        "--days",
+        "7",
+        "--registry",
+        url,
+    )
+    assert granted["status"] == "active" and granted["lender"] == bank2
+    profile = CreditProfile.model_validate(
+        ok(capsys, "--as", "bank2", "bank", "profile", supplier1, "--registry", url)
+    )
+    assert profile.address == supplier1
+    assert (
+        main_text(capsys, "--as", "bank2", "bank", "profile", supplier1, "--registry", url).count("score")
+        >= 1
+    )
+    revoked = ok(capsys, "--as", "supplier1", "supplier", "revoke-consent", granted["id"], "--registry", url)
+    assert revoked["status"] == "revoked"
+    assert "was revoked" in fails(capsys, "--as", "bank2", "bank", "profile", supplier1, "--registry", url)
+    reads = ok(capsys, "--as", "supplier1", "supplier", "reads", "--registry", url)["reads"]
+    mine = [(r["reader"], r["granted"]) for r in reads if r["reader"] == bank2][:4]
+    assert mine == [(bank2, False), (bank2, True), (bank2, True), (bank2, False)]
+    listed = ok(capsys, "--as", "supplier1", "supplier", "consents", "--registry", url)["consents"]
+    assert {c["id"]: c["status"] for c in listed}[granted["id"]] == "revoked"
+
+
+def test_cli_bad_consent_input_is_one_line(
+    registry_service: RunningRegistry, devnet_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.cli.helpers import fails
+
+    url = registry_service.url
+    base = ("--as", "supplier1", "supplier", "consent", "--registry", url)
+    assert "--days 0: a consent lasts 1 to 366 days" in fails(
+        capsys, *base, "--lender", addr("bank1"), "--days", "0"
+    )
+    assert "--lender 'bank-one' is not a 20-byte hex address" in fails(
+        capsys, *base, "--lender", "bank-one", "--days", "3"
+    )
+    assert "not an active lender" in fails(capsys, *base, "--lender", addr("core1"), "--days", "3")
+    assert "give --registry URL" in fails(capsys, "--as", "supplier1", "supplier", "consents")
+    assert "is not 0x followed by 64 hex digits" in fails(
+        capsys, "--as", "supplier1", "supplier", "revoke-consent", "42", "--registry", url
+    )
+    assert [
+        c
+        for c in registry_service.signed_in("supplier1").consents(addr("supplier1"))
+        if c.lender == addr("core1")
+    ] == []
+
+
+def main_text(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    from client.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, ""), err
+    return out
