@@ -600,16 +600,19 @@ def _goods(session: Session, addrs: Sequence[str]) -> GoodsSection:
 # ---------------------------------------------------------------- credit behaviour
 
 
-def _close(maturity: int | None, closed: Ev | None, now: int, *, on_time: LoanOutcome) -> LoanOutcome:
+def _close(maturity: int | None, closed: Ev | None, now: int, *, discount: bool = False) -> LoanOutcome:
+    """A pledge's outcome: still open (or overdue past its loan maturity and a day's grace),
+    foreclosed, or closed on time or late; a piece's payment by its obligor closes a pledge on it
+    (late if after the loan's maturity) and ends a discount (whenever it comes: the obligor's delay)."""
     if closed is None:
         return "overdue" if maturity and maturity + GRACE_S < now else "open"
     if closed.name == "Foreclosed":
         return "foreclosed"
-    if closed.name in PAID:
+    if closed.name in PAID and discount:
         return "paid-by-obligor"
     if maturity and closed.time > maturity + GRACE_S:
         return "released-late"
-    return on_time
+    return "paid-by-obligor" if closed.name in PAID else "released-on-time"
 
 
 def _loans(session: Session, addrs: Sequence[str], now: int) -> list[_Loan]:
@@ -652,7 +655,7 @@ def _loans(session: Session, addrs: Sequence[str], now: int) -> list[_Loan]:
                 amount=_int(request.args["securedAmount"]),
                 currency=_code(request.args["currency"]),
                 maturity=maturity,
-                outcome=_close(maturity, closed, now, on_time="released-on-time"),
+                outcome=_close(maturity, closed, now),
                 events=[request, e, *([closed] if closed else [])],
                 collateral=None,
             )
@@ -715,7 +718,7 @@ def _loans(session: Session, addrs: Sequence[str], now: int) -> list[_Loan]:
                 amount=_int(e.args["securedAmount"]),
                 currency=roots[vid].currency,
                 maturity=maturity or None,
-                outcome=_close(maturity or None, closed, now, on_time="released-on-time"),
+                outcome=_close(maturity or None, closed, now),
                 events=[*([request] if request else []), e, *([closed] if closed else [])],
                 collateral=values[vid],
             )
@@ -735,7 +738,7 @@ def _loans(session: Session, addrs: Sequence[str], now: int) -> list[_Loan]:
                 amount=_int(e.args["price"]),
                 currency=root.currency,
                 maturity=root.maturity,
-                outcome=_close(root.maturity, paid, now, on_time="paid-by-obligor"),
+                outcome=_close(root.maturity, paid, now, discount=True),
                 events=[e, *([paid] if paid else [])],
                 collateral=values[vid],
             )
