@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from client._encoding import as_money, decode_code, from_base_units
@@ -130,16 +130,22 @@ def _code(hex_text: str) -> str:
 
 
 def figure(
-    value: Decimal | int | None, unit: str, events: Iterable[Ev] = (), note: str | None = None
+    value: Decimal | int | None,
+    unit: str,
+    events: Iterable[Ev] = (),
+    note: str | None = None,
+    *,
+    total: int | None = None,
 ) -> Figure:
-    """A figure with its events, newest first, at most REFS_SHOWN listed."""
+    """A figure with its events, newest first, at most REFS_SHOWN listed; `total` when only the
+    newest of them were read."""
     unique = {e.key: e for e in events}
     ordered = sorted(unique.values(), key=lambda e: e.key, reverse=True)
     return Figure(
         value=None if value is None else Decimal(value),
         unit=unit,
         refs=[e.ref for e in ordered[:REFS_SHOWN]],
-        refs_total=len(ordered),
+        refs_total=len(ordered) if total is None else total,
         note=note,
     )
 
@@ -197,13 +203,18 @@ class _Piece:
 
 @dataclass
 class _ObligorTally:
-    on_time: list[Ev] = field(default_factory=list)
-    late: list[Ev] = field(default_factory=list)
-    overdue: list[Ev] = field(default_factory=list)
+    """Counts of an obligor's pieces, and the newest REFS_SHOWN events behind each count."""
+
+    on_time: int = 0
+    late: int = 0
+    overdue: int = 0
+    on_time_refs: list[Ev] = field(default_factory=list)
+    late_refs: list[Ev] = field(default_factory=list)
+    overdue_refs: list[Ev] = field(default_factory=list)
 
     @property
     def judged(self) -> int:
-        return len(self.on_time) + len(self.late) + len(self.overdue)
+        return self.on_time + self.late + self.overdue
 
 
 @dataclass
@@ -346,10 +357,72 @@ def _piece_id(e: Ev) -> int:
 
 
 def _obligor_tallies(session: Session, obligors: set[str], now: int) -> dict[str, _ObligorTally]:
-    """Every piece of every obligor the member holds paper of: paid on time, paid late, overdue."""
+    """Every piece of every obligor the member holds paper of: paid on time, paid late, overdue.
+
+    Counted in SQL (a core's tree may hold 100,000 pieces); only the newest REFS_SHOWN events
+    behind each count are read."""
     tallies: dict[str, _ObligorTally] = {o: _ObligorTally() for o in obligors}
     if not obligors:
         return tallies
+    ordered = sorted(obligors)
+    deadline = VoucherRoot.maturity + GRACE_S
+    on_time = ChainEventRow.block_time <= deadline
+    paid = (
+        VoucherRoot.obligor.in_(ordered),
+        ChainEventRow.contract == "Receivables",
+        ChainEventRow.name.in_(PAID),
+    )
+    counts = session.execute(
+        select(
+            VoucherRoot.obligor,
+            func.sum(case((on_time, 1), else_=0)),
+            func.sum(case((on_time, 0), else_=1)),
+        )
+        .join(VoucherRoot, VoucherRoot.root_id == ChainEventRow.root_id)
+        .where(*paid)
+        .group_by(VoucherRoot.obligor)
+    ).all()
+    for obligor, good, bad in counts:
+        tallies[obligor].on_time, tallies[obligor].late = int(good or 0), int(bad or 0)
+    # Unpaid now: marked overdue on chain, or past maturity and grace by the chain's clock.
+    unpaid = (
+        VoucherRoot.obligor.in_(ordered),
+        Voucher.status.not_in(("settled", "merged")),
+        Voucher.value != 0,
+        or_(Voucher.overdue.is_(True), deadline < now),
+    )
+    for obligor, count in session.execute(
+        select(VoucherRoot.obligor, func.count())
+        .select_from(Voucher)
+        .join(VoucherRoot, VoucherRoot.root_id == Voucher.root_id)
+        .where(*unpaid)
+        .group_by(VoucherRoot.obligor)
+    ):
+        tallies[obligor].overdue = int(count)
+    for obligor in ordered:
+        t = tallies[obligor]
+        if t.on_time:
+            t.on_time_refs = _newest(session, VoucherRoot.obligor == obligor, *paid[1:], on_time)
+        if t.late:
+            t.late_refs = _newest(session, VoucherRoot.obligor == obligor, *paid[1:], ~on_time)
+        if t.overdue:
+            # The chain's own overdue mark where there is one, else the issue that set the maturity.
+            t.overdue_refs = _newest(
+                session,
+                VoucherRoot.obligor == obligor,
+                ChainEventRow.contract == "Receivables",
+                ChainEventRow.name.in_(("VoucherMarkedOverdue", "VoucherIssued")),
+                ChainEventRow.voucher_id.in_(
+                    select(Voucher.voucher_id)
+                    .join(VoucherRoot, VoucherRoot.root_id == Voucher.root_id)
+                    .where(VoucherRoot.obligor == obligor, *unpaid[1:])
+                ),
+            )
+    return tallies
+
+
+def _newest(session: Session, *conditions: Any) -> list[Ev]:
+    """The newest REFS_SHOWN events (joined to their root) meeting the conditions."""
     rows = session.execute(
         select(
             ChainEventRow.block_number,
@@ -357,53 +430,13 @@ def _obligor_tallies(session: Session, obligors: set[str], now: int) -> dict[str
             ChainEventRow.block_time,
             ChainEventRow.tx_hash,
             ChainEventRow.name,
-            ChainEventRow.voucher_id,
-            VoucherRoot.obligor,
-            VoucherRoot.maturity,
         )
         .join(VoucherRoot, VoucherRoot.root_id == ChainEventRow.root_id)
-        .where(
-            VoucherRoot.obligor.in_(sorted(obligors)),
-            ChainEventRow.contract == "Receivables",
-            ChainEventRow.name.in_((*PAID, "VoucherMarkedOverdue", "VoucherIssued")),
-        )
-        .order_by(ChainEventRow.block_number, ChainEventRow.log_index)
+        .where(*conditions)
+        .order_by(ChainEventRow.block_number.desc(), ChainEventRow.log_index.desc())
+        .limit(REFS_SHOWN)
     ).all()
-    issued: dict[int, Ev] = {}
-    marked: dict[int, Ev] = {}
-    paid: set[int] = set()
-    for block, log_index, t, tx, name, vid, obligor, maturity in rows:
-        voucher_id = int(vid or 0)
-        e = Ev(
-            block=block, log_index=log_index, time=t, tx_hash=tx, name=name, args={}, voucher_id=voucher_id
-        )
-        if name == "VoucherIssued":
-            issued[voucher_id] = e
-        elif name == "VoucherMarkedOverdue":
-            marked[voucher_id] = e
-        else:
-            paid.add(voucher_id)
-            late = t > maturity + GRACE_S
-            tally = tallies[obligor]
-            (tally.late if late else tally.on_time).append(e)
-    # Unpaid now: marked overdue on chain, or past maturity and grace by the chain's clock.
-    unpaid = session.execute(
-        select(Voucher.voucher_id, Voucher.root_id, VoucherRoot.obligor, VoucherRoot.maturity)
-        .join(VoucherRoot, VoucherRoot.root_id == Voucher.root_id)
-        .where(
-            VoucherRoot.obligor.in_(sorted(obligors)),
-            Voucher.status.not_in(("settled", "merged")),
-            Voucher.value != 0,
-        )
-    ).all()
-    for voucher_id, root_id, obligor, maturity in unpaid:
-        if voucher_id in paid:
-            continue
-        if voucher_id in marked:
-            tallies[obligor].overdue.append(marked[voucher_id])
-        elif maturity + GRACE_S < now and root_id in issued:
-            tallies[obligor].overdue.append(issued[root_id])
-    return tallies
+    return [Ev(block=b, log_index=i, time=t, tx_hash=tx, name=n, args={}) for b, i, t, tx, n in rows]
 
 
 def _trade(
@@ -454,10 +487,15 @@ def _trade(
             ObligorRecord(
                 obligor=obligor,
                 obligor_name=names.get(obligor, ""),
-                settled_on_time=figure(len(t.on_time), "pieces", t.on_time),
-                settled_late=figure(len(t.late), "pieces", t.late),
-                overdue=figure(len(t.overdue), "pieces", t.overdue),
-                on_time_share=figure(_pct(len(t.on_time), t.judged), "%", [*t.on_time, *t.late, *t.overdue]),
+                settled_on_time=figure(t.on_time, "pieces", t.on_time_refs, total=t.on_time),
+                settled_late=figure(t.late, "pieces", t.late_refs, total=t.late),
+                overdue=figure(t.overdue, "pieces", t.overdue_refs, total=t.overdue),
+                on_time_share=figure(
+                    _pct(t.on_time, t.judged),
+                    "%",
+                    [*t.on_time_refs, *t.late_refs, *t.overdue_refs],
+                    total=t.judged,
+                ),
             )
         )
     section = TradeSection(
@@ -496,7 +534,7 @@ def _weighted_record(pieces: list[_Piece], tallies: dict[str, _ObligorTally]) ->
         t = tallies.get(obligor)
         if t is None or t.judged == 0:
             continue
-        num += Decimal(len(t.on_time)) * 100 / t.judged * weight
+        num += Decimal(t.on_time) * 100 / t.judged * weight
         den += weight
     return None if den == 0 else (num / den).quantize(Decimal("0.1"))
 
@@ -858,7 +896,7 @@ def _held_pieces(session: Session, addrs: Sequence[str], received: list[_Piece],
 
 
 def _advance_rate(tally: _ObligorTally | None) -> Decimal:
-    share = _pct(len(tally.on_time), tally.judged) if tally is not None else None
+    share = _pct(tally.on_time, tally.judged) if tally is not None else None
     if share is None:
         return ADVANCE_NO_RECORD
     if share >= 95:
