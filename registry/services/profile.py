@@ -106,21 +106,6 @@ class Ev:
         return (self.block, self.log_index)
 
 
-def _ev(row: ChainEventRow) -> Ev:
-    return Ev(
-        block=row.block_number,
-        log_index=row.log_index,
-        time=row.block_time,
-        tx_hash=row.tx_hash,
-        name=row.name,
-        args=row.args,
-        root_id=row.root_id,
-        voucher_id=row.voucher_id,
-        receipt_id=row.receipt_id,
-        lot_id=row.lot_id,
-    )
-
-
 def _int(value: Any) -> int:
     return int(value)
 
@@ -162,11 +147,39 @@ def _batches(keys: Iterable[Any]) -> Iterable[list[Any]]:
         yield ordered[i : i + _IN_BATCH]
 
 
-def _events(session: Session, *conditions: Any) -> list[Ev]:
-    query = (
-        select(ChainEventRow).where(*conditions).order_by(ChainEventRow.block_number, ChainEventRow.log_index)
-    )
-    return [_ev(row) for row in session.scalars(query)]
+_EVENT_COLUMNS = (
+    ChainEventRow.block_number,
+    ChainEventRow.log_index,
+    ChainEventRow.block_time,
+    ChainEventRow.tx_hash,
+    ChainEventRow.name,
+    ChainEventRow.root_id,
+    ChainEventRow.voucher_id,
+    ChainEventRow.receipt_id,
+    ChainEventRow.lot_id,
+)
+
+
+def _events(session: Session, *conditions: Any, args: bool = True) -> list[Ev]:
+    """Event rows in chain order, read as plain columns (no ORM objects); `args=False` skips
+    decoding the JSON arguments where only the event's tags are needed."""
+    columns = (*_EVENT_COLUMNS, ChainEventRow.args) if args else _EVENT_COLUMNS
+    query = select(*columns).where(*conditions).order_by(ChainEventRow.block_number, ChainEventRow.log_index)
+    return [
+        Ev(
+            block=r[0],
+            log_index=r[1],
+            time=r[2],
+            tx_hash=r[3],
+            name=r[4],
+            root_id=r[5],
+            voucher_id=r[6],
+            receipt_id=r[7],
+            lot_id=r[8],
+            args=r[9] if args else {},
+        )
+        for r in session.execute(query)
+    ]
 
 
 def _events_in(session: Session, column: Any, keys: Iterable[Any], *conditions: Any) -> list[Ev]:
@@ -230,12 +243,12 @@ class _Loan:
     collateral: int | None  # minor units of the piece's value; None for goods without a price
 
 
-def chain_now(session: Session) -> tuple[int, int]:
-    """(time, number) of the newest indexed block."""
+def chain_now(session: Session) -> tuple[int, int, str]:
+    """(time, number, hash) of the newest indexed block."""
     cursor = session.scalar(select(IndexerCursor))
-    block = cursor.block_number if cursor is not None else 0
+    block, block_hash = (cursor.block_number, cursor.block_hash) if cursor is not None else (0, "")
     now = session.scalar(select(func.max(IndexedBlock.timestamp))) or 0
-    return int(now), int(block)
+    return int(now), int(block), block_hash
 
 
 def compute_profile(session: Session, address: str) -> CreditProfile:
@@ -243,11 +256,17 @@ def compute_profile(session: Session, address: str) -> CreditProfile:
     if member is None:
         raise NotFound(f"{address} is not an admitted participant: it has no credit profile", address=address)
     entity_id, addrs = entity_of(session, address)
-    now, as_of_block = chain_now(session)
-    names = {p.address: p.name for p in session.scalars(select(Participant))}
+    now, as_of_block, block_hash = chain_now(session)
 
     pieces = _received_pieces(session, addrs)
-    tallies = _obligor_tallies(session, {p.obligor for p in pieces}, now)
+    obligors = {p.obligor for p in pieces}
+    names: dict[str, str] = {
+        a: n
+        for a, n in session.execute(
+            select(Participant.address, Participant.name).where(Participant.address.in_(sorted(obligors)))
+        )
+    }
+    tallies = _cached_tallies(session, obligors, now, (as_of_block, block_hash))
     trade, primary = _trade(pieces, tallies, names, now)
     goods = _goods(session, addrs)
     loans = _loans(session, addrs, now)
@@ -354,6 +373,33 @@ def _piece_id(e: Ev) -> int:
     if e.name == "VoucherSplit":
         return _int(e.args["childId"])
     return _int(e.args["voucherId"])
+
+
+# An obligor's record as of one indexed block, shared by the profiles of everyone holding its paper
+# (a core's record is the costliest part of a profile, and the same for all its suppliers).
+_TALLY_CACHE: dict[tuple[str, int, str, int], _ObligorTally] = {}
+_TALLY_CACHE_SIZE = 4096
+
+
+def _cached_tallies(
+    session: Session, obligors: set[str], now: int, block: tuple[int, str]
+) -> dict[str, _ObligorTally]:
+    found: dict[str, _ObligorTally] = {}
+    missing = set()
+    for obligor in obligors:
+        hit = _TALLY_CACHE.get((obligor, *block, now))
+        if hit is None:
+            missing.add(obligor)
+        else:
+            found[obligor] = hit
+    if missing:
+        fresh = _obligor_tallies(session, missing, now)
+        if len(_TALLY_CACHE) + len(fresh) > _TALLY_CACHE_SIZE:
+            _TALLY_CACHE.clear()
+        for obligor, tally in fresh.items():
+            _TALLY_CACHE[(obligor, *block, now)] = tally
+            found[obligor] = tally
+    return found
 
 
 def _obligor_tallies(session: Session, obligors: set[str], now: int) -> dict[str, _ObligorTally]:
@@ -544,7 +590,7 @@ def _weighted_record(pieces: list[_Piece], tallies: dict[str, _ObligorTally]) ->
 
 def _goods(session: Session, addrs: Sequence[str]) -> GoodsSection:
     held = session.execute(
-        select(Receipt, Lot)
+        select(Receipt.receipt_id, Receipt.quantity, Lot.commodity, Lot.unit, Lot.decimals)
         .join(Lot, Lot.lot_id == Receipt.lot_id)
         .where(Receipt.owner.in_(addrs), Receipt.status == "live")
         .order_by(Receipt.receipt_id)
@@ -554,6 +600,7 @@ def _goods(session: Session, addrs: Sequence[str]) -> GoodsSection:
         ChainEventRow.contract == "WarehouseReceipts",
         ChainEventRow.name == "Transfer",
         ChainEventRow.account.in_(addrs),
+        args=False,
     )
     latest_in: dict[int, Ev] = {}
     first_in_lot: dict[str, int] = {}
@@ -570,13 +617,13 @@ def _goods(session: Session, addrs: Sequence[str]) -> GoodsSection:
         held_lot = lots_of.get(e.receipt_id or -1)
         if held_lot:
             first_in_lot.setdefault(held_lot, e.time)
-    groups: dict[tuple[str, str, int], list[tuple[Receipt, Ev | None]]] = defaultdict(list)
-    for r, lot in held:
-        groups[(lot.commodity, lot.unit, lot.decimals)].append((r, latest_in.get(r.receipt_id)))
+    groups: dict[tuple[str, str, int], list[tuple[int, Ev | None]]] = defaultdict(list)
+    for receipt_id, quantity, commodity, unit, decimals in held:
+        groups[(commodity, unit, decimals)].append((quantity, latest_in.get(receipt_id)))
     holdings = []
     for (commodity, unit, decimals), items in sorted(groups.items()):
         events = [e for _, e in items if e is not None]
-        qty = sum(r.quantity for r, _ in items)
+        qty = sum(q for q, _ in items)
         holdings.append(
             GoodsHolding(
                 commodity=commodity,
@@ -591,6 +638,7 @@ def _goods(session: Session, addrs: Sequence[str]) -> GoodsSection:
         ChainEventRow.contract == "WarehouseReceipts",
         ChainEventRow.name == "ReceiptMinted",
         ChainEventRow.account.in_(addrs),
+        args=False,
     )
     delivered = _events(
         session,
@@ -878,20 +926,26 @@ def _held_pieces(session: Session, addrs: Sequence[str], received: list[_Piece],
     by_piece = {p.piece_id: p for p in received}
     held = []
     horizon = now + FACILITY_HORIZON_DAYS * 86_400
-    for v, root in session.execute(
-        select(Voucher, VoucherRoot)
+    for voucher_id, value, overdue, tier, obligor, currency, maturity in session.execute(
+        select(
+            Voucher.voucher_id,
+            Voucher.value,
+            Voucher.overdue,
+            Voucher.tier,
+            VoucherRoot.obligor,
+            VoucherRoot.currency,
+            VoucherRoot.maturity,
+        )
         .join(VoucherRoot, VoucherRoot.root_id == Voucher.root_id)
         .where(Voucher.holder.in_(addrs), Voucher.status.in_(("active", "pledged")), Voucher.value != 0)
         .order_by(Voucher.voucher_id)
     ):
-        if v.overdue or not now < root.maturity <= horizon:
+        if overdue or not now < maturity <= horizon:
             continue
-        origin = by_piece.get(v.voucher_id)
+        origin = by_piece.get(voucher_id)
         if origin is None:
             continue  # a piece whose arrival is not indexed cannot be evidenced
-        held.append(
-            _Piece(v.voucher_id, origin.event, v.value, root.obligor, root.currency, root.maturity, v.tier)
-        )
+        held.append(_Piece(voucher_id, origin.event, value, obligor, currency, maturity, tier))
     return held
 
 

@@ -345,3 +345,24 @@ def main_text(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     out, err = capsys.readouterr()
     assert (code, err) == (0, ""), err
     return out
+
+
+def test_a_new_payment_shows_in_the_next_profile(registry_service: RunningRegistry) -> None:
+    """The obligors' records are shared between profiles at one indexed block; a block that moves
+    them must show at once (this test changes the chain: it runs last)."""
+    auditor = registry_service.signed_in("auditor1")
+    before = auditor.profile(addr("supplier2"))
+    core_record = next(o for o in before.trade.obligors if o.obligor == addr("core1"))
+    paid_before = (core_record.settled_on_time.value or 0) + (core_record.settled_late.value or 0)
+    core = Ledgerhouse(
+        registry_service.w3, _manifest(registry_service), account=dev_account("core1"), labels=dev_labels()
+    )
+    tier2 = registry_service.history.vouchers["tier2"]
+    tx = core.receivables.settle(tier2, "PAY-2026-7782")
+    registry_service.wait_indexed(tx.block_number)
+    after = auditor.profile(addr("supplier2"))
+    core_record = next(o for o in after.trade.obligors if o.obligor == addr("core1"))
+    assert (core_record.settled_on_time.value or 0) + (core_record.settled_late.value or 0) == paid_before + 1
+    pledge = next(loan for loan in after.credit.loans if loan.kind == "voucher-pledge")
+    assert pledge.outcome in ("paid-by-obligor", "released-late")
+    assert pledge.refs[-1].tx_hash == tx.tx_hash
