@@ -133,12 +133,20 @@ def revoke(session: Session, consent_id: str, claims: SessionClaims, now: int) -
 
 def consents_of(session: Session, subject: str, claims: SessionClaims, now: int) -> list[ConsentOut]:
     _, addrs = entity_of(session, subject)
-    if claims.address not in addrs and claims.role not in OVERSIGHT:
-        raise Forbidden(f"{claims.address} ({claims.role}) may not list {subject}'s consents")
+    role = current_role(session, claims)
+    if claims.address not in addrs and role not in OVERSIGHT:
+        raise Forbidden(f"{claims.address} ({role}) may not list {subject}'s consents")
     rows = session.scalars(
         select(Consent).where(Consent.supplier.in_(addrs)).order_by(Consent.registered_at.desc(), Consent.id)
     )
     return [consent_out(c, now) for c in rows]
+
+
+def current_role(session: Session, claims: SessionClaims) -> str:
+    """The reader's role as the index holds it now, not as it was at sign-in: a role changed since
+    (a handover) must not keep its reach for the rest of the session."""
+    member = session.get(Participant, claims.address)
+    return member.role if member is not None else claims.role
 
 
 def authorize_read(
@@ -148,14 +156,15 @@ def authorize_read(
     _, addrs = entity_of(session, subject)
     if claims.address in addrs:
         return True, "self", None, "the member's own profile"
-    if claims.role in OVERSIGHT:
-        return True, "oversight", None, f"{claims.role}s read every profile"
-    if claims.role != "lender":
+    role = current_role(session, claims)
+    if role in OVERSIGHT:
+        return True, "oversight", None, f"{role}s read every profile"
+    if role != "lender":
         return (
             False,
             "refused",
             None,
-            f"a {claims.role} may not read credit profiles; a lender needs the member's consent",
+            f"a {role} may not read credit profiles; a lender needs the member's consent",
         )
     query = select(Consent).where(Consent.supplier.in_(addrs), Consent.lender == claims.address)
     if consent_id is not None:
@@ -208,7 +217,7 @@ def log_read(
         ProfileReadRow(
             subject=subject,
             reader=claims.address,
-            reader_role=claims.role,
+            reader_role=current_role(session, claims),
             basis=basis,
             consent_id=consent_id,
             granted=granted,
@@ -225,8 +234,9 @@ def reads_of(
     """The log of reads of `subject`'s profile (every address of its entity), newest first: for the
     member itself, auditors and regulators."""
     _, addrs = entity_of(session, subject)
-    if claims.address not in addrs and claims.role not in OVERSIGHT:
-        raise Forbidden(f"{claims.address} ({claims.role}) may not see who read {subject}'s profile")
+    role = current_role(session, claims)
+    if claims.address not in addrs and role not in OVERSIGHT:
+        raise Forbidden(f"{claims.address} ({role}) may not see who read {subject}'s profile")
     query = select(ProfileReadRow).where(ProfileReadRow.subject.in_(addrs))
     if before is not None:
         query = query.where(ProfileReadRow.id < before)

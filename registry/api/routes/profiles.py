@@ -89,7 +89,7 @@ def profile(
     )
     session.commit()
     if not granted:
-        raise Forbidden(f"{claims.address} ({claims.role}) may not read {subject}'s credit profile: {reason}")
+        raise Forbidden(f"{claims.address} may not read {subject}'s credit profile: {reason}")
     return result
 
 
