@@ -360,7 +360,8 @@ def main() -> int:
     print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
-    return 0
+    met = result["profile_p99_ms"] <= 100 and result["all_profiles_s"] <= 60
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
