@@ -99,7 +99,10 @@ class Ev:
 
     @property
     def ref(self) -> EventRef:
-        return EventRef(block=self.block, tx_hash=self.tx_hash, log_index=self.log_index, event=self.name)
+        # Built from typed columns: constructed without re-validation (a profile holds thousands).
+        return EventRef.model_construct(
+            block=self.block, tx_hash=self.tx_hash, log_index=self.log_index, event=self.name
+        )
 
     @property
     def key(self) -> tuple[int, int]:
@@ -126,7 +129,7 @@ def figure(
     newest of them were read."""
     unique = {e.key: e for e in events}
     ordered = sorted(unique.values(), key=lambda e: e.key, reverse=True)
-    return Figure(
+    return Figure.model_construct(
         value=None if value is None else Decimal(value),
         unit=unit,
         refs=[e.ref for e in ordered[:REFS_SHOWN]],
