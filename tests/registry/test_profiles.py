@@ -136,6 +136,24 @@ def test_forged_and_misdirected_consents_are_refused(registry_service: RunningRe
     assert _refused(lambda: bank.profile(addr("supplier2"))).status == 403
 
 
+def test_a_consent_opens_only_its_own_supplier_to_its_own_lender(registry_service: RunningRegistry) -> None:
+    supplier = registry_service.signed_in("supplier1")
+    consent = supplier.grant_consent(addr("bank1"), days=3)
+    bank1, bank2 = registry_service.signed_in("bank1"), registry_service.signed_in("bank2")
+    # The id written in capitals is the same consent.
+    assert bank1.profile(addr("supplier1"), consent="0x" + consent.id[2:].upper()).address == addr(
+        "supplier1"
+    )
+    # Presented for another supplier, or by another lender, it opens nothing.
+    refused = _refused(lambda: bank1.profile(addr("supplier3"), consent=consent.id))
+    assert (
+        refused.status == 403
+        and f"consent {consent.id} is not one {addr('supplier3')} gave" in refused.problem["detail"]
+    )
+    assert _refused(lambda: bank2.profile(addr("supplier1"), consent=consent.id)).status == 403
+    supplier.revoke_consent(consent.id)
+
+
 def test_every_read_is_logged_for_the_member(registry_service: RunningRegistry) -> None:
     subject = addr("supplier3")
     supplier = registry_service.signed_in("supplier3")
