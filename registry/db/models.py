@@ -106,6 +106,8 @@ class ChainEventRow(Base):
         Index("ix_events_voucher", "voucher_id"),
         Index("ix_events_root", "root_id"),
         Index("ix_events_account", "account"),
+        # A member's events of one kind (the credit profile reads a dozen kinds per member).
+        Index("ix_events_account_name", "account", "name"),
     )
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
+from functools import cached_property
 from typing import Any, Literal
 
 from sqlalchemy import case, func, or_, select
@@ -52,6 +53,7 @@ from registry.db.models import (
     Lot,
     Participant,
     Receipt,
+    Stocktake,
     Voucher,
     VoucherRoot,
 )
@@ -97,7 +99,7 @@ class Ev:
     receipt_id: int | None = None
     lot_id: str | None = None
 
-    @property
+    @cached_property
     def ref(self) -> EventRef:
         # Built from typed columns: constructed without re-validation (a profile holds thousands).
         return EventRef.model_construct(
@@ -661,12 +663,21 @@ def _goods(session: Session, addrs: Sequence[str]) -> GoodsSection:
         if e.args.get("burned") and e.receipt_id is not None and e.receipt_id in minted_at
     ]
     mean_days = (Decimal(sum(spans)) / len(spans) / 86_400).quantize(Decimal("0.1")) if spans else None
+    # Shortfalls are rare: the stocktakes table (one row per stocktake) names the lots that had one,
+    # and only their events are read (a lot's event list holds every receipt minted on it).
+    short_lots: set[str] = set()
+    for batch in _batches(first_in_lot):
+        short_lots.update(
+            session.scalars(
+                select(Stocktake.lot_id).where(Stocktake.lot_id.in_(batch), Stocktake.shortfall > 0)
+            )
+        )
     shortfalls = [
         e
         for e in _events_in(
             session,
             ChainEventRow.lot_id,
-            first_in_lot,
+            short_lots,
             ChainEventRow.contract == "WarehouseReceipts",
             ChainEventRow.name == "StockShortfall",
         )

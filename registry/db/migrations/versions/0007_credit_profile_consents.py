@@ -2,7 +2,8 @@
 
 A supplier's EIP-712 signed consent for one lender to read its credit profile (revocable, with an
 expiry), and the log of every attempt to read a profile. Neither is derived from the chain: a
-re-index keeps them.
+re-index keeps them. Events are also indexed by (account, name): a profile reads a dozen kinds of a
+member's events.
 
 Revision ID: 0007
 Revises: 0006
@@ -21,6 +22,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index("ix_events_account_name", ["account", "name"], unique=False)
     op.create_table(
         "consents",
         sa.Column("id", sa.String(length=66), nullable=False),
@@ -57,6 +60,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index("ix_events_account_name")
     with op.batch_alter_table("profile_reads", schema=None) as batch_op:
         batch_op.drop_index("ix_profile_reads_subject_id")
     op.drop_table("profile_reads")
