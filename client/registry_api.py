@@ -42,6 +42,7 @@ from client.models import (
     RootOut,
     SessionOut,
 )
+from client.profile_models import ConsentContext, ConsentIn, ConsentOut, CreditProfile, ProfileRead
 
 __all__ = [
     "RegistryApi",
@@ -219,6 +220,45 @@ class RegistryApi:
             "currency": invoice.currency,
         }
         return InvoiceOut.model_validate(self.request("POST", "/invoices", json=body).json())
+
+    # ------------------------------------------------------------ credit profiles and consent
+
+    def profile(self, address: str, *, consent: str | None = None) -> CreditProfile:
+        """The member's credit profile (signed in as the member, an auditor or regulator, or a
+        lender holding its consent; `consent` picks one, else any active one is used)."""
+        return CreditProfile.model_validate(self.get(f"/profiles/{address}", consent=consent))
+
+    def profile_reads(self, address: str) -> list[ProfileRead]:
+        """Who read (or tried to read) the member's profile, newest first."""
+        return [ProfileRead.model_validate(r) for r in self.get(f"/profiles/{address}/reads")]
+
+    def consents(self, address: str) -> list[ConsentOut]:
+        """Every consent the member gave, newest first."""
+        return [ConsentOut.model_validate(c) for c in self.get(f"/profiles/{address}/consents")]
+
+    def consent_context(self) -> ConsentContext:
+        """The EIP-712 domain to sign consents under, and the registry's 'now' they count from."""
+        return ConsentContext.model_validate(self.get("/consents/domain"))
+
+    def grant_consent(self, lender: str, *, days: int, scope: str = "credit-profile") -> ConsentOut:
+        """Signs (EIP-712, with this participant's key) and registers a consent for `lender` to read
+        this participant's credit profile for `days` days."""
+        from client.consent import consent_terms, sign_consent
+
+        if self.account is None:
+            raise MissingKey()
+        context = self.consent_context()
+        terms = consent_terms(self.account.address, lender, days=days, scope=scope, now=context.now)
+        domain = context.domain.model_dump()
+        body = ConsentIn(consent=terms, signature=sign_consent(self.account, domain, terms))
+        return ConsentOut.model_validate(self.request("POST", "/consents", json=body.model_dump()).json())
+
+    def register_consent(self, signed: ConsentIn) -> ConsentOut:
+        """Registers a consent signed elsewhere (e.g. handed to the lender by the supplier)."""
+        return ConsentOut.model_validate(self.request("POST", "/consents", json=signed.model_dump()).json())
+
+    def revoke_consent(self, consent_id: str) -> ConsentOut:
+        return ConsentOut.model_validate(self.request("DELETE", f"/consents/{consent_id}").json())
 
     def _all_pages(self, path: str, **filters: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

@@ -32,6 +32,7 @@ from registry.api.routes import (
     invoices,
     lots,
     participants,
+    profiles,
     receipts,
     risk,
     valuation,
@@ -151,7 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (receipts, vouchers):  # open, with an optional session (deps.viewer)
         app.include_router(module.router, responses={**problems.COMMON_PROBLEMS, **problems.SESSION_PROBLEMS})
     app.include_router(valuation.router, responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS})
-    for module in (risk, invoices):
+    for module in (risk, invoices, profiles):
         app.include_router(module.router, responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS})
     app.include_router(
         auth.router, responses={**problems.COMMON_PROBLEMS, **problems.AUTH_PROBLEMS, **problems.TOO_MANY}

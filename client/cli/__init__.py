@@ -58,6 +58,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Price publisher: post commodity prices; anyone: a price, its age and each publisher's post.",
     ),
+    "supplier": (
+        "client.cli.supplier",
+        "app",
+        "Supplier: consent for a lender to read your credit profile, revoke it, see who read it.",
+    ),
     "regulator": ("client.cli.regulator", "app", "Regulator: judicial freeze and unfreeze."),
     "audit": (
         "client.cli.audit",

@@ -168,6 +168,25 @@ def release_voucher(ctx: typer.Context, voucher: Annotated[str, typer.Argument(h
     )
 
 
+@app.command()
+def profile(
+    ctx: typer.Context,
+    member: Annotated[str, typer.Argument(help="The supplier's address")],
+    registry: Annotated[
+        str | None,
+        typer.Option("--registry", envvar="LEDGERHOUSE_REGISTRY_URL", help="Registry service URL"),
+    ] = None,
+    consent: Annotated[str | None, typer.Option("--consent", help="Read under this consent id")] = None,
+) -> None:
+    """A supplier's credit profile from the registry, under its consent: score and reasons, monthly
+    receivables by obligor, obligors' payment record, goods, pledges, exposure, suggested limit."""
+    from client.cli._profile_view import show_profile, signed_in
+
+    c = cli(ctx)
+    address = checksum(member, what="supplier")
+    show_profile(c, signed_in(c, registry).profile(address, consent=consent))
+
+
 # Loans against pledged receipts, valued at the commodity's price (client/cli/loan.py).
 from client.cli import loan as _loan  # noqa: E402 -- registered after bank's own commands
 

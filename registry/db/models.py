@@ -1,6 +1,6 @@
-"""The registry's tables. Everything but `documents`, `signin_challenges`, `identifier_spellings`
-and `invoices` is derived from the chain and can be rebuilt from it; amounts that can exceed 2^63
-are kept as exact decimal text."""
+"""The registry's tables. Everything but `documents`, `signin_challenges`, `identifier_spellings`,
+`invoices`, `consents` and `profile_reads` is derived from the chain and can be rebuilt from it;
+amounts that can exceed 2^63 are kept as exact decimal text."""
 
 from __future__ import annotations
 
@@ -106,6 +106,8 @@ class ChainEventRow(Base):
         Index("ix_events_voucher", "voucher_id"),
         Index("ix_events_root", "root_id"),
         Index("ix_events_account", "account"),
+        # A member's events of one kind (the credit profile reads a dozen kinds per member).
+        Index("ix_events_account_name", "account", "name"),
     )
 
 
@@ -339,6 +341,45 @@ class Invoice(Base):
     registered_at: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_invoices_parties", "seller_entity", "buyer_entity", "currency"),)
+
+
+class Consent(Base):
+    """A supplier's EIP-712 signed consent letting one lender read its credit profile until it
+    expires or the supplier revokes it (registry.services.consent). Not derived from the chain."""
+
+    __tablename__ = "consents"
+    id: Mapped[str] = mapped_column(BYTES32, primary_key=True)  # the EIP-712 digest
+    supplier: Mapped[str] = mapped_column(ADDRESS)
+    lender: Mapped[str] = mapped_column(ADDRESS)
+    scope: Mapped[str] = mapped_column(String(32))
+    issued_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    nonce: Mapped[str] = mapped_column(BYTES32)
+    signature: Mapped[str] = mapped_column(String(132))
+    registered_by: Mapped[str] = mapped_column(ADDRESS)
+    registered_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_by: Mapped[str | None] = mapped_column(ADDRESS)
+
+    __table_args__ = (Index("ix_consents_supplier_lender", "supplier", "lender"),)
+
+
+class ProfileReadRow(Base):
+    """Every attempt to read a credit profile: who, when, on which basis or consent, and whether it
+    was let through (append-only; the supplier lists it at GET /profiles/{address}/reads)."""
+
+    __tablename__ = "profile_reads"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    subject: Mapped[str] = mapped_column(ADDRESS)
+    reader: Mapped[str] = mapped_column(ADDRESS)
+    reader_role: Mapped[str] = mapped_column(String(24))
+    basis: Mapped[str] = mapped_column(String(16))
+    consent_id: Mapped[str | None] = mapped_column(BYTES32)
+    granted: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    read_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_profile_reads_subject_id", "subject", "id"),)
 
 
 # Tables rebuilt from the chain; a re-index empties exactly these (the valuation tables join below).
