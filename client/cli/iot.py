@@ -139,7 +139,7 @@ def gateway(
     A drop beyond the tolerance with no delivery requested is posted at once (a shortfall freezes the
     lot and alerts its lenders); otherwise each lot gets a stocktake at the cadence. Prints one line
     (or JSON object) per stocktake and alert, and the counts of verified and refused readings at exit."""
-    from client.iot.gateway import Alert, Gateway, GatewayConfig, Tolerance
+    from client.iot.gateway import Alert, Gateway, GatewayConfig, Posted, Tolerance
     from client.iot.mqtt import GatewayConnection
 
     c = cli(ctx)
@@ -166,17 +166,18 @@ def gateway(
     if seconds is not None:
         threading.Timer(seconds, stop.set).start()
     _line(c, {"gateway": "started", "topics": gw.topics}, f"watching {len(gw.topics)} lot(s) on {mqtt}")
+
+    def on_posted(posted: Posted) -> None:
+        shortfall = " — SHORTFALL: lot frozen" if posted.shortfall else ""
+        _line(
+            c,
+            {"stocktake": posted.to_json()},
+            f"stocktake of lot {posted.lot} ({posted.reason}): {posted.quantity} from "
+            f"{len(posted.devices)} device(s){shortfall} — tx {posted.tx_hash}",
+        )
+
     try:
-        while not stop.wait(1.0):
-            for posted in gw.evaluate():
-                _line(
-                    c,
-                    {"stocktake": posted.to_json()},
-                    f"stocktake of lot {posted.lot} ({posted.reason}): {posted.quantity} from "
-                    f"{len(posted.devices)} device(s)"
-                    + (" — SHORTFALL: lot frozen" if posted.shortfall else "")
-                    + f" — tx {posted.tx_hash}",
-                )
+        connection.run(stop, on_posted=on_posted)
     finally:
         connection.stop()
     stats = gw.stats.to_json()

@@ -190,6 +190,7 @@ class Gateway:
         self.posted: deque[Posted] = deque(maxlen=1000)
         self._on_alert = on_alert
         self._lock = threading.Lock()
+        self.wake = threading.Event()  # set by every accepted reading: evaluate soon
         self._lots: dict[bytes, str] = {}  # commitment -> the lot as the operator typed it
         self._lot_views: dict[bytes, LotView] = {}
         self._topics: dict[str, bytes] = {}
@@ -286,6 +287,7 @@ class Gateway:
             self._sequence[reading.device] = reading.sequence
             self._latest[lot_id][reading.device] = _Latest(signed, quantity)
             self.stats.verified += 1
+        self.wake.set()
         return signed
 
     def _device(self, address: str, now: float) -> _Device:

@@ -19,7 +19,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from client.errors import InvalidInput, LedgerhouseError
-from client.iot.gateway import Gateway
+from client.iot.gateway import Gateway, Posted
 from client.iot.readings import SignedReading, topic_for
 
 log = logging.getLogger("ledgerhouse.iot.mqtt")
@@ -94,10 +94,25 @@ class GatewayConnection:
         self._client.loop_start()
         return self
 
-    def run(self, stop: threading.Event, *, tick_s: float = 1.0) -> None:
-        """Evaluates the lots every `tick_s` until `stop` is set."""
-        while not stop.wait(tick_s):
-            self.gateway.evaluate()
+    def run(
+        self,
+        stop: threading.Event,
+        *,
+        tick_s: float = 1.0,
+        min_interval_s: float = 0.2,
+        on_posted: Callable[[Posted], None] | None = None,
+    ) -> None:
+        """Evaluates the lots until `stop` is set: soon after new readings arrive (at most every
+        `min_interval_s`), and every `tick_s` regardless (cadence, silent devices)."""
+        while not stop.is_set():
+            self.gateway.wake.wait(tick_s)
+            self.gateway.wake.clear()
+            if stop.is_set():
+                return
+            for posted in self.gateway.evaluate():
+                if on_posted is not None:
+                    on_posted(posted)
+            stop.wait(min_interval_s)
 
     def stop(self) -> None:
         self._client.disconnect()

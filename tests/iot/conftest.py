@@ -129,7 +129,7 @@ class Rig:
 
     def _evaluate_loop(self, tick_s: float) -> None:
         assert self.gateway is not None
-        while not self._stop.wait(tick_s):
+        while not self._stop.wait(tick_s):  # not GatewayConnection.run: connections come and go
             self.gateway.evaluate()
 
     def stop(self) -> None:

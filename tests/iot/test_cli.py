@@ -72,7 +72,7 @@ def test_simulated_slow_theft_is_frozen_by_the_gateway_process(
     assert isinstance(stocktake, dict)
     assert stocktake["reason"] == "goods-moved" and stocktake["shortfall"] is True
     assert len(stocktake["devices"]) == 3
-    assert {devnet_device_key(i).address for i in range(3)} == set(stocktake["devices"])  # type: ignore[arg-type]
+    assert {devnet_device_key(i).address for i in range(3)} == set(stocktake["devices"])
     stats = json.loads(out.strip().splitlines()[-1])["stats"]
     assert stats["refused"].get("replay") == 2
     lh = Ledgerhouse.connect(os.environ["LEDGERHOUSE_RPC"])
