@@ -274,11 +274,11 @@ class ReadingDomain:
             raise ReadingRefused("malformed", str(exc)) from None
         except ValueError:
             raise ReadingRefused("bad-signature", "the signature is not hexadecimal") from None
-        signer = self.recover_address(digest, signature)
-        if signer != bytes.fromhex(reading.device[2:]):
+        if self.recover_address(digest, signature) != bytes.fromhex(reading.device[2:]):
+            # Not "signed by X": over a reading that differs from what was signed, the recovered
+            # address is meaningless.
             raise ReadingRefused(
-                "bad-signature",
-                f"the reading claims device {reading.device} but was signed by {to_checksum_address(signer)}",
+                "bad-signature", f"the signature is not device {reading.device}'s over this reading"
             )
         return SignedReading(reading, signature, digest)
 
