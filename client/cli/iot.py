@@ -133,6 +133,10 @@ def gateway(
     run_for: Annotated[
         str | None, typer.Option("--duration", help="Stop after this long (default: until Ctrl-C)")
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option("--metrics-port", help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics"),
+    ] = None,
 ) -> None:
     """Verify signed readings from MQTT and post stocktakes when goods move or at the cadence.
 
@@ -156,6 +160,10 @@ def gateway(
         _line(c, alert.to_json(), f"ALERT {alert.kind}: lot {alert.lot}{device}: {alert.detail}")
 
     gw = Gateway(c.ledgerhouse(signer=True), lots, config, on_alert=on_alert)
+    if metrics_port is not None:
+        from client.iot.metrics import serve_metrics
+
+        serve_metrics(gw, metrics_port)
     connection = GatewayConnection(gw, mqtt).start()
     if not connection.connected.wait(10):
         connection.stop()

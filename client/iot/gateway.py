@@ -142,6 +142,7 @@ class Stats:
     verified: int = 0
     refused: Counter[str] = field(default_factory=Counter)
     posted: Counter[str] = field(default_factory=Counter)
+    alerts: Counter[str] = field(default_factory=Counter)
     post_failures: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -149,6 +150,7 @@ class Stats:
             "verified": self.verified,
             "refused": dict(self.refused),
             "posted": dict(self.posted),
+            "alerts": dict(self.alerts),
             "post_failures": self.post_failures,
         }
 
@@ -441,7 +443,9 @@ class Gateway:
     def _alert(self, kind: str, lot: str, detail: str, device: str | None = None) -> None:
         alert = Alert(kind, lot, int(self.clock()), detail, device)
         self.alerts.append(alert)
-        log.warning(json.dumps(alert.to_json()))
+        self.stats.alerts[kind] += 1
+        # INFO when someone listens (the CLI prints alerts itself), else WARNING: never lost.
+        log.log(logging.INFO if self._on_alert else logging.WARNING, json.dumps(alert.to_json()))
         if self._on_alert is not None:
             self._on_alert(alert)
 

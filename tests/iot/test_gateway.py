@@ -10,8 +10,10 @@ import time
 from decimal import Decimal
 
 import pytest
+from prometheus_client import generate_latest
 
 from client.iot.gateway import GatewayConfig, Tolerance
+from client.iot.metrics import gateway_registry
 from client.iot.mqtt import wait_until
 from client.iot.readings import topic_for
 from tests.iot.conftest import LOT, Rig, device_key
@@ -87,6 +89,10 @@ def test_replayed_forged_and_tampered_readings_change_nothing(rig: Rig) -> None:
     assert gateway._latest[first.reading.lot_id][cell.address].signed == third
     assert _lot(rig) == (Decimal("300.000"), False)
     assert list(gateway.posted) == []
+    metrics = generate_latest(gateway_registry(gateway)).decode()
+    assert "ledgerhouse_iot_readings_verified_total 2.0" in metrics
+    assert 'ledgerhouse_iot_readings_refused_total{reason="replay"} 2.0' in metrics
+    assert 'ledgerhouse_iot_readings_refused_total{reason="bad-signature"} 3.0' in metrics
 
 
 def test_revoked_unknown_and_misplaced_devices_are_refused(rig: Rig) -> None:
