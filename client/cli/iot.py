@@ -133,6 +133,10 @@ def gateway(
     run_for: Annotated[
         str | None, typer.Option("--duration", help="Stop after this long (default: until Ctrl-C)")
     ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option("--state", help="Keep each device's last sequence number in FILE across restarts"),
+    ] = None,
     metrics_port: Annotated[
         int | None,
         typer.Option("--metrics-port", help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics"),
@@ -159,7 +163,7 @@ def gateway(
         device = f" device {alert.device}" if alert.device else ""
         _line(c, alert.to_json(), f"ALERT {alert.kind}: lot {alert.lot}{device}: {alert.detail}")
 
-    gw = Gateway(c.ledgerhouse(signer=True), lots, config, on_alert=on_alert)
+    gw = Gateway(c.ledgerhouse(signer=True), lots, config, on_alert=on_alert, state_path=state)
     if metrics_port is not None:
         from client.iot.metrics import serve_metrics
 
@@ -188,6 +192,7 @@ def gateway(
         connection.run(stop, on_posted=on_posted)
     finally:
         connection.stop()
+        gw.save_state()
     stats = gw.stats.to_json()
     refused = ", ".join(f"{k} {v}" for k, v in sorted(stats["refused"].items())) or "none"
     c.emit({"stats": stats}, f"readings verified {stats['verified']}, refused: {refused}")

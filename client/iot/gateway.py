@@ -46,13 +46,14 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from eth_hash.auto import keccak
 
 from client import _contract_errors
 from client._ledgerhouse import Ledgerhouse
-from client.errors import InvalidInput, LedgerhouseError
+from client.errors import ConfigurationError, InvalidInput, LedgerhouseError
 from client.iot.devices import DeviceView
 from client.iot.readings import ReadingDomain, ReadingRefused, SignedReading, lot_commitment, topic_for
 from client.receipts import LotView
@@ -179,6 +180,7 @@ class Gateway:
         *,
         clock: Callable[[], float] = time.time,
         on_alert: Callable[[Alert], None] | None = None,
+        state_path: Path | None = None,
     ) -> None:
         if lh.signer is None:
             raise InvalidInput("the gateway posts stocktakes: it needs the inspector's key")
@@ -202,6 +204,11 @@ class Gateway:
         self._silent: set[tuple[bytes, str]] = set()
         self._flagged: set[tuple[bytes, str]] = set()
         self._retry_at: dict[bytes, float] = {}
+        self._state_path = state_path
+        self._saved_sequences: dict[str, int] = {}
+        if state_path is not None:
+            self._saved_sequences = _load_sequences(state_path)
+            self._sequence = dict(self._saved_sequences)
         for lot in lots:
             view = lh.receipts.attested_lot(lot)
             lot_id = lot_commitment(lot)
@@ -310,8 +317,23 @@ class Gateway:
 
     # ------------------------------------------------------------ stocktakes out
 
+    def save_state(self) -> None:
+        """Writes each device's last accepted sequence number to the state file (if any, and changed),
+        atomically: a restarted gateway still refuses what this one accepted."""
+        if self._state_path is None:
+            return
+        with self._lock:
+            sequences = dict(self._sequence)
+        if sequences == self._saved_sequences:
+            return
+        tmp = self._state_path.with_suffix(self._state_path.suffix + ".tmp")
+        tmp.write_text(json.dumps({"sequences": sequences}, indent=1, sort_keys=True) + "\n")
+        tmp.replace(self._state_path)
+        self._saved_sequences = sequences
+
     def evaluate(self) -> list[Posted]:
         """Decides every watched lot once (see the module docstring); posts what is due."""
+        self.save_state()
         done = []
         for lot_id in self._lots:
             try:
@@ -448,6 +470,21 @@ class Gateway:
         log.log(logging.INFO if self._on_alert else logging.WARNING, json.dumps(alert.to_json()))
         if self._on_alert is not None:
             self._on_alert(alert)
+
+
+def _load_sequences(path: Path) -> dict[str, int]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"gateway state file {path} cannot be read: {exc}") from None
+    sequences = data.get("sequences") if isinstance(data, dict) else None
+    if not isinstance(sequences, dict) or not all(
+        isinstance(k, str) and isinstance(v, int) for k, v in sequences.items()
+    ):
+        raise ConfigurationError(f"gateway state file {path} is not a gateway state file")
+    return dict(sequences)
 
 
 def median(values: list[Decimal], decimals: int) -> Decimal:

@@ -8,14 +8,15 @@ from __future__ import annotations
 import json
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from prometheus_client import generate_latest
 
-from client.iot.gateway import GatewayConfig, Tolerance
+from client.iot.gateway import Gateway, GatewayConfig, Tolerance
 from client.iot.metrics import gateway_registry
 from client.iot.mqtt import wait_until
-from client.iot.readings import topic_for
+from client.iot.readings import ReadingRefused, topic_for
 from tests.iot.conftest import LOT, Rig, device_key
 
 pytestmark = pytest.mark.chain
@@ -177,3 +178,20 @@ def test_a_rise_is_recorded_and_a_drop_during_a_requested_delivery_waits(rig: Ri
 
 def test_device_key_helper_is_deterministic() -> None:
     assert device_key("a").address == device_key("a").address != device_key("b").address
+
+
+def test_a_restarted_gateway_with_its_state_file_still_refuses_replays(rig: Rig, tmp_path: Path) -> None:
+    cell = rig.sensor("bay7-cell-a")
+    state = tmp_path / "gateway.json"
+    first = Gateway(rig.as_("inspector1"), [LOT], CONFIG, state_path=state)
+    accepted = cell.reading("300.000")
+    topic = topic_for(accepted.reading.warehouse, LOT)
+    first.handle(topic, accepted.payload())
+    first.save_state()
+    again = Gateway(rig.as_("inspector1"), [LOT], CONFIG, state_path=state)
+    with pytest.raises(ReadingRefused, match="not after"):
+        again.handle(topic, accepted.payload())
+    again.handle(topic, cell.reading("300.000").payload())
+    assert again.stats.refused == {"replay": 1} and again.stats.verified == 1
+    # Without the state file, the same replay would have been taken.
+    assert Gateway(rig.as_("inspector1"), [LOT], CONFIG).handle(topic, accepted.payload()) == accepted
