@@ -59,6 +59,7 @@ from client.iot.readings import ReadingDomain, ReadingRefused, SignedReading, lo
 from client.receipts import LotView
 
 log = logging.getLogger("ledgerhouse.iot.gateway")
+MAX_CACHED_DEVICES = 10_000
 
 
 @dataclass(frozen=True)
@@ -312,6 +313,10 @@ class Gateway:
                 view = None
         trusted = view is not None and devices.trusted([address])[address]
         entry = _Device(view, trusted, now)
+        if view is None and len(self._devices) >= MAX_CACHED_DEVICES:
+            # Anyone can sign with fresh keys: unknown ones are looked up again rather than let
+            # them grow the cache without bound.
+            return entry
         self._devices[address] = entry
         return entry
 
