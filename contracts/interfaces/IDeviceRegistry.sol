@@ -46,15 +46,15 @@ interface IDeviceRegistry {
 
     /// @notice Registers `device` at `warehouse`, vouched for by the caller (an active INSPECTOR,
     /// independent of the warehouse's legal entity).
-    /// @param device The address of the key the device signs its readings with.
+    /// @param device_ The address of the key the device signs its readings with.
     /// @param warehouse The active warehouse the device watches.
     /// @param kind What the device is, e.g. "load-cell", "weighbridge", "vision-count".
-    function registerDevice(address device, address warehouse, bytes16 kind) external;
+    function registerDevice(address device_, address warehouse, bytes16 kind) external;
 
     /// @notice Revokes `device` (its inspector or the consortium admin): its readings are refused from now on.
-    /// @param device The device key.
+    /// @param device_ The device key.
     /// @param reason Why, for the record (e.g. "tampered", "replaced").
-    function revokeDevice(address device, string calldata reason) external;
+    function revokeDevice(address device_, string calldata reason) external;
 
     // ---------------------------------------------------------------- views
 
