@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from eth_account import Account
+from eth_hash.auto import keccak
 from prometheus_client import generate_latest
+from web3 import Web3
+from web3.types import RPCEndpoint
 
+from client import Ledgerhouse
+from client._types import Role
+from client.devnet import dev_account
 from client.iot.gateway import Gateway, GatewayConfig, Tolerance
 from client.iot.metrics import gateway_registry
 from client.iot.mqtt import wait_until
@@ -195,3 +203,25 @@ def test_a_restarted_gateway_with_its_state_file_still_refuses_replays(rig: Rig,
     assert again.stats.refused == {"replay": 1} and again.stats.verified == 1
     # Without the state file, the same replay would have been taken.
     assert Gateway(rig.as_("inspector1"), [LOT], CONFIG).handle(topic, accepted.payload()) == accepted
+
+
+def test_a_device_another_inspector_vouches_for_is_refused(rig: Rig, w3: Web3) -> None:
+    """The gateway posts as its inspector: it takes readings only from devices that inspector vouched for."""
+    other = Account.from_key(keccak(b"iot test second inspector"))
+    w3.provider.make_request(RPCEndpoint("anvil_setBalance"), [other.address, hex(10**20)])
+    rig.as_("admin").participants.admit(
+        other.address, Role.INSPECTOR, name="Other Survey Co", valid_until=date.today() + timedelta(days=365)
+    )
+    theirs = device_key("other-inspectors-cell")
+    Ledgerhouse(w3, rig.as_("admin").manifest, account=other).devices.register(
+        theirs.address, dev_account("warehouse1").address, "load-cell"
+    )
+    gateway = rig.start_gateway(CONFIG)
+    sensor = rig.sensor("other-inspectors-cell", register=False)
+    sensor.send("250.000")
+    assert wait_until(lambda: dict(gateway.stats.refused) == {"other-inspector": 1}, 10), (
+        gateway.stats.refused
+    )
+    assert gateway.stats.verified == 0
+    time.sleep(0.6)
+    assert _lot(rig) == (Decimal("300.000"), False)
