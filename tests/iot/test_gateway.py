@@ -25,6 +25,7 @@ from client.iot.gateway import Gateway, GatewayConfig, Tolerance
 from client.iot.metrics import gateway_registry
 from client.iot.mqtt import wait_until
 from client.iot.readings import ReadingRefused, topic_for
+from tests.conftest import increase_time
 from tests.iot.conftest import LOT, Rig, device_key
 
 pytestmark = pytest.mark.chain
@@ -225,3 +226,17 @@ def test_a_device_another_inspector_vouches_for_is_refused(rig: Rig, w3: Web3) -
     assert gateway.stats.verified == 0
     time.sleep(0.6)
     assert _lot(rig) == (Decimal("300.000"), False)
+
+
+def test_a_steady_lot_gets_a_stocktake_at_its_cadence_and_not_before(rig: Rig, w3: Web3) -> None:
+    cell = rig.sensor("bay7-cell-a")
+    config = GatewayConfig(tolerance=Tolerance.parse("0.5%"), trust_ttl_s=0, cadence_s=3600)
+    gateway = rig.start_gateway(config)
+    cell.send("300.100")  # within the tolerance: no movement
+    assert wait_until(lambda: gateway.stats.verified == 1, 10)
+    time.sleep(1)
+    assert list(gateway.posted) == [], "posted before the cadence"
+    increase_time(w3, 3601)  # the chain's clock: the lot's last stocktake is now an hour old
+    assert wait_until(lambda: len(gateway.posted) == 1, 10)
+    assert gateway.posted[0].reason == "cadence"
+    assert _lot(rig) == (Decimal("300.100"), False)
