@@ -18,6 +18,8 @@ from types import TracebackType
 
 from client.errors import ConfigurationError
 
+__all__ = ["Mosquitto", "find_mosquitto"]
+
 MOSQUITTO_PATHS = ("/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto")
 
 

@@ -9,6 +9,8 @@ from client._contract import ContractClient
 from client._encoding import decode_code, short_code
 from client.chain import TxResult, checksum
 
+__all__ = ["DeviceView", "Devices"]
+
 
 @dataclass(frozen=True)
 class DeviceView:

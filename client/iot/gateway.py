@@ -58,6 +58,8 @@ from client.iot.devices import DeviceView
 from client.iot.readings import ReadingDomain, ReadingRefused, SignedReading, lot_commitment, topic_for
 from client.receipts import LotView
 
+__all__ = ["Alert", "Gateway", "GatewayConfig", "Posted", "Stats", "Tolerance", "median"]
+
 log = logging.getLogger("ledgerhouse.iot.gateway")
 MAX_CACHED_DEVICES = 10_000
 

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from client.iot.gateway import Gateway
 
 
+__all__ = ["gateway_registry", "serve_metrics"]
+
+
 def gateway_registry(gateway: Gateway) -> CollectorRegistry:
     """A Prometheus registry exposing `gateway`'s counters."""
     try:

@@ -22,6 +22,8 @@ from client.errors import InvalidInput, LedgerhouseError
 from client.iot.gateway import Gateway, Posted
 from client.iot.readings import SignedReading, topic_for
 
+__all__ = ["GatewayConnection", "Publisher", "parse_url", "wait_until"]
+
 log = logging.getLogger("ledgerhouse.iot.mqtt")
 QOS = 1
 

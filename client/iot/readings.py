@@ -39,6 +39,19 @@ from client.chain import checksum
 from client.errors import InvalidInput, LedgerhouseError
 from client.identifiers import identifier_commitment
 
+__all__ = [
+    "DOMAIN_NAME",
+    "DOMAIN_VERSION",
+    "READING_TYPE",
+    "TOPIC_ROOT",
+    "Reading",
+    "ReadingDomain",
+    "ReadingRefused",
+    "SignedReading",
+    "lot_commitment",
+    "topic_for",
+]
+
 TOPIC_ROOT = "ledgerhouse"
 DOMAIN_NAME = "Ledgerhouse IoT"
 DOMAIN_VERSION = "1"

@@ -22,6 +22,8 @@ from client.errors import InvalidInput
 from client.iot.mqtt import Publisher
 from client.iot.readings import Reading, ReadingDomain, SignedReading
 
+__all__ = ["Scenario", "SimulationStats", "devnet_device_key", "simulate"]
+
 
 def devnet_device_key(index: int) -> LocalAccount:
     """Device key `index` of the devnet's simulated sensors: derived from public text, so never for
