@@ -12,7 +12,7 @@ FORGE  := node_modules/@foundry-rs/forge-$(FOUNDRY_PLATFORM)/bin/forge
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: geth geth-if-go install run test lint typecheck forge-test pytest compile check-artifacts clean bench bench-quick browser slither coverage test-deep loadgen
+.PHONY: geth geth-if-go install run test lint typecheck forge-test pytest compile check-artifacts clean bench bench-quick browser mqtt-broker slither coverage test-deep loadgen
 
 # go-ethereum v1.13.15, the last release that seals Clique proof-of-authority blocks, for the
 # multi-node devnet (`ledgerhouse devnet up --engine geth`) and tests/consortium/. Built once from the
@@ -81,11 +81,23 @@ browser:
 	       case "$${CI:-}" in 1|true|yes) exit 1;; esac; }; \
 	}
 
+# Mosquitto, the MQTT broker of the IoT gateway's tests (tests/iot/, each starting its own broker on a
+# free port, never the system service) and of `ledgerhouse devnet up --iot`, from Debian. In CI
+# (CI=true) a Mosquitto that cannot be installed fails the run: the IoT tests must run there.
+mqtt-broker:
+	@test -x /usr/sbin/mosquitto || command -v mosquitto >/dev/null || { \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y --no-install-recommends mosquitto \
+	  || { apt-get update && apt-get install -y --no-install-recommends mosquitto; } \
+	  || { echo "mqtt-broker: could not install Debian's mosquitto; the IoT tests will skip (and fail in CI)"; \
+	       case "$${CI:-}" in 1|true|yes) exit 1;; esac; }; \
+	}
+
 # Two workers (CI's two cores), each with its own anvil, registry and databases; a module's tests
 # stay on one worker, so module-scoped fixtures (a seeded registry, a devnet) are built once.
 PYTEST_WORKERS ?= 2
 
-pytest: install browser geth-if-go
+pytest: install browser mqtt-broker geth-if-go
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope
 
 # The static checks first (each fails fast); then the forge and Python suites side by side: forge's

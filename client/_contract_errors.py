@@ -375,6 +375,44 @@ class DeliveryQuantityInvalid(ContractRevert):
     template = 'delivery of {requested} from receipt {receiptId} holding {quantity} is not possible'
 
 
+class DeviceAlreadyRegistered(ContractRevert):
+    """Solidity `DeviceAlreadyRegistered(address,address)`."""
+
+    device: str
+    inspector: str
+
+    signature = 'DeviceAlreadyRegistered(address,address)'
+    selector = '0x77db65d3'
+    arg_names = ('device', 'inspector')
+    arg_types = ('address', 'address')
+    template = 'device {device:address} is already registered, vouched for by {inspector:address}'
+
+
+class DeviceAlreadyRevoked(ContractRevert):
+    """Solidity `DeviceAlreadyRevoked(address,uint64)`."""
+
+    device: str
+    since: int
+
+    signature = 'DeviceAlreadyRevoked(address,uint64)'
+    selector = '0x2520144f'
+    arg_names = ('device', 'since')
+    arg_types = ('address', 'uint64')
+    template = 'device {device:address} was revoked on {since:datetime}'
+
+
+class DeviceNotRegistered(ContractRevert):
+    """Solidity `DeviceNotRegistered(address)`."""
+
+    device: str
+
+    signature = 'DeviceNotRegistered(address)'
+    selector = '0x082d79d0'
+    arg_names = ('device',)
+    arg_types = ('address',)
+    template = 'device {device:address} is not registered'
+
+
 class DiscountPriceMismatch(ContractRevert):
     """Solidity `DiscountPriceMismatch(uint256,uint128,uint128)`."""
 
@@ -854,6 +892,20 @@ class NotConsortiumAdmin(ContractRevert):
     arg_names = ('caller',)
     arg_types = ('address',)
     template = '{caller:address} is not the consortium admin'
+
+
+class NotDeviceInspector(ContractRevert):
+    """Solidity `NotDeviceInspector(address,address,address)`."""
+
+    device: str
+    caller: str
+    inspector: str
+
+    signature = 'NotDeviceInspector(address,address,address)'
+    selector = '0x54e436c0'
+    arg_names = ('device', 'caller', 'inspector')
+    arg_types = ('address', 'address', 'address')
+    template = '{caller:address} cannot revoke device {device:address}: only its inspector {inspector:address} or the consortium admin can'
 
 
 class NotDiscountOfferee(ContractRevert):
@@ -2035,6 +2087,16 @@ class ZeroAddress(ContractRevert):
     template = 'the zero address cannot be a member'
 
 
+class ZeroDeviceKey(ContractRevert):
+    """Solidity `ZeroDeviceKey()`."""
+
+    signature = 'ZeroDeviceKey()'
+    selector = '0x975e429a'
+    arg_names = ()
+    arg_types = ()
+    template = 'a device key cannot be the zero address'
+
+
 ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0x6697b232': AccessControlBadConfirmation,
     '0x19ca5ebb': AccessControlEnforcedDefaultAdminDelay,
@@ -2064,6 +2126,9 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0x5d524e56': CreditLineNotOpen,
     '0xe47d88da': DeliveryPending,
     '0x8ecf73a4': DeliveryQuantityInvalid,
+    '0x77db65d3': DeviceAlreadyRegistered,
+    '0x2520144f': DeviceAlreadyRevoked,
+    '0x082d79d0': DeviceNotRegistered,
     '0x1b9eb698': DiscountPriceMismatch,
     '0x27c42387': DiscountPriceOutOfRange,
     '0x04faea5c': DocumentAlreadyFinanced,
@@ -2102,6 +2167,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0xc74f99ae': NotAMember,
     '0x93efc6ae': NotBorrowersReceipt,
     '0x6330676b': NotConsortiumAdmin,
+    '0x54e436c0': NotDeviceInspector,
     '0x439622fc': NotDiscountOfferee,
     '0x62f8f24e': NotInFuture,
     '0xc142887c': NotIssuingWarehouse,
@@ -2194,4 +2260,5 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevert]] = {
     '0x59f96824': WarehouseAdmissionRequired,
     '0xf36c21de': WrongRole,
     '0xd92e233d': ZeroAddress,
+    '0x975e429a': ZeroDeviceKey,
 }

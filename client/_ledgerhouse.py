@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -16,6 +17,9 @@ from client.prices import Prices
 from client.receipts import Receipts
 from client.receivables import Receivables
 from client.valuation import Valuation
+
+if TYPE_CHECKING:
+    from client.iot.devices import Devices
 
 
 class Ledgerhouse:
@@ -90,6 +94,19 @@ class Ledgerhouse:
         if account is None and private_key:
             account = account_from_key(private_key)
         return cls(w3, find_manifest(w3.eth.chain_id, manifest_path), account=account, labels=labels)
+
+    @functools.cached_property
+    def devices(self) -> Devices:
+        """The IoT device registry (a deployment made before it existed has none: DeploymentNotFound)."""
+        from client.iot.devices import Devices
+
+        return Devices(
+            self.w3,
+            self.manifest.address_of("DeviceRegistry"),
+            self.participants,
+            self.signer,
+            from_block=self.manifest.deployment_block,
+        )
 
     @property
     def chain_id(self) -> int:

@@ -27,6 +27,7 @@ CONTRACT_NAMES: tuple[str, ...] = (
     "Receivables",
     "PriceFeed",
     "CollateralMonitor",
+    "DeviceRegistry",
 )
 
 

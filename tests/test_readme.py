@@ -30,6 +30,7 @@ REFUSED_LINE = re.compile(r"# ✗(?: (\w+))?$")  # refused on purpose, optionall
 class Devnet:
     rpc: str
     registry: str
+    mqtt: str
     cwd: Path
     env: dict[str, str]
 
@@ -46,6 +47,7 @@ def seeded_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
     command += ["--registry-port", str(registry_port), "--deployments", "deployments"]
     # Instant mining: the walkthroughs send one transaction at a time, so nothing is left stranded.
     command += ["--registry-data", "registry", "--block-time", "0"]
+    command += ["--iot", "--mqtt-port", str(free_port())]  # the IoT walkthrough's broker
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -60,7 +62,9 @@ def seeded_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
         "PYTHONPATH": str(README.parent),
     }
     env.pop("LEDGERHOUSE_PRIVATE_KEY", None)
-    yield Devnet(rpc=ready["rpc_url"], registry=ready["registry_url"], cwd=cwd, env=env)
+    yield Devnet(
+        rpc=ready["rpc_url"], registry=ready["registry_url"], mqtt=ready["mqtt_url"], cwd=cwd, env=env
+    )
     process.send_signal(signal.SIGINT)
     try:
         process.communicate(timeout=60)
@@ -74,6 +78,7 @@ def seeded_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
 
 def as_script(code: str, devnet: Devnet) -> str:
     code = code.replace("http://127.0.0.1:8545", devnet.rpc).replace("http://127.0.0.1:8000", devnet.registry)
+    code = code.replace("mqtt://127.0.0.1:1883", devnet.mqtt)
     lines = ["set -euo pipefail"]
     for line in code.splitlines():
         if line.strip() == "source .venv/bin/activate":

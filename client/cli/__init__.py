@@ -77,6 +77,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "serve": ("client.cli.serve", "serve_command", "Run the registry service: indexer and REST API."),
     "demo": ("client.cli.demo", "demo_command", "Run the Ledgerhouse story on a fresh devnet."),
+    "iot": (
+        "client.cli.iot",
+        "app",
+        "IoT: devices vouched for on chain, the MQTT gateway that posts stocktakes, a sensor simulator.",
+    ),
     "consortium": (
         "client.cli.consortium",
         "app",

@@ -75,6 +75,14 @@ def up(
     nodes: Annotated[
         int, typer.Option("--nodes", help="geth engine: how many signer nodes (ports --port, --port+1, ...)")
     ] = 4,
+    iot: Annotated[
+        bool,
+        typer.Option(
+            "--iot",
+            help="Also run a Mosquitto MQTT broker for `ledgerhouse iot` (make mqtt-broker installs it)",
+        ),
+    ] = False,
+    mqtt_port: Annotated[int, typer.Option("--mqtt-port", help="--iot: the broker's port")] = 1883,
 ) -> None:
     """Start a chain, deploy every contract, admit the dev participants, run the registry service
     beside them, and stay up until Ctrl-C."""
@@ -85,7 +93,14 @@ def up(
     with stderr.status(f"starting {what} on port {port}…"):
         chain.start()
     service: RegistryThread | None = None
+    broker = None
     try:
+        mqtt_url = None
+        if iot:
+            from client.iot.broker import Mosquitto
+
+            broker = Mosquitto(registry_data.parent / "mosquitto", mqtt_port).start()
+            mqtt_url = broker.url
         manifest_path = _bootstrap(chain.rpc_url, deployments)
         if not empty:
             _seed(chain.rpc_url, manifest_path)
@@ -95,7 +110,7 @@ def up(
             every_node = ",".join(chain.rpc_urls)
             service = RegistryThread.start(every_node, manifest_path, registry_data, registry_port)
             registry_url = service.url if service else None
-        _announce(chain, manifest_path, state, c.json_output, registry_url)
+        _announce(chain, manifest_path, state, c.json_output, registry_url, mqtt_url)
         code = chain.wait()
         raise ChainUnavailable(f"{chain.engine} stopped unexpectedly (exit code {code})")
     except KeyboardInterrupt:
@@ -103,6 +118,8 @@ def up(
     finally:
         if service is not None:
             service.stop()
+        if broker is not None:
+            broker.stop()
         chain.stop()
 
 
@@ -221,6 +238,7 @@ def _announce(
     state: Path | None,
     json_output: bool,
     registry_url: str | None = None,
+    mqtt_url: str | None = None,
 ) -> None:
     rpc_url = chain.rpc_url
     participants = [
@@ -237,6 +255,7 @@ def _announce(
                     "manifest": str(manifest_path),
                     "state": str(state) if state else None,
                     "registry_url": registry_url,
+                    "mqtt_url": mqtt_url,
                     "participants": participants,
                 }
             ),
@@ -261,6 +280,12 @@ def _announce(
         stdout.print(
             f"registry service at [bold]{registry_url}[/] — API docs {registry_url}/docs, "
             f"health {registry_url}/health"
+        )
+    if mqtt_url:
+        stdout.print(
+            f"MQTT broker at [bold]{mqtt_url}[/] — `ledgerhouse --as inspector1 iot gateway "
+            f"--mqtt {mqtt_url} --lot LOT` and `ledgerhouse --as inspector1 iot simulate "
+            f"--mqtt {mqtt_url} --lot LOT --register`"
         )
     stdout.print("try:")
     for command in (
