@@ -40,7 +40,7 @@ from web3.types import RPCEndpoint
 
 from client import errors
 from client._encoding import json_value
-from client._signing import fast_calldata
+from client._signing import abi_type, fast_calldata
 
 __all__ = [
     "LOG_CHUNK_BLOCKS",
@@ -123,14 +123,6 @@ def topic_of(value: int | str | bytes) -> str:
 
 
 # ------------------------------------------------------------------ ABI
-
-
-def abi_type(item: Mapping[str, Any]) -> str:
-    """The canonical type of an ABI input or output: tuples spelled out, `(uint256,address)[]`."""
-    kind = str(item["type"])
-    if kind.startswith("tuple"):
-        return "(" + ",".join(abi_type(c) for c in item["components"]) + ")" + kind[5:]
-    return kind
 
 
 def event_signature(item: Mapping[str, Any]) -> str:
