@@ -26,6 +26,8 @@ from registry.indexer.decode import DecodedEvent, EventDecoder
 from registry.indexer.journal import JOURNAL_BLOCK, enable_journal, undo_above
 from registry.indexer.projector import Projector
 
+__all__ = ["MAX_BACKOFF_S", "Header", "Indexer", "ReorgDetected", "StepResult"]
+
 log = logging.getLogger(__name__)
 
 # A node or database that was away is retried at most this far apart: short enough that indexing
