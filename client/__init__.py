@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from client.invoices import Invoice
     from client.participants import Member, Participants
     from client.prices import Prices, PriceView, Quote
+    from client.reader import ChainEvent, ChainReader
     from client.receipts import DueDiligenceReport, LienView, LotView, MintResult, Receipts, ReceiptView
     from client.receivables import CreditLineView, Receivables, RootView, VoucherView
     from client.registry_api import RegistryApi, RegistryRequestFailed
@@ -73,6 +74,8 @@ _LAZY = {
     "Invoice": "client.invoices",
     "Member": "client.participants",
     "Participants": "client.participants",
+    "ChainEvent": "client.reader",
+    "ChainReader": "client.reader",
     "DueDiligenceReport": "client.receipts",
     "LienView": "client.receipts",
     "LotView": "client.receipts",
@@ -112,6 +115,8 @@ __all__ = [
     "BatchPartlyDone",
     "BatchRefused",
     "BatchResult",
+    "ChainEvent",
+    "ChainReader",
     "ChainStalled",
     "ChainUnavailable",
     "ConfigurationError",

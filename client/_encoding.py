@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from eth_utils.crypto import keccak
 
@@ -124,21 +126,27 @@ def timestamp(value: int) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-def json_value(value: object) -> object:
-    """A view as JSON: dataclasses by field, Decimal as a string (never a float), enums by label."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: json_value(getattr(value, f.name)) for f in fields(value) if f.repr}
+def json_value(value: Any) -> Any:
+    """Any value the SDK hands out, as JSON (the one conversion: views, reports, events, the indexer's
+    rows): bytes as 0x hex, Decimal as a string (never a float), times in ISO form, enums by their
+    label, mappings with string keys, dataclasses by field (those shown in their repr)."""
     if isinstance(value, Enum):
         label = getattr(value, "label", None)
         return label if isinstance(label, str) else value.name.lower()
+    if value is None or isinstance(value, bool | int | str | float):
+        return value
+    if isinstance(value, bytes):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): json_value(v) for k, v in value.items()}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, list | tuple):
-        return [json_value(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: json_value(getattr(value, f.name)) for f in fields(value) if f.repr}
     return value
 
 

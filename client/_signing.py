@@ -8,6 +8,7 @@ checks every byte against eth-account, which stays the reference (and the path f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -81,15 +82,18 @@ def _split_types(types: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def _abi_type(item: dict[str, Any]) -> str:
-    if str(item["type"]).startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + str(item["type"])[5:]
-    return str(item["type"])
+def abi_type(item: Mapping[str, Any]) -> str:
+    """The canonical type of an ABI input or output: tuples spelled out, `(uint256,address)[]`
+    (as solc hashes signatures; `client.reader` re-exports it for events and return values)."""
+    kind = str(item["type"])
+    if kind.startswith("tuple"):
+        return "(" + ",".join(abi_type(c) for c in item["components"]) + ")" + kind[5:]
+    return kind
 
 
 def fast_calldata(call: ContractFunction) -> HexStr:
     """Selector + eth_abi encoding of a bound call's positional arguments (~25x faster than web3's)."""
     abi = call.abi
-    signature = f"{abi['name']}({','.join(_abi_type(dict(i)) for i in abi.get('inputs', []))})"
+    signature = f"{abi['name']}({','.join(abi_type(i) for i in abi.get('inputs', []))})"
     selector, types = _selector_and_types(signature)
     return HexStr("0x" + (selector + abi_encode(list(types), list(call.args))).hex())

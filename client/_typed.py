@@ -1,9 +1,10 @@
-"""The one place where raw web3 and transport errors become the SDK's typed errors.
+"""The SDK's public methods raise only typed errors: the reader's error policy, applied to methods.
 
 Every public method of the SDK's contract clients (and the audit and reconcile entry points) is
 wrapped by `typed_errors`, so a caller catches `LedgerhouseError` and nothing else: a contract's
 refusal becomes its generated `ContractRevert` subclass, a node's error `NodeError` (a past block's
-state it no longer holds: `StateUnavailable`), a lost connection `ChainUnavailable`.
+state it no longer holds: `StateUnavailable`), a lost connection `ChainUnavailable`. What each raw
+failure becomes is `client.reader.node_error`, the same policy the reader's batched reads follow.
 """
 
 from __future__ import annotations
@@ -13,54 +14,16 @@ import inspect
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from web3.exceptions import ContractLogicError, MismatchedABI, Web3Exception, Web3ValidationError
+from web3.exceptions import ContractLogicError, Web3Exception
 
 from client import errors
+from client.reader import decode_revert, node_error
+
+__all__ = ["node_error", "typed_errors", "typed_methods"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 C = TypeVar("C", bound=type)
-
-# What nodes say when asked for the state of a block they no longer (or never) kept.
-_STATE_GONE = (
-    "blockoutofrange",
-    "block height is",
-    "missing trie node",
-    "header not found",
-    "historical state",
-    "required historical state unavailable",
-    "world state unavailable",
-    "state not available",
-)
-
-
-def node_error(exc: BaseException) -> errors.LedgerhouseError:
-    """The typed error for a raw web3 (or transport) failure."""
-    if isinstance(exc, errors.LedgerhouseError):
-        return exc
-    if isinstance(exc, ContractLogicError):
-        from client.chain import decode_revert
-
-        return decode_revert(exc.data)
-    message = _message(exc)
-    if isinstance(exc, MismatchedABI | Web3ValidationError):
-        return errors.InvalidInput(f"a value does not fit the contract's types: {message}")
-    if isinstance(exc, OSError):
-        return errors.ChainUnavailable(f"lost the JSON-RPC node: {message}")
-    if any(marker in message.lower() for marker in _STATE_GONE):
-        return errors.StateUnavailable(
-            f"the node no longer holds that block's state: {message} "
-            "(reading a past block needs an archive node)"
-        )
-    return errors.NodeError(f"the node refused the request: {message}")
-
-
-def _message(exc: BaseException) -> str:
-    args = getattr(exc, "args", ())
-    first = args[0] if args else exc
-    if isinstance(first, dict):
-        return str(first.get("message", first))
-    return " ".join(str(first).split()) or type(exc).__name__
 
 
 def typed_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -75,8 +38,6 @@ def typed_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except errors.LedgerhouseError:
             raise
         except ContractLogicError as exc:
-            from client.chain import decode_revert
-
             labels_of = getattr(args[0], "_labels", None) if args else None
             labels = labels_of() if callable(labels_of) else None
             raise decode_revert(exc.data, labels) from None

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import requests
-from eth_abi.abi import decode as abi_decode
-from eth_abi.exceptions import EncodingError
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
@@ -32,17 +30,29 @@ from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import RPCEndpoint, RPCResponse, TxParams, TxReceipt
 
 from client import errors
-from client._signing import FastSigner, fast_calldata
+from client._signing import FastSigner
+from client.reader import RETRY_DELAYS_S, ChainReader, calldata, cause_of, decode_revert
+
+__all__ = [
+    "GAS_MARGIN",
+    "RECEIPT_TIMEOUT_S",
+    "RETRY_DELAYS_S",
+    "STALL_AFTER_S",
+    "NonceAllocator",
+    "PendingTx",
+    "Signer",
+    "TxResult",
+    "account_from_key",
+    "calldata",
+    "checksum",
+    "connect",
+    "decode_revert",
+    "rpc_endpoints",
+]
 
 _log = logging.getLogger(__name__)
-_ERROR_STRING = "0x08c379a0"
-_PANIC = "0x4e487b71"
 GAS_MARGIN = 1.25
 RECEIPT_TIMEOUT_S = 120.0
-# Transport failures (refused or dropped connection, 5xx, 429, timeout) are retried this long before
-# ChainUnavailable. Only idempotent requests are retried: reads, and re-sends of the same signed
-# bytes (the node dedupes them by hash), so a retry never makes a second transaction.
-RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0, 2.0)
 # A wait for a receipt gives up with ChainStalled ("no new block for N s") once the node's head has
 # not moved for this long: a consortium chain seals every second or two, so a minute of nothing means
 # it has halted (too few validators up), and saying so beats waiting out RECEIPT_TIMEOUT_S in silence.
@@ -95,7 +105,7 @@ class _NodeProvider(HTTPProvider):
     def _fail_over(self, failed: str, exc: requests.RequestException, what: str) -> None:
         if len(self.endpoints) == 1:
             raise errors.ChainUnavailable(
-                f"the JSON-RPC node at {failed} did not answer {what}: {_cause(exc)}"
+                f"the JSON-RPC node at {failed} did not answer {what}: {cause_of(exc)}"
             ) from exc
         with _FAILOVER_LOCK:
             if str(self.endpoint_uri) == failed:  # another thread may have moved on already
@@ -115,9 +125,9 @@ class _NodeProvider(HTTPProvider):
                 if len(set(tried)) >= len(self.endpoints):
                     names = ", ".join(self.endpoints)
                     raise errors.ChainUnavailable(
-                        f"no JSON-RPC node answered {what} (tried {names}): {_cause(exc)}"
+                        f"no JSON-RPC node answered {what} (tried {names}): {cause_of(exc)}"
                         if len(self.endpoints) > 1
-                        else f"the JSON-RPC node at {current} did not answer {what}: {_cause(exc)}"
+                        else f"the JSON-RPC node at {current} did not answer {what}: {cause_of(exc)}"
                     ) from exc
                 self._fail_over(current, exc, what)
 
@@ -172,7 +182,7 @@ def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
     try:
         w3.eth.chain_id  # noqa: B018 -- the cheapest call that proves the endpoint answers
     except Exception as exc:
-        raise errors.ChainUnavailable(f"cannot reach a JSON-RPC node at {rpc_url}: {_cause(exc)}") from exc
+        raise errors.ChainUnavailable(f"cannot reach a JSON-RPC node at {rpc_url}: {cause_of(exc)}") from exc
     return w3
 
 
@@ -204,48 +214,8 @@ def account_from_key(private_key: str) -> LocalAccount:
         return cast(LocalAccount, Account.from_key("0x" + text))
     except Exception as exc:
         raise errors.ConfigurationError(
-            f"the private key is not a valid secp256k1 key: {_cause(exc)}"
+            f"the private key is not a valid secp256k1 key: {cause_of(exc)}"
         ) from None
-
-
-def decode_revert(data: Any, labels: Mapping[str, str] | None = None) -> errors.LedgerhouseError:
-    """Turns revert data into the matching typed exception (imported late: it is generated)."""
-    from client._contract_errors import ERRORS_BY_SELECTOR
-
-    if isinstance(data, dict):  # some nodes nest it: {"data": "0x..."}
-        data = data.get("data")
-    if isinstance(data, bytes | HexBytes):
-        data = "0x" + bytes(data).hex()
-    if not isinstance(data, str) or len(data) < 10:
-        return errors.TransactionFailed("the contract reverted without a reason")
-    selector, payload = data[:10].lower(), bytes.fromhex(data[10:])
-    if selector == _ERROR_STRING:
-        return errors.TransactionFailed(f"reverted: {abi_decode(['string'], payload)[0]}")
-    if selector == _PANIC:
-        return errors.TransactionFailed(
-            f"the contract panicked with code {abi_decode(['uint256'], payload)[0]:#x}"
-        )
-    cls = ERRORS_BY_SELECTOR.get(selector)
-    if cls is None:
-        return errors.UnknownRevert(data)
-    values = [
-        to_checksum_address(v) if t == "address" else v
-        for t, v in zip(cls.arg_types, abi_decode(list(cls.arg_types), payload), strict=True)
-    ]
-    return cls(*values, labels=labels)
-
-
-def _cause(exc: BaseException) -> str:
-    """The innermost reason of `exc` in a few words (requests wraps a refused socket three deep)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError) or "Connection refused" in str(seen):
-            return "connection refused (is the node running?)"
-        if isinstance(seen, TimeoutError) or "timed out" in str(seen).lower():
-            return "timed out"
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:300]
 
 
 class NonceAllocator:
@@ -267,7 +237,7 @@ class NonceAllocator:
                 try:
                     self._next = self._w3.eth.get_transaction_count(self._address, "pending")  # type: ignore[arg-type]
                 except OSError as exc:
-                    raise errors.ChainUnavailable(f"cannot read the next nonce: {_cause(exc)}") from exc
+                    raise errors.ChainUnavailable(f"cannot read the next nonce: {cause_of(exc)}") from exc
             nonce = self._next
             self._next += 1
             return nonce
@@ -316,6 +286,8 @@ class Signer:
         self._fast = FastSigner(bytes(account.key))
         self._chain_id = w3.eth.chain_id
         self._fee_params = self._fees()
+        # One batch per call: a pipeline's raw transactions go out together, in nonce order.
+        self._reader = ChainReader(w3, labels=self.labels, batch_size=1_000_000)
 
     def _fees(self) -> dict[str, int]:
         latest = self.w3.eth.get_block("latest")
@@ -339,9 +311,11 @@ class Signer:
         except ContractLogicError as exc:
             raise decode_revert(exc.data, self.labels) from None
         except Web3Exception as exc:
-            raise errors.TransactionFailed(f"the node refused to estimate the call: {_cause(exc)}") from exc
+            raise errors.TransactionFailed(f"the node refused to estimate the call: {cause_of(exc)}") from exc
         except OSError as exc:  # web3 already retried: the node is away
-            raise errors.ChainUnavailable(f"lost the JSON-RPC node while estimating: {_cause(exc)}") from exc
+            raise errors.ChainUnavailable(
+                f"lost the JSON-RPC node while estimating: {cause_of(exc)}"
+            ) from exc
 
     def submit(self, call: ContractFunction, *, gas: int | None = None) -> PendingTx:
         """Simulates, signs and sends `call`; returns without waiting for it to be mined."""
@@ -376,14 +350,14 @@ class Signer:
                 if _is_already_sent_message(message) or self._is_known(pending):
                     return  # the node has (or has mined) exactly this transaction: a retry, not a new one
                 self.nonces.resync()
-                raise errors.TransactionFailed(f"the node rejected the transaction: {_cause(exc)}") from exc
+                raise errors.TransactionFailed(f"the node rejected the transaction: {cause_of(exc)}") from exc
             except OSError as exc:
                 if self._is_known(pending):
                     return
                 if delay is None:
                     self.nonces.resync()  # the node never saw it: its nonce must not leave a gap
                     raise errors.ChainUnavailable(
-                        f"lost the JSON-RPC node while submitting {pending.tx_hash}: {_cause(exc)}"
+                        f"lost the JSON-RPC node while submitting {pending.tx_hash}: {cause_of(exc)}"
                     ) from exc
                 time.sleep(delay)
 
@@ -415,7 +389,7 @@ class Signer:
             except OSError as exc:  # web3 already retried the poll: the node is away a while
                 if unreachable >= len(RETRY_DELAYS_S) or time.monotonic() > deadline:
                     raise errors.ChainUnavailable(
-                        f"lost the JSON-RPC node while waiting for {pending.tx_hash}: {_cause(exc)}"
+                        f"lost the JSON-RPC node while waiting for {pending.tx_hash}: {cause_of(exc)}"
                     ) from exc
                 time.sleep(RETRY_DELAYS_S[unreachable])
                 unreachable += 1
@@ -562,30 +536,12 @@ class Signer:
     def _batch(
         self, requests: list[tuple[RPCEndpoint, Any]], *, allow_null: bool = False, retry: bool = True
     ) -> list[Any]:
-        """One JSON-RPC batch; a failed entry raises its decoded revert (or the node's message).
-
-        Transport failures are retried (`retry`: the batch is idempotent, i.e. reads) before
-        ChainUnavailable."""
-        for delay in (*(RETRY_DELAYS_S if retry else ()), None):
-            try:
-                responses = self.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
-                break
-            except OSError as exc:
-                if delay is None:
-                    raise errors.ChainUnavailable(
-                        f"lost the JSON-RPC node during a batch: {_cause(exc)}"
-                    ) from exc
-                time.sleep(delay)
-        if not isinstance(responses, list):
-            raise errors.TransactionFailed(f"the node refused the batch: {responses.get('error')}")
-        if retry and any(_state_pruned(r) for r in responses):
-            # A node that keeps no past states (anvil --prune-history) can mine a block between
-            # resolving "latest" and running the read; the read itself is fine one block on.
-            time.sleep(RETRY_DELAYS_S[0])
-            return self._batch(requests, allow_null=allow_null, retry=False)
+        """One JSON-RPC batch through the SDK's reader (its transport retry and mid-read-block
+        retry when `retry`: the batch is idempotent, i.e. reads, or re-sends of signed bytes); a
+        failed entry raises its decoded revert (or the node's message)."""
+        responses = self._reader.batch(requests, retry=retry)
         results: list[Any] = []
-        ordered = sorted(responses, key=lambda r: int(r.get("id", 0)))
-        for (method, _), response in zip(requests, ordered, strict=True):
+        for (method, _), response in zip(requests, responses, strict=True):
             if response.get("error") and method == "eth_sendRawTransaction" and _already_sent(response):
                 results.append(None)  # the same signed bytes again (a re-sent batch): a retry, not new
                 continue
@@ -661,21 +617,5 @@ def _already_sent(response: Any) -> bool:
     return _is_already_sent_message(str(message))
 
 
-def _state_pruned(response: dict[str, Any]) -> bool:
-    error = response.get("error")
-    return isinstance(error, dict) and "BlockOutOfRange" in str(error.get("message", ""))
-
-
 def _int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
-
-
-def calldata(call: ContractFunction) -> HexStr:
-    """The ABI-encoded call data of a bound contract call."""
-    if not call.kwargs:
-        try:
-            return fast_calldata(call)
-        except EncodingError:
-            pass  # an argument web3 would normalise first (e.g. a hex string for bytes): let it
-    # web3 has no public encoder on a bound ContractFunction; this one has been stable since v4.
-    return HexStr(call._encode_transaction_data())

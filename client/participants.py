@@ -19,6 +19,7 @@ from client.artifacts import load_artifact
 from client.chain import Signer, TxResult, checksum, decode_revert
 from client.errors import InvalidInput, LedgerhouseError, MissingKey, StateUnavailable
 from client.identifiers import identifier_commitment
+from client.reader import ChainReader, EventCodec, LogQuery, topic_of
 
 __all__ = [
     "REGISTRAR_ROLE",
@@ -26,8 +27,6 @@ __all__ = [
     "Participants",
     "WarehouseAdmission",
 ]
-
-_LOG_CHUNK_BLOCKS = 5_000  # Besu and most providers cap eth_getLogs ranges
 
 
 def topic_of_address(address: str) -> str:
@@ -302,34 +301,22 @@ class Participants:
             WrongRole,
         )
 
-        events = self.contract.events
-        wanted = {
-            "MemberAdmitted": events.MemberAdmitted,
-            "MembershipSuspended": events.MembershipSuspended,
-            "MembershipReinstated": events.MembershipReinstated,
-            "MembershipRevoked": events.MembershipRevoked,
-            "KycRenewed": events.KycRenewed,
-        }
-        topics = {str(cls.topic): name for name, cls in wanted.items()}
-        logs: list[Any] = []
-        start = self._from_block
-        while start <= block:
-            end = min(start + _LOG_CHUNK_BLOCKS - 1, block)
-            logs += self.w3.eth.get_logs(
-                {
-                    "address": self.contract.address,
-                    "fromBlock": start,
-                    "toBlock": end,
-                    "topics": [list(topics), topic_of_address(account)],
-                }
-            )
-            start = end + 1
+        wanted = (
+            "MemberAdmitted",
+            "MembershipSuspended",
+            "MembershipReinstated",
+            "MembershipRevoked",
+            "KycRenewed",
+        )
+        codec = EventCodec(self.contract.abi, self.contract.address, contract="ParticipantRegistry")
+        reader = ChainReader(self.w3, labels=self._labels())
+        query = ([codec.topic[name] for name in wanted], topic_of(account))
+        [events] = reader.logs([LogQuery(codec, query, self._from_block, block)])
+        times = reader.results([("eth_getBlockByNumber", [hex(e.block_number), False]) for e in events])
         member_role = Role.NONE
         status, since, valid_until = MemberStatus.ACTIVE, 0, 0
-        for log in sorted(logs, key=lambda raw: (int(raw["blockNumber"]), int(raw["logIndex"]))):
-            name = topics["0x" + bytes(log["topics"][0]).hex()]
-            args = wanted[name]().process_log(log)["args"]
-            when = int(self.w3.eth.get_block(int(log["blockNumber"]))["timestamp"])
+        for event, header in zip(events, times, strict=True):
+            name, args, when = event.name, event.args, int(str(header["timestamp"]), 16)
             if name == "MemberAdmitted":
                 member_role, status, since = Role(int(args["role"])), MemberStatus.ACTIVE, when
                 valid_until = int(args["validUntil"])

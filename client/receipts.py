@@ -325,7 +325,7 @@ class Receipts(ContractClient):
 
     def minted_ids(self, tx: TxResult) -> list[int]:
         """Ids of the receipts a transaction minted, read straight from the ReceiptMinted topics."""
-        minted = self._topic_by_event["ReceiptMinted"]
+        minted = self.codec.topic["ReceiptMinted"]
         ids = []
         for log in tx.receipt["logs"]:
             topics = [t if isinstance(t, str) else "0x" + bytes(t).hex() for t in log["topics"]]

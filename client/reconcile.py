@@ -58,13 +58,13 @@ from urllib.parse import urlsplit
 
 from eth_utils.address import is_address, to_checksum_address
 
-from client._contract import ChainEvent
 from client._encoding import as_money, decode_code, from_base_units, timestamp
 from client._encoding import valid_until as expiry_shown
 from client._typed import typed_errors
 from client._types import MemberStatus, Role
-from client.audit import VOUCHERS_PER_ROOT, _Chain, _Codec, _flat, _hex32, _json, _LogQuery, _table
+from client.audit import VOUCHERS_PER_ROOT, AuditChain, csv_table, flat_row, hex32, json_value
 from client.errors import ChainUnavailable, InvalidInput, LedgerhouseError
+from client.reader import ChainEvent, LogQuery
 from client.receipts import LienState
 from client.receivables import VoucherStatus
 from client.registry_api import RegistryApi, RegistryRequestFailed
@@ -165,14 +165,16 @@ class Reconciliation:
         )
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = _json(self)
+        data: dict[str, Any] = json_value(self)
         data["clean"] = self.clean
         data["counts"] = self.counts
         return data
 
     def csv_table(self) -> tuple[list[str], list[list[str]]]:
         """One row per divergence."""
-        return _table(Divergence, [_flat(d, Divergence) for d in self.divergences], at_block=self.at_block)
+        return csv_table(
+            Divergence, [flat_row(d, Divergence) for d in self.divergences], at_block=self.at_block
+        )
 
 
 def registry_url(text: str) -> str:
@@ -567,10 +569,10 @@ class _Touched:
 
 def _touched(lh: Ledgerhouse, after: int, through: int) -> _Touched:
     """The participants, lots, receipts and vouchers that events in blocks after+1..through touched."""
-    chain = _Chain(lh, through)
-    codecs = (chain.receipts, chain.receivables, _Codec(lh.participants.contract, "ParticipantRegistry"))
+    chain = AuditChain(lh, through)
+    codecs = (chain.receipts, chain.receivables, chain.participants)
     touched = _Touched()
-    for events in chain.logs([_LogQuery(codec, (), after + 1, through) for codec in codecs]):
+    for events in chain.logs([LogQuery(codec, (), after + 1, through) for codec in codecs]):
         for event in events:
             a = event.args
             for key in ("receiptId", "keptId", "mergedId", "id"):
@@ -580,9 +582,9 @@ def _touched(lh: Ledgerhouse, after: int, through: int) -> _Touched:
                 first = int(a["firstNewId"])
                 touched.receipts.update(range(first, first + len(a["quantities"]) - 1))
             if isinstance(a.get("lotId"), bytes):
-                touched.lots.add(_hex32(a["lotId"]))
+                touched.lots.add(hex32(a["lotId"]))
                 if event.name in ("StockShortfall", "LotUnfrozen", "StocktakeRecorded"):
-                    touched.lot_receipts.add(_hex32(a["lotId"]))
+                    touched.lot_receipts.add(hex32(a["lotId"]))
             for key in ("voucherId", "childId", "closedId"):
                 if isinstance(a.get(key), int):
                     touched.vouchers.add(int(a[key]))
@@ -655,9 +657,9 @@ _MEMBER_EVENTS = ("MemberAdmitted", "MembershipSuspended", "MembershipReinstated
 def _read_chain(lh: Ledgerhouse, block: int) -> Side:
     """Every participant, lot, receipt, lien, pledge request and voucher as the contracts hold them
     at `block`; ids from the events, state from the views, all in JSON-RPC batches."""
-    chain = _Chain(lh, block)
+    chain = AuditChain(lh, block)
     rc, rv = chain.receipts, chain.receivables
-    pr = _Codec(lh.participants.contract, "ParticipantRegistry")
+    pr = chain.participants
     receipt_events, voucher_events, member_events = chain.logs(
         [
             chain.query(rc, [rc.topic[n] for n in _RECEIPT_EVENTS]),
@@ -673,14 +675,14 @@ def _read_chain(lh: Ledgerhouse, block: int) -> Side:
     for e in receipt_events:
         a = e.args
         if e.name == "StocktakeRecorded":
-            lots.setdefault(_hex32(a["lotId"]))
+            lots.setdefault(hex32(a["lotId"]))
         elif e.name == "ReceiptMinted":
             origins[int(a["receiptId"])] = _Origin(
-                _hex32(a["lotId"]), str(a["warehouse"]), _hex32(a["details"]), None
+                hex32(a["lotId"]), str(a["warehouse"]), hex32(a["details"]), None
             )
         elif e.name == "ReceiptSplit":
             parent_id = int(a["receiptId"])
-            parent = origins.get(parent_id, _Origin(_hex32(a["lotId"]), "", "", None))
+            parent = origins.get(parent_id, _Origin(hex32(a["lotId"]), "", "", None))
             first = int(a["firstNewId"])
             for k in range(len(a["quantities"]) - 1):
                 origins[first + k] = _Origin(parent.lot_id, parent.warehouse, parent.details, parent_id)
@@ -736,14 +738,14 @@ def _read_chain(lh: Ledgerhouse, block: int) -> Side:
             record["status"] = "unknown to the contract"
             continue
         owner, warehouse, lot_id, quantity, expires_at, _, frozen, delivery_requested, _ = raw[0]
-        lot_view = lot_views.get(_hex32(lot_id))
+        lot_view = lot_views.get(hex32(lot_id))
         decimals = int(lot_view[4]) if lot_view is not None else 0
         record.update(
             status="live",
             owner=str(owner),
             quantity=from_base_units(int(quantity), decimals),
             warehouse=str(warehouse),
-            lot_id=_hex32(lot_id),
+            lot_id=hex32(lot_id),
             commodity=decode_code(lot_view[2]) if lot_view is not None else "",
             expires_at=expiry_shown(int(expires_at)) if int(expires_at) else None,
             frozen=bool(frozen),
@@ -778,7 +780,7 @@ def _read_chain(lh: Ledgerhouse, block: int) -> Side:
         side["participant"][account] = {
             "role": Role(int(role)).label if int(role) in Role._value2member_map_ else str(role),
             "name": str(name),
-            "entity_id": _hex32(entity_id),
+            "entity_id": hex32(entity_id),
             "status": MemberStatus(int(status)).label
             if int(status) in MemberStatus._value2member_map_
             else str(status),
@@ -829,7 +831,7 @@ def _lien_records(side: Side, rid: int, lien: Any, requests: dict[tuple[int, int
         "loan_maturity": timestamp(int(maturity)),
     }
     if LienState(int(state)) is LienState.ACTIVE:
-        terms["loan_ref"] = _hex32(request.args["loanRef"]) if request else None
+        terms["loan_ref"] = hex32(request.args["loanRef"]) if request else None
         side["lien"][str(rid)] = terms
     else:
         terms["request_seq"] = int(seq)

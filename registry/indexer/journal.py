@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from registry.db.models import APPEND_ONLY, Base, ChainEventRow, IndexedBlock, Journal, Stocktake
 
+__all__ = ["JOURNAL_BLOCK", "enable_journal", "undo_above"]
+
 JOURNAL_BLOCK = "journal_block"
 
 

@@ -31,6 +31,8 @@ from registry.indexer.valuation_projection import ValuationProjection
 
 _Row = TypeVar("_Row", Participant, Lot, Receipt, Voucher, VoucherRoot, CreditLine)
 
+__all__ = ["PIECES_PER_ROOT", "VOUCHER_STATUS_AFTER_CANCEL", "ZERO_ADDRESS", "IndexingError", "Projector"]
+
 _EVENTS = Base.metadata.tables[ChainEventRow.__tablename__]
 
 # Keys per IN (...) query when a chunk's rows are loaded: under SQLite's default variable limit.

@@ -16,15 +16,17 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
-from web3.types import RPCEndpoint
 
 from client.deployment import Manifest
-from client.errors import ChainUnavailable, ConfigurationError
+from client.errors import ConfigurationError
+from client.reader import ChainReader
 from registry import observability as obs
 from registry.db.models import CHAIN_DERIVED, ChainEventRow, IndexedBlock, IndexerCursor, Journal
 from registry.indexer.decode import DecodedEvent, EventDecoder
 from registry.indexer.journal import JOURNAL_BLOCK, enable_journal, undo_above
 from registry.indexer.projector import Projector
+
+__all__ = ["MAX_BACKOFF_S", "Header", "Indexer", "ReorgDetected", "StepResult"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,10 @@ class Indexer:
         self.reorg_window = reorg_window
         self.chunk_blocks = chunk_blocks
         self.decoder = EventDecoder(self._addresses())
+        # The SDK's reader (batching, the mid-read-block retry, typed node errors) without its
+        # transport retries: `run` is this loop's retry, backing off up to MAX_BACKOFF_S, and a node
+        # that is away shows in the health endpoint at once instead of after the SDK's retries.
+        self.reader = ChainReader(w3, retry_delays=())
         self.head = 0
         self.head_read_at: float | None = None  # time.monotonic() of the last head the node answered
         self.cursor_block = -1
@@ -80,27 +86,16 @@ class Indexer:
     # ------------------------------------------------------------ JSON-RPC
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
-        try:
-            response = self.w3.provider.make_request(RPCEndpoint(method), params)
-        except Exception as exc:
-            raise ChainUnavailable(f"{method} failed: {exc}") from exc
-        if "error" in response:
-            raise ChainUnavailable(f"{method} failed: {response['error']}")
-        return response["result"]
+        return self.reader.request(method, params)
 
     def _headers(self, numbers: list[int]) -> dict[int, Header]:
         if not numbers:
             return {}
-        requests = [(RPCEndpoint("eth_getBlockByNumber"), [hex(n), False]) for n in numbers]
-        try:
-            responses = self.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
-        except Exception as exc:
-            raise ChainUnavailable(f"eth_getBlockByNumber failed: {exc}") from exc
-        if not isinstance(responses, list):
-            raise ChainUnavailable(f"the node refused a batch of block reads: {responses}")
+        blocks = self.reader.results(
+            [("eth_getBlockByNumber", [hex(n), False]) for n in numbers], allow_null=True
+        )
         headers: dict[int, Header] = {}
-        for response in responses:
-            block = response.get("result")
+        for block in blocks:
             if not block:
                 raise ReorgDetected("a block vanished while being read")
             header = Header(

@@ -436,3 +436,127 @@ def test_warehouse_over_several_lots_with_a_shortfall(as_: AsFactory, w3: Web3) 
         key["WH-L3"],
         "0x" + identifier_commitment("WH-OTHER").hex(),
     ]
+
+
+# ------------------------------------------------------------------ real chain state, corrupted
+# The audits' findings on state the events do not explain, written into the contracts' storage with
+# anvil_setStorageAt (each test runs in its own snapshot, so the damage is undone after it).
+
+WORD = 2**256
+
+
+def storage(w3: Web3, contract: str, slot: int) -> int:
+    return int.from_bytes(w3.eth.get_storage_at(Web3.to_checksum_address(contract), slot), "big")
+
+
+def set_storage(w3: Web3, contract: str, slot: int, value: int) -> None:
+    w3.provider.make_request(
+        "anvil_setStorageAt",  # type: ignore[arg-type]
+        [Web3.to_checksum_address(contract), hex(slot), "0x" + value.to_bytes(32, "big").hex()],
+    )
+
+
+def mapping_slot(key: int | bytes, base: int) -> int:
+    """Solidity's slot of `mapping[key]` for a mapping declared at slot `base`."""
+    word = key if isinstance(key, bytes) else key.to_bytes(32, "big")
+    return int.from_bytes(Web3.keccak(word.rjust(32, b"\0") + base.to_bytes(32, "big")), "big")
+
+
+def find_mapping_slot(w3: Web3, contract: str, key: int | bytes, holds: Callable[[int], bool]) -> int:
+    """The slot of `mapping[key]` among the contract's first mappings whose word satisfies `holds`:
+    found from what the contract stores, not from a storage layout copied into the test."""
+    for base in range(32):
+        slot = mapping_slot(key, base)
+        if holds(storage(w3, contract, slot)):
+            return slot
+    raise AssertionError(f"no mapping of {contract} holds the expected word for key {key!r}")
+
+
+def receipt_ownership_slot(receipt_id: int) -> int:
+    """Solady ERC-721's ownership slot of a token: owner in the low 160 bits, the receipt's packed
+    ReceiptData (quantity in the low 48 of its 96 bits) above them."""
+    seed = (0x7D8825530A5A2E7A << 192).to_bytes(32, "big")
+    memory = receipt_id.to_bytes(32, "big")[:28] + seed[:4]  # mstore(0x00, id); mstore(0x1c, seed)
+    return (int.from_bytes(Web3.keccak(memory), "big") + 2 * receipt_id) % WORD
+
+
+def test_a_receipt_holding_more_than_its_lot_attests_is_a_finding(as_: AsFactory, w3: Web3) -> None:
+    attest(as_, "CORRUPT-LOT", "300")
+    rid = mint(as_, "CORRUPT-LOT", "300")
+    auditor = as_("auditor1")
+    assert audit_receipt(auditor, rid).findings == []
+    receipts = auditor.receipts.contract.address
+    slot = receipt_ownership_slot(rid)
+    word = storage(w3, receipts, slot)
+    assert word & (2**160 - 1) == int(addr("supplier1"), 16)  # the slot is the receipt's
+    assert (word >> 160) & (2**48 - 1) == 300_000  # 300 t in base units (3 decimals)
+    set_storage(w3, receipts, slot, word - 300_000 * 2**160 + 450_000 * 2**160)  # 450 t on 300 attested
+
+    report = audit_receipt(auditor, rid)
+    assert report.state.quantity == Decimal("450.000")
+    assert report.findings == [
+        f"the events say 300.000 held by {addr('supplier1')}, "
+        f"the contract says 450.000 held by {addr('supplier1')}"
+    ]
+
+
+def test_a_lot_counting_receipts_the_events_do_not_replay_is_a_finding(as_: AsFactory, w3: Web3) -> None:
+    attest(as_, "CORRUPT-COVER", "300")
+    mint(as_, "CORRUPT-COVER", "300")
+    auditor = as_("auditor1")
+    receipts = auditor.receipts.contract.address
+    lot_id = identifier_commitment("CORRUPT-COVER")
+    index_slot = find_mapping_slot(w3, receipts, lot_id, lambda word: 0 < word < 2**32)
+    lot_index = storage(w3, receipts, index_slot)
+    # LotCover: attested (48 bits) | receipted (48) | live receipts (32) | commodity (bytes16)
+    cover_slot = find_mapping_slot(
+        w3,
+        receipts,
+        lot_index,
+        lambda word: (
+            (word & (2**48 - 1), (word >> 48) & (2**48 - 1), (word >> 96) & (2**32 - 1))
+            == (300_000, 300_000, 1)
+        ),
+    )
+    cover = storage(w3, receipts, cover_slot)
+    set_storage(w3, receipts, cover_slot, cover + (1 << 96))  # two live receipts where one was minted
+
+    report = audit_warehouse(auditor, addr("warehouse1"))
+    lot = next(lot for lot in report.lots if lot.lot_id == "0x" + lot_id.hex())
+    assert not lot.reconciles and lot.live_receipts == 2
+    assert (
+        f"lot 0x{lot_id.hex()}: the contract counts 2 live receipts for 300.000, the events replay to 1 for 300.000"
+        in report.findings
+    )
+
+
+def test_a_voucher_piece_whose_value_no_split_explains_breaks_the_tree(as_: AsFactory, w3: Web3) -> None:
+    ids, _ = build_voucher_tree(as_, w3)
+    auditor = as_("auditor1")
+    assert audit_voucher(auditor, ids["root"]).closes
+    receivables = auditor.receivables.contract.address
+    # The voucher word: holder (160 bits) | value in cents (64 bits) | tier | status | ... (Receivables.sol)
+    value_of_t2 = 150_000_00
+    slot = find_mapping_slot(
+        w3,
+        receivables,
+        ids["t2"],
+        lambda word: (
+            word & (2**160 - 1) == int(addr("bank2"), 16) and (word >> 160) & (2**64 - 1) == value_of_t2
+        ),
+    )
+    word = storage(w3, receivables, slot)
+    set_storage(w3, receivables, slot, word + (1_000_00 << 160))  # 1,000.00 more than was split off
+
+    report = audit_voucher(auditor, ids["root"])
+    failed = {check.name: check.detail for check in report.checks if not check.ok}
+    assert not report.closes
+    assert failed == {
+        "tree closes": "live pieces 1001000.00 + paid 0.00 = 1001000.00, face value 1000000.00",
+        "root record agrees": "root says face 1000000.00, settled 0.00, outstanding 1000000.00",
+        "events replay to the contract state": f"pieces {ids['t2']} differ between the events and the contract",
+    }
+    with pytest.raises(
+        TreeDoesNotClose, match=rf"root {ids['root']} does not close at block \d+: live pieces"
+    ):
+        report.require_closed()

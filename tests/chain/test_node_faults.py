@@ -11,6 +11,7 @@ import pytest
 from web3 import Web3
 
 from client import ChainUnavailable, Ledgerhouse
+from client.audit import audit_receipt
 from client.chain import connect
 from client.deployment import Manifest
 from client.devnet import Anvil, dev_account, dev_labels
@@ -236,3 +237,18 @@ def test_deploying_bytecode_the_chains_evm_lacks_says_to_compile_for_it(
             ConfigurationError, match=r"this chain's EVM cannot run ParticipantRegistry .*paris"
         ):
             deployment.deploy(signer)
+
+
+def test_batched_reads_ride_out_a_block_mined_mid_read(proxy: FlakyProxy, warehouse: Ledgerhouse) -> None:
+    """A node that keeps no past states can mine a block between resolving "latest" and running a
+    read (BlockOutOfRange). The signer's batches always asked again; the SDK's batched reads
+    (call_many: lots) and the audits now do too, through the one reader."""
+    expected = [lot.live_receipts for lot in warehouse.receipts.lots(LOTS)]
+    proxy.fail("state-pruned", 1, method="eth_call")
+    assert [lot.live_receipts for lot in warehouse.receipts.lots(LOTS)] == expected
+    assert proxy.faults["state-pruned"] == 1
+
+    rid = mint(warehouse)
+    proxy.fail("state-pruned", 1, method="eth_call")
+    assert audit_receipt(warehouse, rid).findings == []
+    assert proxy.faults["state-pruned"] == 2
