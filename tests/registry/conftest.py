@@ -24,7 +24,7 @@ from client import Ledgerhouse
 from client.chain import connect
 from client.deployment import Manifest
 from client.devnet import Anvil, dev_account, dev_labels
-from client.registry_api import RegistryApi
+from client.registry_api import RegistryApi, RegistryRequestFailed
 from registry.db.session import make_engine, migrate, session_factory
 from registry.indexer.runner import Indexer
 from registry.main import create_app
@@ -109,7 +109,15 @@ class RunningRegistry:
         target = self.w3.eth.block_number if block is None else block
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.api().health()["indexed_block"] >= target:
+            try:
+                indexed = self.api().health()["indexed_block"]
+            except RegistryRequestFailed as exc:
+                # /health shares one head reading for up to a poll: a node that just came back is
+                # reported unreachable until the next reading. Wait for it; any other answer fails.
+                if exc.status != 503:
+                    raise
+                indexed = -1
+            if indexed >= target:
                 return
             time.sleep(0.05)
         raise AssertionError(f"the registry did not index up to block {target} in {timeout} s")
