@@ -275,7 +275,7 @@ def test_an_even_split_deadlocks_the_watchdog_heals_it_and_the_registry_undoes_t
         )
         indexed = registry.wait_indexed(k + 1)  # K+2 is the long side's head: K+1 is one confirmation deep
         assert indexed["indexed_block"] == k + 1, indexed
-        assert registry.api.lot(lot)["stocktakes"], "the registry shows the fork's stocktake"
+        assert registry.api.lot(lot).stocktakes, "the registry shows the fork's stocktake"
 
         # Rejoined, all four peered: equal weight, so nobody moves. That is the deadlock.
         _join(network)
@@ -343,7 +343,7 @@ def test_the_registry_keeps_indexing_with_a_node_killed_and_says_so_when_two_are
     receipt_id = mint_one(w3, manifest)
     head = w3.eth.block_number
     registry.wait_indexed(head, timeout=60)  # the mint's block, once a block has come on top of it
-    assert registry.api.receipt(receipt_id)["receipt_id"] == receipt_id
+    assert registry.api.receipt(receipt_id).receipt_id == receipt_id
 
     second = network.nodes[REGISTRY_ORDER[1]]
     second.kill()
