@@ -110,10 +110,10 @@ test: check-artifacts lint typecheck slither
 # figures print as tables and land as JSON in $(BENCH_OUT).
 # Every benchmark, each bounded in time, into one report: bench/report.json and bench/report.md
 # (figures beside targets and same-run baselines). `make bench-quick` is a scaled-down smoke run.
-bench: install loadgen
+bench: install loadgen geth-if-go
 	$(PY) scripts/bench_report.py
 
-bench-quick: install loadgen
+bench-quick: install loadgen geth-if-go
 	$(PY) scripts/bench_report.py --quick
 
 # The API benchmark's open-loop load generator (scripts/loadgen, Go standard library only), built

@@ -57,6 +57,8 @@ RECEIPT_TIMEOUT_S = 120.0
 # not moved for this long: a consortium chain seals every second or two, so a minute of nothing means
 # it has halted (too few validators up), and saying so beats waiting out RECEIPT_TIMEOUT_S in silence.
 STALL_AFTER_S = float(os.environ.get("LEDGERHOUSE_STALL_S", "60"))
+# Receipts asked for in one JSON-RPC batch by wait_many (geth refuses batches over 1,000 calls).
+RECEIPT_BATCH = 500
 
 
 class _StallWatch:
@@ -470,14 +472,15 @@ class Signer:
                 last[sender] = pending
         self._wait_for(list(last.values()), deadline, timeout)
         while len(results) < len(pendings):
-            missing = [p for p in pendings if p.tx_hash not in results]
+            # At most RECEIPT_BATCH a request: nodes cap a JSON-RPC batch (geth at 1,000 calls).
+            missing = [p for p in pendings if p.tx_hash not in results][:RECEIPT_BATCH]
             answers = self._batch(
                 [(RPCEndpoint("eth_getTransactionReceipt"), [p.tx_hash]) for p in missing], allow_null=True
             )
             for pending, answer in zip(missing, answers, strict=True):
                 if answer is not None:
                     results[pending.tx_hash] = cast(TxReceipt, answer)
-            if len(results) < len(pendings):
+            if len(results) < len(pendings) and None in answers:
                 if time.monotonic() > deadline:
                     raise errors.TransactionFailed(
                         f"{len(pendings) - len(results)} of {len(pendings)} transactions "

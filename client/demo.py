@@ -22,12 +22,20 @@ from client._contract_errors import (
     LotIsFrozen,
     LotNotAttested,
     ReceiptPledged,
+    VoucherNotMatured,
 )
 from client._encoding import file_commitment
 from client.audit import audit_receipt
 from client.chain import Signer, connect
 from client.deployment import deploy
-from client.devnet import DEV_PARTICIPANTS, Anvil, admit_dev_participants, dev_account, dev_labels
+from client.devnet import (
+    DEV_PARTICIPANTS,
+    Anvil,
+    DevChain,
+    admit_dev_participants,
+    dev_account,
+    dev_labels,
+)
 from client.errors import LedgerhouseError
 from client.seed import ALUMINIUM_LOT, address, attest, cast_of, finance_down_the_chain, pledge
 
@@ -77,19 +85,31 @@ class Story:
         self.ok(text)
 
 
-def run_demo(console: Console) -> int:
-    """Runs the whole story on its own anvil; returns the number of steps that behaved as told."""
-    with Anvil() as node:
-        w3 = connect(node.rpc_url)
+def run_demo(console: Console, *, engine: str = "anvil", nodes: int = 4) -> int:
+    """Runs the whole story on a chain of its own (anvil, or `nodes` geth Clique signers); returns the
+    number of steps that behaved as told."""
+    chain: DevChain
+    if engine == "geth":
+        from client.geth import GethNetwork
+
+        chain = GethNetwork(nodes=nodes)
+    else:
+        chain = Anvil()
+    chain.start()
+    try:
+        w3 = connect(",".join(chain.rpc_urls))
         manifest = deploy(Signer(w3, dev_account("admin"), dev_labels()))
         story = Story(console, cast_of(w3, manifest))
-        _tell(story, w3.provider.make_request)
+        # Only anvil can move its clock to a voucher's maturity; a real chain's cannot be moved.
+        _tell(story, w3.provider.make_request if chain.engine == "anvil" else None)
         console.print()
         console.print(f"[bold green]All {len(story.passed)} steps behaved as told.[/]")
         return len(story.passed)
+    finally:
+        chain.stop()
 
 
-def _tell(story: Story, rpc: Callable[..., object]) -> None:
+def _tell(story: Story, rpc: Callable[..., object] | None) -> None:
     lh = story.lh
     today = datetime.now(UTC).date()
 
@@ -215,15 +235,22 @@ def _tell(story: Story, rpc: Callable[..., object]) -> None:
     tree = lh("auditor1").receivables.tree(root)
     story.expect([p.tier for p in tree] == [0, 1, 2], "the credit reached tier 3 (tiers 0, 1, 2)")
     story.expect(sum(p.value for p in tree) == 1_000_000, "the pieces still sum to the face value")
-    rpc("evm_increaseTime", [31 * 86_400])
-    rpc("evm_mine", [])
-    for piece in tree:
-        lh("core1").receivables.settle(piece.voucher_id, f"PAY-{piece.voucher_id}")
-    settled = lh("auditor1").receivables.root(root)
-    story.expect(
-        settled.outstanding == 0,
-        "at maturity core1 paid every holder; bank2 was paid for the discounted piece",
-    )
+    if rpc is None:  # a real chain: maturity is 30 days away, and nobody may pay before it
+        story.refused(
+            lambda: lh("core1").receivables.settle(tree[0].voucher_id, "PAY-EARLY"),
+            VoucherNotMatured,
+            f"settling before maturity (on {today + timedelta(days=30)} core1 pays every holder)",
+        )
+    else:  # anvil: move its clock to maturity
+        rpc("evm_increaseTime", [31 * 86_400])
+        rpc("evm_mine", [])
+        for piece in tree:
+            lh("core1").receivables.settle(piece.voucher_id, f"PAY-{piece.voucher_id}")
+        settled = lh("auditor1").receivables.root(root)
+        story.expect(
+            settled.outstanding == 0,
+            "at maturity core1 paid every holder; bank2 was paid for the discounted piece",
+        )
 
     story.step("The auditor's view", "From the chain alone (no registry), the receipt's whole life.")
     audit = audit_receipt(lh("auditor1"), receipt)

@@ -141,6 +141,11 @@ class DevChain(Protocol):
     process (the default), or a network of geth Clique signers (client.geth.GethNetwork)."""
 
     engine: str
+    # What a reader of this chain should allow for: how many of the newest blocks may still be
+    # abandoned (the registry indexes that far behind the head), and after how many seconds without a
+    # block the chain has halted (0: it mines only when sent something, so silence means nothing).
+    confirmations: int
+    stall_after_s: float
 
     @property
     def rpc_url(self) -> str:
@@ -170,6 +175,8 @@ class Anvil:
     """One anvil process. Ready when it answers JSON-RPC; stopped gracefully (state dumped), then killed."""
 
     engine = "anvil"
+    confirmations = 0  # one node: a block, once mined, stays
+    stall_after_s = 0.0
 
     def __init__(
         self,

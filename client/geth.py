@@ -317,6 +317,10 @@ class GethNetwork:
     temporary directory, removed on stop, when none is given)."""
 
     engine = "geth"
+    # A partitioned signer (or a two-and-two split) seals at most two blocks of a fork of its own
+    # before it must wait for the others (Clique: one block in any floor(N/2)+1 per signer).
+    confirmations = 2
+    stall_after_s = 10.0  # ten block periods
 
     def __init__(
         self,
@@ -340,6 +344,7 @@ class GethNetwork:
         self.geth = find_geth()
         self.splits_healed: list[tuple[int, int]] = []  # (node index, block it was rewound to)
         self._watching = threading.Event()
+        self._watch_paused = threading.Event()
         self._stopping = False
         self._watchdog: threading.Thread | None = None
 
@@ -417,6 +422,9 @@ class GethNetwork:
         best, moved = -1, time.monotonic()
         while self._watching.wait(0) and not self._stopping:
             time.sleep(1.0)
+            if self._watch_paused.is_set():
+                best, moved = -1, time.monotonic()
+                continue
             try:
                 head = self.head()
             except (OSError, ValueError, ChainUnavailable):
@@ -429,6 +437,15 @@ class GethNetwork:
                         moved = time.monotonic()
                 except (OSError, ValueError, ChainUnavailable) as exc:
                     log.warning("could not heal a Clique split", extra={"error": str(exc)})
+
+    def pause_watchdog(self) -> None:
+        """Stops healing splits until `resume_watchdog` (a test partitions the network on purpose and
+        wants its forks left alone)."""
+        self._watch_paused.set()
+
+    def resume_watchdog(self) -> None:
+        """Heals splits again; a stall counts from now, not from before the pause."""
+        self._watch_paused.clear()
 
     def heal_split(self) -> bool:
         """If the live nodes sit on different forks, rewinds every node off the fork most of them hold

@@ -245,6 +245,9 @@ class HealthOut(BaseModel):
     lag_blocks: int | None
     events_indexed: int
     database: str
+    detail: str | None = Field(
+        None, description="why the status is not ok, e.g. 'no new block for 12 s (head #340)'"
+    )
 
 
 class ChallengeOut(BaseModel):

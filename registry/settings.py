@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     confirmations: int = Field(0, ge=0, le=1_000)
     # How far back a reorganisation can be undone from the journal; deeper ones trigger a re-index.
     reorg_window: int = Field(64, ge=1, le=10_000)
+    # A chain that seals on a period (Clique, QBFT) has halted when no block comes for this long:
+    # /health then says "no new block for N s". 0 never says so (anvil mines only when sent something).
+    stall_after_s: float = Field(0, ge=0, le=86_400)
     log_chunk_blocks: int = Field(2_000, ge=1, le=100_000)
     poll_interval_s: float = Field(0.5, gt=0, le=60)
     index: bool = Field(True, description="Run the indexer in this process")

@@ -391,6 +391,96 @@ def _credit_sim(data: Any) -> list[Figure]:
     return out
 
 
+def _consortium(data: Any) -> list[Figure]:
+    """The 4-node geth Clique network (scripts/bench_consortium.py), beside anvil's throughput above."""
+    out = []
+    share = data["target_share_of_ceiling"]
+    for row in data["rows"]:
+        ceiling = row["ceiling_receipts_per_s"]
+        tag = f"{data['nodes']} geth signers, {row['method']}"
+        out.append(
+            Figure(
+                "consortium",
+                f"{tag}: confirmed receipts/s ({row['confirmation_latency_s']['confirmations']} blocks deep)",
+                row["confirmed_receipts_per_s"],
+                "receipts/s",
+                f"≥ {share * ceiling:,.0f} ({share:.0%} of the block-gas ceiling)",
+                row["confirmed_receipts_per_s"] >= share * ceiling,
+                f"block-gas ceiling {ceiling:,.0f}/s",
+                row["share_of_ceiling"],
+            )
+        )
+        out.append(
+            Figure(
+                "consortium",
+                f"{tag}: stuck nonces",
+                row["stuck_nonces"],
+                "nonces",
+                "= 0",
+                row["stuck_nonces"] == 0,
+            )
+        )
+        for q in ("p50", "p99"):
+            out.append(
+                Figure(
+                    "consortium",
+                    f"{tag}: send to confirmation depth {q}",
+                    row["confirmation_latency_s"][q],
+                    "s",
+                )
+            )
+        profile = row["profile"]
+        if "machine_bound_receipts_per_s" in row:
+            out.append(
+                Figure(
+                    "consortium",
+                    f"{tag}: what this machine can execute (every node executes every block: cores x "
+                    "import speed / nodes / gas per receipt)",
+                    row["machine_bound_receipts_per_s"],
+                    "receipts/s",
+                )
+            )
+        out.append(
+            Figure(
+                "consortium",
+                f"{tag}: geth block import speed (per node, blocks with transactions)",
+                profile["import_mgas_per_s"],
+                "Mgas/s",
+            )
+        )
+        out.append(
+            Figure(
+                "consortium",
+                f"{tag}: CPU, all geth nodes / this SDK process "
+                f"(over {profile['wall_s']:g} s on {profile['machine_cores']} cores)",
+                round(sum(profile["geth_cpu_s"].values()), 2),
+                f"s / {profile['sdk_cpu_s']:g} s",
+            )
+        )
+    fail = data["failover"]
+    target = fail["target_p99_s"]
+    out.append(
+        Figure(
+            "consortium",
+            f"SDK failover, node killed to the pending transaction's receipt "
+            f"via another node, p99 of {fail['trials']}",
+            fail["to_receipt_s"]["p99"],
+            "s",
+            f"≤ {target:g}",
+            fail["to_receipt_s"]["p99"] <= target,
+        )
+    )
+    out.append(
+        Figure(
+            "consortium",
+            "SDK failover, node killed to the next answer, p99",
+            fail["first_answer_s"]["p99"],
+            "s",
+        )
+    )
+    return out
+
+
 BENCHES = (
     Bench("startup", "bench_startup.py", ("--runs", "5"), ("--runs", "3"), 300, _startup),
     Bench("gas", "bench_gas.py", (), (), 900, _gas),
@@ -442,6 +532,15 @@ BENCHES = (
         _credit_sim,
     ),
     Bench("iot", "bench_iot.py", (), ("--readings", "5000", "--trials", "5"), 600, _iot),
+    # Four geth Clique signers on this machine (`make geth`; the bench reports why when geth is absent).
+    Bench(
+        "consortium",
+        "bench_consortium.py",
+        ("--receipts", "3000", "--failovers", "10"),
+        ("--receipts", "1000", "--failovers", "3"),
+        900,
+        _consortium,
+    ),
 )
 
 

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,14 +40,16 @@ def walkthrough_blocks() -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2)) for m in BLOCK.finditer(README.read_text())]
 
 
-@pytest.fixture(scope="module")
-def seeded_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
-    cwd = tmp_path_factory.mktemp("readme")
+@contextmanager
+def devnet_up(cwd: Path, *options: str) -> Iterator[Devnet]:
+    """`ledgerhouse devnet up OPTIONS` as a process in `cwd` (seeded, with its registry), stopped by
+    Ctrl-C at the end; the CLI's environment points at every node it runs."""
     port, registry_port = free_port(), free_port()
+    while port <= registry_port < port + 16:  # a network of nodes serves on --port, --port+1, ...
+        registry_port = free_port()
     command = [sys.executable, "-m", "client.cli", "--json", "devnet", "up", "--port", str(port)]
     command += ["--registry-port", str(registry_port), "--deployments", "deployments"]
-    # Instant mining: the walkthroughs send one transaction at a time, so nothing is left stranded.
-    command += ["--registry-data", "registry", "--block-time", "0"]
+    command += ["--registry-data", "registry", *options]
     command += ["--iot", "--mqtt-port", str(free_port())]  # the IoT walkthrough's broker
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None
@@ -54,26 +57,34 @@ def seeded_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
     if not line:
         raise AssertionError(f"devnet did not start: {process.communicate()[1][-2000:]}")
     ready = json.loads(line)
+    rpc = ",".join(ready.get("rpc_urls") or [ready["rpc_url"]])
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "LEDGERHOUSE_RPC": ready["rpc_url"],
+        "LEDGERHOUSE_RPC": rpc,
         "LEDGERHOUSE_DEPLOYMENTS_DIR": str(cwd / "deployments"),
         "PYTHONPATH": str(README.parent),
     }
     env.pop("LEDGERHOUSE_PRIVATE_KEY", None)
-    yield Devnet(
-        rpc=ready["rpc_url"], registry=ready["registry_url"], mqtt=ready["mqtt_url"], cwd=cwd, env=env
-    )
-    process.send_signal(signal.SIGINT)
     try:
-        process.communicate(timeout=60)
-    except subprocess.TimeoutExpired as exc:
-        process.kill()
-        _, err = process.communicate()
-        raise AssertionError(
-            f"devnet did not stop within 60 s of Ctrl-C; its last words: {err[-3000:]}"
-        ) from exc
+        yield Devnet(rpc=rpc, registry=ready["registry_url"], mqtt=ready["mqtt_url"], cwd=cwd, env=env)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired as exc:
+            process.kill()
+            _, err = process.communicate()
+            raise AssertionError(
+                f"devnet did not stop within 60 s of Ctrl-C; its last words: {err[-3000:]}"
+            ) from exc
+
+
+@pytest.fixture(scope="module")
+def seeded_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
+    # Instant mining: the walkthroughs send one transaction at a time, so nothing is left stranded.
+    with devnet_up(tmp_path_factory.mktemp("readme"), "--block-time", "0") as devnet:
+        yield devnet
 
 
 def as_script(code: str, devnet: Devnet) -> str:
@@ -113,30 +124,21 @@ def test_the_readme_has_walkthroughs_for_every_role() -> None:
         assert needle in text
 
 
-def test_every_walkthrough_runs_as_written(seeded_devnet: Devnet) -> None:
+def run_walkthroughs(devnet: Devnet) -> None:
+    """Runs every README walkthrough block in order against `devnet`; fails naming the first that fails."""
     for number, (language, code) in enumerate(walkthrough_blocks(), start=1):
         if language == "sh":
-            done = subprocess.run(
-                ["/bin/bash", "-c", as_script(code, seeded_devnet)],
-                cwd=seeded_devnet.cwd,
-                env=seeded_devnet.env,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
+            argv = ["/bin/bash", "-c", as_script(code, devnet)]
         else:
-            code = code.replace("http://127.0.0.1:8545", seeded_devnet.rpc)
-            code = code.replace("http://127.0.0.1:8000", seeded_devnet.registry)
-            done = subprocess.run(
-                [sys.executable, "-c", code],
-                cwd=seeded_devnet.cwd,
-                env=seeded_devnet.env,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
+            code = code.replace("http://127.0.0.1:8545", devnet.rpc)
+            argv = [sys.executable, "-c", code.replace("http://127.0.0.1:8000", devnet.registry)]
+        done = subprocess.run(
+            argv, cwd=devnet.cwd, env=devnet.env, capture_output=True, text=True, timeout=300, check=False
+        )
         assert done.returncode == 0, (
             f"README block {number} ({language}) failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
         )
+
+
+def test_every_walkthrough_runs_as_written(seeded_devnet: Devnet) -> None:
+    run_walkthroughs(seeded_devnet)

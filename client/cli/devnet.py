@@ -108,7 +108,14 @@ def up(
         if registry:
             # Every node: the registry fails over when the one it reads stops answering.
             every_node = ",".join(chain.rpc_urls)
-            service = RegistryThread.start(every_node, manifest_path, registry_data, registry_port)
+            service = RegistryThread.start(
+                every_node,
+                manifest_path,
+                registry_data,
+                registry_port,
+                confirmations=chain.confirmations,
+                stall_after_s=chain.stall_after_s,
+            )
             registry_url = service.url if service else None
         _announce(chain, manifest_path, state, c.json_output, registry_url, mqtt_url)
         code = chain.wait()
@@ -192,7 +199,16 @@ class RegistryThread:
         self.server, self.thread, self.url = server, thread, url
 
     @classmethod
-    def start(cls, rpc_url: str, manifest_path: Path, data_dir: Path, port: int) -> RegistryThread | None:
+    def start(
+        cls,
+        rpc_url: str,
+        manifest_path: Path,
+        data_dir: Path,
+        port: int,
+        *,
+        confirmations: int = 0,
+        stall_after_s: float = 0.0,
+    ) -> RegistryThread | None:
         try:
             import uvicorn
 
@@ -207,7 +223,13 @@ class RegistryThread:
             return None
         url = f"http://127.0.0.1:{port}"
         settings = Settings(
-            rpc_url=rpc_url, deployment=manifest_path, data_dir=data_dir, public_url=url, poll_interval_s=0.5
+            rpc_url=rpc_url,
+            deployment=manifest_path,
+            data_dir=data_dir,
+            public_url=url,
+            poll_interval_s=0.5,
+            confirmations=confirmations,
+            stall_after_s=stall_after_s,
         )
         configure_logging("WARNING")
         server = uvicorn.Server(

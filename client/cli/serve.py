@@ -35,6 +35,15 @@ def serve_command(
     confirmations: Annotated[
         int, typer.Option("--confirmations", min=0, help="Blocks behind head to index (0 on QBFT)")
     ] = 0,
+    stall_after: Annotated[
+        float,
+        typer.Option(
+            "--stall-after",
+            min=0,
+            help="Seconds without a new block after which /health says the chain has stalled "
+            "(0: never; e.g. 10 on a chain sealing every second)",
+        ),
+    ] = 0,
     index: Annotated[bool, typer.Option("--index/--no-index", help="Run the indexer in this process")] = True,
     workers: Annotated[
         int,
@@ -65,6 +74,7 @@ def serve_command(
         data_dir=data_dir,
         db_url=db,
         confirmations=confirmations,
+        stall_after_s=stall_after,
         index=index,
         public_url=f"http://{host}:{port}",
     )

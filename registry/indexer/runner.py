@@ -80,6 +80,7 @@ class Indexer:
         self.reader = ChainReader(w3, retry_delays=())
         self.head = 0
         self.head_read_at: float | None = None  # time.monotonic() of the last head the node answered
+        self.head_moved_at: float | None = None  # time.monotonic() when that head was first seen
         self.cursor_block = -1
         self._steps = 0
 
@@ -164,6 +165,8 @@ class Indexer:
         """Indexes at most one chunk; returns what it did."""
         self._steps += 1
         head = int(self._rpc("eth_blockNumber", []), 16)
+        if head != self.head or self.head_moved_at is None:
+            self.head_moved_at = time.monotonic()
         self.head, self.head_read_at = head, time.monotonic()
         obs.CHAIN_HEAD.set(head)
         with self.sessions() as session:

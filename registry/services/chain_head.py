@@ -23,6 +23,7 @@ class ChainHead:
         self._lock = threading.Lock()
         self._head: int | None = None
         self._read_at = float("-inf")
+        self._moved_at: float | None = None  # when the head this process read last changed
 
     def cached(self) -> tuple[bool, int | None]:
         """(fresh, head): fresh when a reading at most `max_age_s` old exists; no chain call."""
@@ -38,8 +39,19 @@ class ChainHead:
         with self._lock:
             if time.monotonic() - self._read_at > self._max_age_s:
                 try:
-                    self._head = int(self._w3.eth.block_number)
+                    head: int | None = int(self._w3.eth.block_number)
                 except Exception:  # the node is away: /health says so until it answers again
-                    self._head = None
+                    head = None
                 self._read_at = time.monotonic()
+                if head is not None and (head != self._head or self._moved_at is None):
+                    self._moved_at = self._read_at
+                self._head = head
             return self._head
+
+    def unchanged_for(self) -> float | None:
+        """Seconds since the head last moved, as seen by the indexer's polls where it runs here (else
+        by this process's reads); None before any reading. A chain that seals on a period and shows the
+        same head for long has halted (a proof-of-authority chain with too few validators up)."""
+        indexer = self._indexer
+        moved = indexer.head_moved_at if indexer is not None else self._moved_at
+        return None if moved is None else time.monotonic() - moved

@@ -251,3 +251,26 @@ def test_the_sdk_fails_over_when_its_node_dies_and_a_transaction_sent_before_lan
     assert receipt_id > 0
     assert landed.block_number > 0
     network.restart(victim)
+
+
+def test_a_thousand_and_one_pipelined_transactions_are_awaited_in_batches_geth_accepts(
+    network: GethNetwork, manifest: Manifest
+) -> None:
+    """geth refuses a JSON-RPC batch of more than 1,000 calls ("batch too large"); waiting for more
+    transactions than that at once must still work (wait_many asks for receipts in smaller batches)."""
+    w3 = connect(network.rpc_url)
+    inspector = lh(w3, manifest, "inspector1")
+    assert inspector.signer is not None
+    warehouse = dev_account("warehouse1").address
+    tag = time.time_ns()
+    calls = [
+        inspector.receipts.stocktake_call(
+            warehouse, f"MANY-{tag}-{i}", commodity="CU-CATHODE", quantity="1.000", unit="t"
+        )
+        for i in range(1_001)
+    ]
+    pendings = []
+    for start in range(0, len(calls), 500):
+        pendings += inspector.signer.submit_many(calls[start : start + 500])
+    results = inspector.signer.wait_many(pendings, timeout=300)
+    assert len(results) == 1_001 and all(r.block_number > 0 for r in results)

@@ -30,8 +30,22 @@ async def health(request: Request, response: Response, session: Annotated[Sessio
         head = await run_in_threadpool(state.chain_head.read)
     lag = None if head is None else max(0, head - indexed)
     status = "ok" if head is not None else "chain-unreachable"
+    detail = None
     if head is None:
         response.status_code = 503
+    else:
+        # A halted chain is not an unhealthy registry: it answers for the last block there is (200),
+        # and says plainly that no block has come, so an operator looks at the validators.
+        quiet = state.chain_head.unchanged_for()
+        stall_after = state.settings.stall_after_s
+        if stall_after and quiet is not None and quiet >= stall_after:
+            status = "chain-stalled"
+            detail = (
+                f"no new block for {quiet:.0f} s (head #{head}): the chain has stopped sealing (a "
+                "proof-of-authority chain halts while half or more of its validators are down); the "
+                "registry answers for block "
+                f"{indexed} and resumes indexing when blocks come again"
+            )
     return HealthOut(
         status=status,
         chain_id=state.ledgerhouse.chain_id,
@@ -40,6 +54,7 @@ async def health(request: Request, response: Response, session: Annotated[Sessio
         lag_blocks=lag,
         events_indexed=cursor.events_indexed if cursor else 0,
         database="ok",
+        detail=detail,
     )
 
 
