@@ -236,7 +236,7 @@ contract Receivables is IReceivables, Pausable {
             payer: address(0),
             document: p.document
         });
-        _vouchers[rootId].word = VoucherWordLibrary.active(p.holder, p.faceValue, 0, 0);
+        _vouchers[rootId].word = VoucherWordLibrary.issued(p.holder, p.faceValue);
         emit VoucherIssued(
             rootId,
             msg.sender,
@@ -269,7 +269,7 @@ contract Receivables is IReceivables, Pausable {
         unchecked {
             childId = rootId + terms.pieceCount() + 1;
             piece.word = word.withValueLess(amount);
-            _vouchers[childId].word = VoucherWordLibrary.active(to, amount, word.tier() + 1, voucherId - rootId);
+            _vouchers[childId].word = VoucherWordLibrary.splitOff(to, amount, word.tier() + 1, voucherId - rootId);
         }
         emit VoucherSplit(rootId, voucherId, to, childId, amount);
         emit Transfer(address(0), to, childId);

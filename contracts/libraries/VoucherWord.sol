@@ -36,9 +36,14 @@ library VoucherWordLibrary {
     uint256 private constant _STATUS_MASK = uint256(7) << _STATUS_SHIFT;
     uint256 private constant _ACTIVE_BITS = uint256(uint8(IReceivables.VoucherStatus.Active)) << _STATUS_SHIFT;
 
-    /// @dev A new Active piece. Callers guarantee each field fits: value < 2^64, tier < 2^8,
-    /// parentIndex < 2^20.
-    function active(address holder_, uint256 value_, uint256 tier_, uint256 parentIndex_)
+    /// @dev The piece a root is issued as: Active, tier 0, no parent. Callers guarantee value < 2^64.
+    function issued(address holder_, uint128 value_) internal pure returns (VoucherWord) {
+        return VoucherWord.wrap(uint256(uint160(holder_)) | (uint256(value_) << _VALUE_SHIFT) | _ACTIVE_BITS);
+    }
+
+    /// @dev A piece split off another: Active. Callers guarantee each field fits: value < 2^64,
+    /// tier < 2^8, parentIndex < 2^20.
+    function splitOff(address holder_, uint256 value_, uint256 tier_, uint256 parentIndex_)
         internal
         pure
         returns (VoucherWord)
@@ -125,9 +130,10 @@ library RootTermsLibrary {
 
     /// @dev A new root's terms: no piece split off, nothing settled, not funded. Callers guarantee
     /// maturity_ < 2^40 and minDenomination_ < 2^64.
-    function create(uint256 maturity_, uint256 minDenomination_, uint8 maxDepth_) internal pure returns (RootTerms) {
+    function create(uint64 maturity_, uint128 minDenomination_, uint8 maxDepth_) internal pure returns (RootTerms) {
         return RootTerms.wrap(
-            maturity_ | (minDenomination_ << _MIN_DENOMINATION_SHIFT) | (uint256(maxDepth_) << _MAX_DEPTH_SHIFT)
+            uint256(maturity_) | (uint256(minDenomination_) << _MIN_DENOMINATION_SHIFT)
+                | (uint256(maxDepth_) << _MAX_DEPTH_SHIFT)
         );
     }
 
