@@ -7,22 +7,19 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IReceivables} from "./interfaces/IReceivables.sol";
 import {IStandingSubscriber} from "./interfaces/IStandingSubscriber.sol";
 import {MemberStanding} from "./libraries/MemberStanding.sol";
+import {RootTerms, VoucherWord, VoucherWordLibrary, RootTermsLibrary} from "./libraries/VoucherWord.sol";
 
 /// @title Receivables
 /// @notice Supply-chain payable vouchers: credit lines, issue, split-down, discount, pledge and
 /// settlement; see {IReceivables}.
 /// @dev Storage is laid out for the hot path (suppliers splitting and passing pieces down):
 ///
-/// * A piece is ONE storage word (`_vouchers`), packed by hand:
-///   bits 0-159 holder | 160-223 value (uint64) | 224-231 tier | 232-234 status | 235 overdue |
-///   236-255 index of the parent piece within its root (20 bits; indexes are < 1,000,000).
+/// * A piece is ONE storage word (`_vouchers`), a {VoucherWord}: holder, value, tier, status,
+///   overdue flag and the parent's index within its root (layout in libraries/VoucherWord.sol).
 ///   The root id is not stored: it is `voucherId - voucherId % 1_000_000` (see {IReceivables}), and
 ///   the parent id is `rootId + parentIndex`, so the parent link costs no slot of its own.
-/// * A root's terms that the per-piece paths need are ONE word (`_rootTerms`), packed by hand:
-///   bits 0-39 maturity | 40-103 minimum denomination | 104-167 settled total |
-///   168-199 piece counter | 200-207 max depth | 208 funded.
-///   Counter and settled total change by adding to the word: the counter stays below 1,000,000 and
-///   the settled total below the face value (< 2^64), so neither carries into the next field.
+/// * A root's terms that the per-piece paths need are ONE word (`_rootTerms`), a {RootTerms}:
+///   maturity, minimum denomination, settled total, piece counter, max depth, funded flag.
 /// * The rest of a root (obligor, face, lender, currency, paying bank, document) is in `_roots`,
 ///   read only by settlement and views.
 ///
@@ -57,30 +54,14 @@ contract Receivables is IReceivables, Pausable {
     uint256 private constant _REQUIRE_ACTIVE_MEMBER = 0x0bb0cf0d; // requireActiveMember(address)
     uint256 private constant _REQUIRE_ACTIVE = 0x3bdb04c9; // requireActive(address,uint8)
 
-    // voucher word
-    uint256 private constant _VALUE_SHIFT = 160;
-    uint256 private constant _TIER_SHIFT = 224;
-    uint256 private constant _STATUS_SHIFT = 232;
-    uint256 private constant _OVERDUE_BIT = 1 << 235;
-    uint256 private constant _PARENT_SHIFT = 236;
-    uint256 private constant _HOLDER_MASK = type(uint160).max;
-    uint256 private constant _VALUE_MASK = uint256(type(uint64).max) << _VALUE_SHIFT;
-    uint256 private constant _TIER_MASK = uint256(type(uint8).max) << _TIER_SHIFT;
-    uint256 private constant _STATUS_MASK = uint256(7) << _STATUS_SHIFT;
-    uint256 private constant _ACTIVE_BITS = uint256(uint8(VoucherStatus.Active)) << _STATUS_SHIFT;
+    /// @dev A piece's word and a root's terms, each wrapped in a struct so that a function can hold a
+    /// storage pointer and compute the mapping slot once for read and write (same slot as the bare word).
+    struct PieceSlot {
+        VoucherWord word;
+    }
 
-    // root terms word
-    uint256 private constant _MIN_DENOMINATION_SHIFT = 40;
-    uint256 private constant _SETTLED_SHIFT = 104;
-    uint256 private constant _PIECE_COUNT_SHIFT = 168;
-    uint256 private constant _ONE_MORE_PIECE = uint256(1) << _PIECE_COUNT_SHIFT;
-    uint256 private constant _MAX_DEPTH_SHIFT = 200;
-    uint256 private constant _FUNDED_BIT = 1 << 208;
-
-    /// @dev One hand-packed word (a voucher piece or a root's terms), wrapped in a struct so that a
-    /// function can hold a storage pointer and compute the mapping slot once for read and write.
-    struct Packed {
-        uint256 word;
+    struct TermsSlot {
+        RootTerms word;
     }
 
     /// @dev What only settlement and the views read. Two fields per slot where they fit.
@@ -134,8 +115,8 @@ contract Receivables is IReceivables, Pausable {
     uint32 private _standingEpoch;
 
     uint256 private _rootCount;
-    mapping(uint256 voucherId => Packed) private _vouchers;
-    mapping(uint256 rootId => Packed) private _rootTerms;
+    mapping(uint256 voucherId => PieceSlot) private _vouchers;
+    mapping(uint256 rootId => TermsSlot) private _rootTerms;
     mapping(uint256 rootId => RootRecord) private _roots;
     mapping(address lender => mapping(address core => CreditLineRecord)) private _creditLines;
     /// @dev Keyed by {_documentKey}: the obligor's legal entity and the document commitment.
@@ -244,8 +225,7 @@ contract Receivables is IReceivables, Pausable {
         rootId = ++_rootCount * _PIECES_PER_ROOT;
         _documentUsedBy[documentKey] = rootId;
         // All three values are bounded above: maturity < 2^40, minDenomination <= face < 2^64.
-        _rootTerms[rootId].word = uint256(p.maturity) | (uint256(p.minDenomination) << _MIN_DENOMINATION_SHIFT)
-            | (uint256(p.maxDepth) << _MAX_DEPTH_SHIFT);
+        _rootTerms[rootId].word = RootTermsLibrary.create(p.maturity, p.minDenomination, p.maxDepth);
         _roots[rootId] = RootRecord({
             obligor: msg.sender,
             // forge-lint: disable-next-line(unsafe-typecast) -- faceValue <= 2^64-1, checked above
@@ -256,7 +236,7 @@ contract Receivables is IReceivables, Pausable {
             payer: address(0),
             document: p.document
         });
-        _vouchers[rootId].word = _pack(p.holder, p.faceValue, 0, VoucherStatus.Active, 0);
+        _vouchers[rootId].word = VoucherWordLibrary.issued(p.holder, p.faceValue);
         emit VoucherIssued(
             rootId,
             msg.sender,
@@ -275,22 +255,21 @@ contract Receivables is IReceivables, Pausable {
     /// @inheritdoc IReceivables
     function split(uint256 voucherId, address to, uint128 amount) external whenNotPaused returns (uint256 childId) {
         _requireActiveMember(msg.sender);
-        Packed storage piece = _vouchers[voucherId];
-        uint256 word = piece.word;
+        PieceSlot storage piece = _vouchers[voucherId];
+        VoucherWord word = piece.word;
         uint256 rootId = _rootOf(voucherId);
-        Packed storage rootTerms = _rootTerms[rootId];
-        uint256 terms = rootTerms.word;
+        TermsSlot storage rootTerms = _rootTerms[rootId];
+        RootTerms terms = rootTerms.word;
         _checkSplit(voucherId, word, terms, amount);
         _requireActiveMember(to);
 
-        rootTerms.word = terms + _ONE_MORE_PIECE;
+        rootTerms.word = terms.withOneMorePiece();
         // No overflow or borrow, all checked in _checkSplit: the new index is below 1,000,000,
         // amount < value, and the new tier fits 8 bits.
         unchecked {
-            childId = rootId + _pieceCount(terms) + 1;
-            piece.word = word - (uint256(amount) << _VALUE_SHIFT);
-            _vouchers[childId].word = uint256(uint160(to)) | (uint256(amount) << _VALUE_SHIFT)
-                | ((_tier(word) + 1) << _TIER_SHIFT) | _ACTIVE_BITS | ((voucherId - rootId) << _PARENT_SHIFT);
+            childId = rootId + terms.pieceCount() + 1;
+            piece.word = word.withValueLess(amount);
+            _vouchers[childId].word = VoucherWordLibrary.splitOff(to, amount, word.tier() + 1, voucherId - rootId);
         }
         emit VoucherSplit(rootId, voucherId, to, childId, amount);
         emit Transfer(address(0), to, childId);
@@ -299,15 +278,15 @@ contract Receivables is IReceivables, Pausable {
     /// @inheritdoc IReceivables
     function transfer(uint256 voucherId, address to) external whenNotPaused {
         _requireActiveMember(msg.sender);
-        Packed storage piece = _vouchers[voucherId];
-        uint256 word = piece.word;
+        PieceSlot storage piece = _vouchers[voucherId];
+        VoucherWord word = piece.word;
         _checkMovable(voucherId, word);
         uint256 rootId = _rootOf(voucherId);
         _checkNotMatured(voucherId, _rootTerms[rootId].word);
         _requireActiveMember(to);
 
-        piece.word = (word & ~_HOLDER_MASK) | uint256(uint160(to));
-        emit VoucherTransferred(rootId, voucherId, to, msg.sender, _value(word));
+        piece.word = word.withHolder(to);
+        emit VoucherTransferred(rootId, voucherId, to, msg.sender, word.value());
         emit Transfer(msg.sender, to, voucherId);
     }
 
@@ -317,22 +296,21 @@ contract Receivables is IReceivables, Pausable {
         if (voucherId == otherId) revert MergeWithItself(voucherId);
         uint256 closedId;
         (survivorId, closedId) = voucherId < otherId ? (voucherId, otherId) : (otherId, voucherId);
-        Packed storage keptPiece = _vouchers[survivorId];
-        uint256 kept = keptPiece.word;
+        PieceSlot storage keptPiece = _vouchers[survivorId];
+        VoucherWord kept = keptPiece.word;
         _checkMovable(survivorId, kept);
-        Packed storage closedPiece = _vouchers[closedId];
-        uint256 closed = closedPiece.word;
+        PieceSlot storage closedPiece = _vouchers[closedId];
+        VoucherWord closed = closedPiece.word;
         _checkMovable(closedId, closed);
         uint256 rootId = _rootOf(survivorId);
         if (_rootOf(closedId) != rootId) revert MergeAcrossRoots(voucherId, otherId);
         _checkNotMatured(survivorId, _rootTerms[rootId].word);
 
         // Both values are pieces of one face value <= 2^64-1, so the sum fits the field.
-        uint64 value = _value(kept) + _value(closed);
-        uint256 tier = _tier(kept) > _tier(closed) ? _tier(kept) : _tier(closed);
-        keptPiece.word =
-            (kept & ~(_VALUE_MASK | _TIER_MASK)) | (uint256(value) << _VALUE_SHIFT) | (tier << _TIER_SHIFT);
-        closedPiece.word = _withStatus(closed & ~_VALUE_MASK, VoucherStatus.Merged);
+        uint64 value = kept.value() + closed.value();
+        uint256 tier = kept.tier() > closed.tier() ? kept.tier() : closed.tier();
+        keptPiece.word = kept.withValueAndTier(value, tier);
+        closedPiece.word = closed.withoutValue().withStatus(VoucherStatus.Merged);
         emit VouchersMerged(rootId, survivorId, closedId, msg.sender, value);
         emit Transfer(msg.sender, address(0), closedId);
     }
@@ -342,55 +320,55 @@ contract Receivables is IReceivables, Pausable {
     /// @inheritdoc IReceivables
     function offerDiscount(uint256 voucherId, address lender, uint128 price) external whenNotPaused {
         _requireActiveMember(msg.sender);
-        Packed storage piece = _vouchers[voucherId];
-        uint256 word = piece.word;
+        PieceSlot storage piece = _vouchers[voucherId];
+        VoucherWord word = piece.word;
         _checkMovable(voucherId, word);
         uint256 rootId = _rootOf(voucherId);
         _checkNotMatured(voucherId, _rootTerms[rootId].word);
-        uint64 value = _value(word);
+        uint64 value = word.value();
         if (price == 0 || price > value) revert DiscountPriceOutOfRange(voucherId, price, value);
         _requireActive(lender, IParticipantRegistry.Role.Lender);
 
         // forge-lint: disable-next-line(unsafe-typecast) -- price <= value <= 2^64-1, checked above
         _offers[voucherId] = OfferRecord(lender, uint64(price));
-        piece.word = _withStatus(word, VoucherStatus.OfferedForDiscount);
+        piece.word = word.withStatus(VoucherStatus.OfferedForDiscount);
         emit DiscountOffered(rootId, voucherId, lender, msg.sender, price);
     }
 
     /// @inheritdoc IReceivables
     function cancelDiscountOffer(uint256 voucherId) external whenNotPaused {
         _requireActiveMember(msg.sender);
-        Packed storage piece = _vouchers[voucherId];
-        uint256 word = piece.word;
+        PieceSlot storage piece = _vouchers[voucherId];
+        VoucherWord word = piece.word;
         _checkHolder(voucherId, word);
-        if (_status(word) != VoucherStatus.OfferedForDiscount) revert NoDiscountOffer(voucherId);
+        if (word.status() != VoucherStatus.OfferedForDiscount) revert NoDiscountOffer(voucherId);
 
         address lender = _offers[voucherId].lender;
         delete _offers[voucherId];
-        piece.word = _withStatus(word, VoucherStatus.Active);
+        piece.word = word.withStatus(VoucherStatus.Active);
         emit DiscountOfferCancelled(_rootOf(voucherId), voucherId, lender);
     }
 
     /// @inheritdoc IReceivables
     function acceptDiscount(uint256 voucherId, uint128 price, bytes32 paymentRef) external whenNotPaused {
         _requireActive(msg.sender, IParticipantRegistry.Role.Lender);
-        uint256 word = _vouchers[voucherId].word;
+        VoucherWord word = _vouchers[voucherId].word;
         _checkExists(voucherId, word);
-        if (_status(word) != VoucherStatus.OfferedForDiscount) revert NoDiscountOffer(voucherId);
+        if (word.status() != VoucherStatus.OfferedForDiscount) revert NoDiscountOffer(voucherId);
         OfferRecord memory offer = _offers[voucherId];
         if (offer.lender != msg.sender) revert NotDiscountOfferee(voucherId, msg.sender, offer.lender);
         if (price != offer.price) revert DiscountPriceMismatch(voucherId, price, offer.price);
         uint256 rootId = _rootOf(voucherId);
-        uint256 terms = _rootTerms[rootId].word;
+        RootTerms terms = _rootTerms[rootId].word;
         _checkNotMatured(voucherId, terms);
-        address seller = _holder(word);
+        address seller = word.holder();
         _requireActiveMember(seller);
         _requireOtherEntity(msg.sender, seller);
 
-        DiscountRecord memory d = _discountTerms(seller, _value(word), offer.price, _maturity(terms), paymentRef);
+        DiscountRecord memory d = _discountTerms(seller, word.value(), offer.price, terms.maturity(), paymentRef);
         delete _offers[voucherId];
         _discounts[voucherId] = d;
-        _vouchers[voucherId].word = _withStatus((word & ~_HOLDER_MASK) | uint256(uint160(msg.sender)), VoucherStatus.Active);
+        _vouchers[voucherId].word = word.withHolder(msg.sender).withStatus(VoucherStatus.Active);
         emit VoucherDiscounted(
             rootId, voucherId, msg.sender, seller, d.value, d.price, d.rateBps, d.daysToMaturity, paymentRef
         );
@@ -408,12 +386,12 @@ contract Receivables is IReceivables, Pausable {
         uint64 loanMaturity
     ) external whenNotPaused {
         _requireActiveMember(msg.sender);
-        Packed storage piece = _vouchers[voucherId];
-        uint256 word = piece.word;
+        PieceSlot storage piece = _vouchers[voucherId];
+        VoucherWord word = piece.word;
         _checkMovable(voucherId, word);
         uint256 rootId = _rootOf(voucherId);
         _checkNotMatured(voucherId, _rootTerms[rootId].word);
-        uint64 value = _value(word);
+        uint64 value = word.value();
         if (securedAmount == 0 || securedAmount > value) {
             revert VoucherSecuredAmountOutOfRange(voucherId, securedAmount, value);
         }
@@ -430,31 +408,31 @@ contract Receivables is IReceivables, Pausable {
             securedAmount: uint64(securedAmount),
             loanRef: loanRef
         });
-        piece.word = _withStatus(word, VoucherStatus.PledgeRequested);
+        piece.word = word.withStatus(VoucherStatus.PledgeRequested);
         emit VoucherPledgeRequested(rootId, voucherId, lender, msg.sender, securedAmount, loanRef, loanMaturity);
     }
 
     /// @inheritdoc IReceivables
     function cancelPledgeRequest(uint256 voucherId) external whenNotPaused {
         _requireActiveMember(msg.sender);
-        Packed storage piece = _vouchers[voucherId];
-        uint256 word = piece.word;
+        PieceSlot storage piece = _vouchers[voucherId];
+        VoucherWord word = piece.word;
         _checkHolder(voucherId, word);
-        if (_status(word) != VoucherStatus.PledgeRequested) revert VoucherPledgeNotRequested(voucherId);
+        if (word.status() != VoucherStatus.PledgeRequested) revert VoucherPledgeNotRequested(voucherId);
 
         address lender = _liens[voucherId].lienholder;
         delete _liens[voucherId];
-        piece.word = _withStatus(word, VoucherStatus.Active);
+        piece.word = word.withStatus(VoucherStatus.Active);
         emit VoucherPledgeRequestCancelled(_rootOf(voucherId), voucherId, lender);
     }
 
     /// @inheritdoc IReceivables
     function acceptPledge(uint256 voucherId, uint128 securedAmount, bytes32 loanRef) external whenNotPaused {
         _requireActive(msg.sender, IParticipantRegistry.Role.Lender);
-        Packed storage piece = _vouchers[voucherId];
-        uint256 word = piece.word;
+        PieceSlot storage piece = _vouchers[voucherId];
+        VoucherWord word = piece.word;
         _checkExists(voucherId, word);
-        VoucherStatus status = _status(word);
+        VoucherStatus status = word.status();
         if (status == VoucherStatus.Pledged) revert VoucherPledged(voucherId, _liens[voucherId].lienholder);
         if (status != VoucherStatus.PledgeRequested) revert VoucherPledgeNotRequested(voucherId);
         LienRecord storage request = _liens[voucherId];
@@ -464,11 +442,11 @@ contract Receivables is IReceivables, Pausable {
         }
         uint256 rootId = _rootOf(voucherId);
         _checkNotMatured(voucherId, _rootTerms[rootId].word);
-        address holder = _holder(word);
+        address holder = word.holder();
         _requireActiveMember(holder);
         _requireOtherEntity(msg.sender, holder);
 
-        piece.word = _withStatus(word, VoucherStatus.Pledged);
+        piece.word = word.withStatus(VoucherStatus.Pledged);
         emit VoucherPledgeAccepted(rootId, voucherId, msg.sender, holder, securedAmount, loanRef);
     }
 
@@ -476,15 +454,15 @@ contract Receivables is IReceivables, Pausable {
     /// @dev The lienholder's own standing is not checked (as for receipts): a release only frees the
     /// holder's piece, and a suspended or revoked bank must still be able to let go of it.
     function releasePledge(uint256 voucherId) external whenNotPaused {
-        Packed storage piece = _vouchers[voucherId];
-        uint256 word = piece.word;
+        PieceSlot storage piece = _vouchers[voucherId];
+        VoucherWord word = piece.word;
         _checkExists(voucherId, word);
-        if (_status(word) != VoucherStatus.Pledged) revert VoucherNotPledged(voucherId);
+        if (word.status() != VoucherStatus.Pledged) revert VoucherNotPledged(voucherId);
         address lienholder = _liens[voucherId].lienholder;
         if (lienholder != msg.sender) revert NotVoucherLienholder(voucherId, msg.sender, lienholder);
 
         delete _liens[voucherId];
-        piece.word = _withStatus(word, VoucherStatus.Active);
+        piece.word = word.withStatus(VoucherStatus.Active);
         emit VoucherPledgeReleased(_rootOf(voucherId), voucherId, msg.sender);
     }
 
@@ -509,20 +487,20 @@ contract Receivables is IReceivables, Pausable {
         address obligor = r.obligor;
         if (obligor == address(0)) revert VoucherNotFound(voucherId);
         _checkPayer(rootId, r, obligor);
-        uint256 word = _vouchers[voucherId].word;
+        VoucherWord word = _vouchers[voucherId].word;
         _checkUnpaid(voucherId, word);
-        Packed storage rootTerms = _rootTerms[rootId];
-        uint256 terms = rootTerms.word;
-        if (terms & _FUNDED_BIT != 0) revert RootAlreadyFunded(rootId);
-        if (block.timestamp < _maturity(terms)) revert VoucherNotMatured(voucherId, _maturity(terms));
+        TermsSlot storage rootTerms = _rootTerms[rootId];
+        RootTerms terms = rootTerms.word;
+        if (terms.funded()) revert RootAlreadyFunded(rootId);
+        if (block.timestamp < terms.maturity()) revert VoucherNotMatured(voucherId, terms.maturity());
 
-        uint64 value = _value(word);
+        uint64 value = word.value();
         address lienholder = _discharge(rootId, voucherId, word);
-        rootTerms.word = terms + (uint256(value) << _SETTLED_SHIFT);
+        rootTerms.word = terms.withSettled(value);
         _creditLines[r.lender][obligor].outstanding -= value;
-        _vouchers[voucherId].word = _withStatus(word, VoucherStatus.Settled);
-        emit VoucherSettled(rootId, voucherId, _holder(word), value, msg.sender, lienholder, paymentRef);
-        emit Transfer(_holder(word), address(0), voucherId);
+        _vouchers[voucherId].word = word.withStatus(VoucherStatus.Settled);
+        emit VoucherSettled(rootId, voucherId, word.holder(), value, msg.sender, lienholder, paymentRef);
+        emit Transfer(word.holder(), address(0), voucherId);
     }
 
     /// @inheritdoc IReceivables
@@ -530,14 +508,14 @@ contract Receivables is IReceivables, Pausable {
         RootRecord storage r = _existingRoot(rootId);
         address obligor = r.obligor;
         _checkPayer(rootId, r, obligor);
-        Packed storage rootTerms = _rootTerms[rootId];
-        uint256 terms = rootTerms.word;
-        if (terms & _FUNDED_BIT != 0) revert RootAlreadyFunded(rootId);
-        if (block.timestamp < _maturity(terms)) revert RootNotMatured(rootId, _maturity(terms));
-        uint64 amount = r.faceValue - _settled(terms);
+        TermsSlot storage rootTerms = _rootTerms[rootId];
+        RootTerms terms = rootTerms.word;
+        if (terms.funded()) revert RootAlreadyFunded(rootId);
+        if (block.timestamp < terms.maturity()) revert RootNotMatured(rootId, terms.maturity());
+        uint64 amount = r.faceValue - terms.settled();
         if (amount == 0) revert RootFullySettled(rootId);
 
-        rootTerms.word = terms | _FUNDED_BIT;
+        rootTerms.word = terms.withFunded();
         _creditLines[r.lender][obligor].outstanding -= amount;
         emit RootFunded(rootId, msg.sender, amount, paymentRef);
     }
@@ -545,38 +523,38 @@ contract Receivables is IReceivables, Pausable {
     /// @inheritdoc IReceivables
     function redeem(uint256 voucherId) external whenNotPaused {
         _requireActiveMember(msg.sender);
-        Packed storage piece = _vouchers[voucherId];
-        uint256 word = piece.word;
+        PieceSlot storage piece = _vouchers[voucherId];
+        VoucherWord word = piece.word;
         _checkUnpaid(voucherId, word);
         uint256 rootId = _rootOf(voucherId);
-        Packed storage rootTerms = _rootTerms[rootId];
-        uint256 terms = rootTerms.word;
-        if (terms & _FUNDED_BIT == 0) revert RootNotFunded(rootId);
+        TermsSlot storage rootTerms = _rootTerms[rootId];
+        RootTerms terms = rootTerms.word;
+        if (!terms.funded()) revert RootNotFunded(rootId);
 
-        uint64 value = _value(word);
+        uint64 value = word.value();
         address lienholder = _discharge(rootId, voucherId, word);
-        rootTerms.word = terms + (uint256(value) << _SETTLED_SHIFT);
-        piece.word = _withStatus(word, VoucherStatus.Settled);
-        emit VoucherRedeemed(rootId, voucherId, _holder(word), value, lienholder);
-        emit Transfer(_holder(word), address(0), voucherId);
+        rootTerms.word = terms.withSettled(value);
+        piece.word = word.withStatus(VoucherStatus.Settled);
+        emit VoucherRedeemed(rootId, voucherId, word.holder(), value, lienholder);
+        emit Transfer(word.holder(), address(0), voucherId);
     }
 
     /// @inheritdoc IReceivables
     function markOverdue(uint256 voucherId) external whenNotPaused {
         _requireActiveMember(msg.sender);
-        Packed storage piece = _vouchers[voucherId];
-        uint256 word = piece.word;
+        PieceSlot storage piece = _vouchers[voucherId];
+        VoucherWord word = piece.word;
         _checkUnpaid(voucherId, word);
-        if (word & _OVERDUE_BIT != 0) revert VoucherAlreadyOverdue(voucherId);
+        if (word.overdue()) revert VoucherAlreadyOverdue(voucherId);
         uint256 rootId = _rootOf(voucherId);
-        Packed storage rootTerms = _rootTerms[rootId];
-        uint256 terms = rootTerms.word;
-        if (terms & _FUNDED_BIT != 0) revert RootAlreadyFunded(rootId);
-        uint64 overdueFrom = uint64(_maturity(terms)) + _gracePeriod;
+        TermsSlot storage rootTerms = _rootTerms[rootId];
+        RootTerms terms = rootTerms.word;
+        if (terms.funded()) revert RootAlreadyFunded(rootId);
+        uint64 overdueFrom = uint64(terms.maturity()) + _gracePeriod;
         if (block.timestamp <= overdueFrom) revert VoucherGracePeriodRunning(voucherId, overdueFrom);
 
-        piece.word = word | _OVERDUE_BIT;
-        emit VoucherMarkedOverdue(rootId, voucherId, _holder(word), _value(word), _maturity(terms));
+        piece.word = word.withOverdue();
+        emit VoucherMarkedOverdue(rootId, voucherId, word.holder(), word.value(), terms.maturity());
     }
 
     // ------------------------------------------------------------ emergency stop
@@ -597,41 +575,41 @@ contract Receivables is IReceivables, Pausable {
 
     /// @inheritdoc IReceivables
     function voucher(uint256 voucherId) external view returns (Voucher memory v) {
-        Packed storage piece = _vouchers[voucherId];
-        uint256 word = piece.word;
-        VoucherStatus status = _status(word);
+        PieceSlot storage piece = _vouchers[voucherId];
+        VoucherWord word = piece.word;
+        VoucherStatus status = word.status();
         if (status == VoucherStatus.None) return v;
         uint256 rootId = _rootOf(voucherId);
-        v.holder = _holder(word);
-        v.value = _value(word);
+        v.holder = word.holder();
+        v.value = word.value();
         v.rootId = rootId;
-        v.parentId = voucherId == rootId ? 0 : rootId + (word >> _PARENT_SHIFT);
+        v.parentId = voucherId == rootId ? 0 : rootId + word.parentIndex();
         // forge-lint: disable-next-line(unsafe-typecast) -- the tier field is 8 bits wide
-        v.tier = uint8(_tier(word));
+        v.tier = uint8(word.tier());
         v.status = status;
-        v.overdue = word & _OVERDUE_BIT != 0;
+        v.overdue = word.overdue();
     }
 
     /// @inheritdoc IReceivables
     function root(uint256 rootId) external view returns (Root memory out) {
         RootRecord storage r = _roots[rootId];
         if (r.obligor == address(0)) return out;
-        Packed storage rootTerms = _rootTerms[rootId];
-        uint256 terms = rootTerms.word;
+        TermsSlot storage rootTerms = _rootTerms[rootId];
+        RootTerms terms = rootTerms.word;
         out.obligor = r.obligor;
         out.lender = r.lender;
         out.payer = r.payer;
         out.currency = r.currency;
         out.faceValue = r.faceValue;
-        out.settled = _settled(terms);
-        out.outstanding = r.faceValue - _settled(terms);
+        out.settled = terms.settled();
+        out.outstanding = r.faceValue - terms.settled();
         out.issuedAt = r.issuedAt;
-        out.maturity = _maturity(terms);
-        out.minDenomination = _minDenomination(terms);
-        out.maxDepth = _maxDepth(terms);
+        out.maturity = terms.maturity();
+        out.minDenomination = terms.minDenomination();
+        out.maxDepth = terms.maxDepth();
         // forge-lint: disable-next-line(unsafe-typecast) -- the counter stays below 1,000,000
-        out.pieceCount = uint32(_pieceCount(terms) + 1);
-        out.funded = terms & _FUNDED_BIT != 0;
+        out.pieceCount = uint32(terms.pieceCount() + 1);
+        out.funded = terms.funded();
         out.document = r.document;
     }
 
@@ -649,7 +627,7 @@ contract Receivables is IReceivables, Pausable {
     /// @inheritdoc IReceivables
     function lien(uint256 voucherId) external view returns (Lien memory) {
         LienRecord storage l = _liens[voucherId];
-        bool accepted = _status(_vouchers[voucherId].word) == VoucherStatus.Pledged;
+        bool accepted = _vouchers[voucherId].word.status() == VoucherStatus.Pledged;
         return Lien(l.lienholder, l.securedAmount, l.loanMaturity, accepted, l.loanRef);
     }
 
@@ -809,23 +787,23 @@ contract Receivables is IReceivables, Pausable {
         }
     }
 
-    function _checkExists(uint256 voucherId, uint256 word) private pure {
-        if (_status(word) == VoucherStatus.None) revert VoucherNotFound(voucherId);
+    function _checkExists(uint256 voucherId, VoucherWord word) private pure {
+        if (word.status() == VoucherStatus.None) revert VoucherNotFound(voucherId);
     }
 
-    function _checkHolder(uint256 voucherId, uint256 word) private view {
+    function _checkHolder(uint256 voucherId, VoucherWord word) private view {
         _checkExists(voucherId, word);
-        address holder = _holder(word);
+        address holder = word.holder();
         if (holder != msg.sender) revert NotVoucherHolder(voucherId, msg.sender, holder);
     }
 
     /// @dev The caller holds the piece and it is free to move: not offered, pledged or closed.
-    function _checkMovable(uint256 voucherId, uint256 word) private view {
+    function _checkMovable(uint256 voucherId, VoucherWord word) private view {
         // Fast path, one comparison: held by the caller and Active. Otherwise one of the checks
         // below reverts with the precise reason.
-        if (word & (_HOLDER_MASK | _STATUS_MASK) == uint256(uint160(msg.sender)) | _ACTIVE_BITS) return;
+        if (word.isActiveHeldBy(msg.sender)) return;
         _checkHolder(voucherId, word);
-        VoucherStatus status = _status(word);
+        VoucherStatus status = word.status();
         if (status == VoucherStatus.Active) return;
         if (status == VoucherStatus.Pledged) revert VoucherPledged(voucherId, _liens[voucherId].lienholder);
         if (status == VoucherStatus.PledgeRequested) {
@@ -838,15 +816,15 @@ contract Receivables is IReceivables, Pausable {
     }
 
     /// @dev The piece exists and is neither settled nor merged away.
-    function _checkUnpaid(uint256 voucherId, uint256 word) private pure {
-        VoucherStatus status = _status(word);
+    function _checkUnpaid(uint256 voucherId, VoucherWord word) private pure {
+        VoucherStatus status = word.status();
         if (status == VoucherStatus.None) revert VoucherNotFound(voucherId);
         if (status == VoucherStatus.Settled) revert VoucherAlreadySettled(voucherId);
         if (status == VoucherStatus.Merged) revert VoucherClosedByMerge(voucherId);
     }
 
-    function _checkNotMatured(uint256 voucherId, uint256 terms) private view {
-        uint40 maturity = _maturity(terms);
+    function _checkNotMatured(uint256 voucherId, RootTerms terms) private view {
+        uint40 maturity = terms.maturity();
         if (block.timestamp >= maturity) revert VoucherMatured(voucherId, maturity);
     }
 
@@ -855,25 +833,25 @@ contract Receivables is IReceivables, Pausable {
     /// @dev Reverts unless the caller may split `amount` off piece `word` of a root with `terms`:
     /// movable by the caller, before maturity, both parts at least the minimum denomination, the
     /// child within the root's depth, and an index left for the child.
-    function _checkSplit(uint256 voucherId, uint256 word, uint256 terms, uint128 amount) private view {
+    function _checkSplit(uint256 voucherId, VoucherWord word, RootTerms terms, uint128 amount) private view {
         _checkMovable(voucherId, word);
         _checkNotMatured(voucherId, terms);
-        uint64 value = _value(word);
+        uint64 value = word.value();
         if (amount >= value) revert SplitExceedsValue(voucherId, amount, value);
         uint256 remainder;
         uint256 tier;
         unchecked {
             // amount < value: no borrow; the tier field is 8 bits, so tier + 1 <= 256.
             remainder = value - amount;
-            tier = _tier(word) + 1;
+            tier = word.tier() + 1;
         }
-        uint64 minDenomination = _minDenomination(terms);
+        uint64 minDenomination = terms.minDenomination();
         if (amount < minDenomination || remainder < minDenomination) {
             // forge-lint: disable-next-line(unsafe-typecast) -- remainder < value <= 2^64-1
             revert SplitBelowMinimumDenomination(voucherId, amount, uint128(remainder), minDenomination);
         }
-        if (tier > _maxDepth(terms)) revert VoucherTierTooDeep(voucherId, tier, _maxDepth(terms));
-        if (_pieceCount(terms) + 1 >= _PIECES_PER_ROOT) {
+        if (tier > terms.maxDepth()) revert VoucherTierTooDeep(voucherId, tier, terms.maxDepth());
+        if (terms.pieceCount() + 1 >= _PIECES_PER_ROOT) {
             revert RootPieceLimitReached(_rootOf(voucherId), _PIECES_PER_ROOT - 1);
         }
     }
@@ -909,8 +887,8 @@ contract Receivables is IReceivables, Pausable {
 
     /// @dev On payment: discharges a lien (returning the lienholder), or voids an open pledge
     /// request or discount offer (emitting its cancellation).
-    function _discharge(uint256 rootId, uint256 voucherId, uint256 word) private returns (address lienholder) {
-        VoucherStatus status = _status(word);
+    function _discharge(uint256 rootId, uint256 voucherId, VoucherWord word) private returns (address lienholder) {
+        VoucherStatus status = word.status();
         if (status == VoucherStatus.Pledged) {
             lienholder = _liens[voucherId].lienholder;
             delete _liens[voucherId];
@@ -929,61 +907,5 @@ contract Receivables is IReceivables, Pausable {
 
     function _rootOf(uint256 voucherId) private pure returns (uint256) {
         return voucherId - (voucherId % _PIECES_PER_ROOT);
-    }
-
-    /// @dev Callers guarantee each field fits: value < 2^64, tier < 2^8, parentIndex < 2^20.
-    function _pack(address holder, uint256 value, uint256 tier, VoucherStatus status, uint256 parentIndex)
-        private
-        pure
-        returns (uint256)
-    {
-        return uint256(uint160(holder)) | (value << _VALUE_SHIFT) | (tier << _TIER_SHIFT)
-            | (uint256(status) << _STATUS_SHIFT) | (parentIndex << _PARENT_SHIFT);
-    }
-
-    function _holder(uint256 word) private pure returns (address) {
-        // forge-lint: disable-next-line(unsafe-typecast) -- extracting the low 160-bit field is the point
-        return address(uint160(word));
-    }
-
-    function _value(uint256 word) private pure returns (uint64) {
-        // forge-lint: disable-next-line(unsafe-typecast) -- extracting the 64-bit value field is the point
-        return uint64(word >> _VALUE_SHIFT);
-    }
-
-    function _tier(uint256 word) private pure returns (uint256) {
-        return (word & _TIER_MASK) >> _TIER_SHIFT;
-    }
-
-    function _status(uint256 word) private pure returns (VoucherStatus) {
-        return VoucherStatus((word & _STATUS_MASK) >> _STATUS_SHIFT);
-    }
-
-    function _withStatus(uint256 word, VoucherStatus status) private pure returns (uint256) {
-        return (word & ~_STATUS_MASK) | (uint256(status) << _STATUS_SHIFT);
-    }
-
-    function _maturity(uint256 terms) private pure returns (uint40) {
-        // forge-lint: disable-next-line(unsafe-typecast) -- extracting the low 40-bit field is the point
-        return uint40(terms);
-    }
-
-    function _minDenomination(uint256 terms) private pure returns (uint64) {
-        // forge-lint: disable-next-line(unsafe-typecast) -- extracting a 64-bit field is the point
-        return uint64(terms >> _MIN_DENOMINATION_SHIFT);
-    }
-
-    function _settled(uint256 terms) private pure returns (uint64) {
-        // forge-lint: disable-next-line(unsafe-typecast) -- extracting a 64-bit field is the point
-        return uint64(terms >> _SETTLED_SHIFT);
-    }
-
-    function _pieceCount(uint256 terms) private pure returns (uint256) {
-        return (terms >> _PIECE_COUNT_SHIFT) & type(uint32).max;
-    }
-
-    function _maxDepth(uint256 terms) private pure returns (uint8) {
-        // forge-lint: disable-next-line(unsafe-typecast) -- extracting an 8-bit field is the point
-        return uint8(terms >> _MAX_DEPTH_SHIFT);
     }
 }

@@ -6,9 +6,10 @@ import {Receivables} from "../../contracts/Receivables.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivables} from "../../contracts/interfaces/IReceivables.sol";
 import {ReceivablesHandler} from "./handlers/ReceivablesHandler.sol";
+import {CallSummary} from "./utils/CallSummary.sol";
 import {Test} from "./utils/Test.sol";
 
-contract ReceivablesInvariantTest is Test {
+contract ReceivablesInvariantTest is Test, CallSummary {
     ParticipantRegistry internal registry;
     Receivables internal receivables;
     ReceivablesHandler internal handler;
@@ -158,5 +159,64 @@ contract ReceivablesInvariantTest is Test {
                 }
             }
         }
+    }
+
+    /// After every run: the run's successful calls join the campaign's tallies, and over the campaign
+    /// every action of the handler succeeded at least its minimum per thousand runs ({CallSummary}),
+    /// so that no invariant above holds only because the state it guards was never reached.
+    function afterInvariant() public {
+        bytes4[18] memory selectors = [
+            receivables.issue.selector,
+            receivables.split.selector,
+            receivables.transfer.selector,
+            receivables.merge.selector,
+            receivables.offerDiscount.selector,
+            receivables.cancelDiscountOffer.selector,
+            receivables.acceptDiscount.selector,
+            receivables.requestPledge.selector,
+            receivables.cancelPledgeRequest.selector,
+            receivables.acceptPledge.selector,
+            receivables.releasePledge.selector,
+            receivables.designatePayer.selector,
+            receivables.settle.selector,
+            receivables.fundRoot.selector,
+            receivables.redeem.selector,
+            receivables.markOverdue.selector,
+            receivables.setCreditLine.selector,
+            receivables.closeCreditLine.selector
+        ];
+        string[18] memory names = [
+            "issue",
+            "split",
+            "transfer",
+            "merge",
+            "offerDiscount",
+            "cancelDiscountOffer",
+            "acceptDiscount",
+            "requestPledge",
+            "cancelPledgeRequest",
+            "acceptPledge",
+            "releasePledge",
+            "designatePayer",
+            "settle",
+            "fundRoot",
+            "redeem",
+            "markOverdue",
+            "setCreditLine",
+            "closeCreditLine"
+        ];
+        // Per thousand runs, about a quarter of the rates measured over 500 runs of 100 calls
+        // (issue 6,300, merge 1,266, releasePledge 212, ...).
+        uint16[18] memory minimums =
+            [uint16(1500), 600, 400, 300, 400, 200, 100, 400, 200, 80, 50, 1200, 400, 450, 150, 300, 700, 800];
+        string[] memory actions = new string[](names.length);
+        uint256[] memory succeeded = new uint256[](names.length);
+        uint256[] memory minPerThousandRuns = new uint256[](names.length);
+        for (uint256 i = 0; i < names.length; ++i) {
+            actions[i] = names[i];
+            succeeded[i] = handler.succeeded(selectors[i]);
+            minPerThousandRuns[i] = minimums[i];
+        }
+        _tallyRun("Receivables", actions, succeeded, minPerThousandRuns);
     }
 }

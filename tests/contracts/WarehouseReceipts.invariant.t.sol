@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IWarehouseReceipts} from "../../contracts/interfaces/IWarehouseReceipts.sol";
 import {ReceiptsHandler} from "./handlers/ReceiptsHandler.sol";
+import {CallSummary} from "./utils/CallSummary.sol";
 import {ReceiptsFixture} from "./utils/ReceiptsFixture.sol";
 
 /// @notice Whatever sequence of stocktakes, mints, endorsements, splits, merges, pledges, releases,
@@ -12,7 +13,7 @@ import {ReceiptsFixture} from "./utils/ReceiptsFixture.sol";
 /// rules hold, and the member standing the contract checks locally is the registry's.
 /// The handler wraps every contract action in try/catch and reads only receipts its ghost books
 /// say are live, so a handler revert means the books and the contract disagree: it fails the run.
-contract WarehouseReceiptsInvariantTest is ReceiptsFixture {
+contract WarehouseReceiptsInvariantTest is ReceiptsFixture, CallSummary {
     ReceiptsHandler internal handler;
 
     function setUp() public override {
@@ -163,5 +164,46 @@ contract WarehouseReceiptsInvariantTest is ReceiptsFixture {
     /// forge-config: default.invariant.fail-on-revert = true
     function invariant_nothingForbiddenSucceeded() public view {
         if (handler.violationCount() != 0) vm.assertTrue(false, handler.violations(0));
+    }
+
+    /// After every run: the run's successful actions join the campaign's tallies, and over the
+    /// campaign every action of the handler succeeded at least its minimum per thousand runs
+    /// ({CallSummary}), so that no invariant above holds only because the state it guards was never
+    /// reached.
+    function afterInvariant() public {
+        string[19] memory names = [
+            "stocktake",
+            "shortfall",
+            "mint",
+            "mintSerialized",
+            "transfer",
+            "split",
+            "splitItems",
+            "merge",
+            "requestDelivery",
+            "cancelDeliveryRequest",
+            "confirmDelivery",
+            "requestPledge",
+            "cancelPledgeRequest",
+            "acceptPledge",
+            "releasePledge",
+            "foreclose",
+            "freezeReceipt",
+            "unfreezeReceipt",
+            "unfreezeLot"
+        ];
+        // Per thousand runs, about a quarter of the rates measured over 500 runs of 100 calls
+        // (stocktake 5,040, foreclose 112, unfreezeLot 68, ...).
+        uint16[19] memory minimums =
+            [uint16(1250), 60, 100, 150, 150, 60, 60, 50, 150, 75, 50, 250, 100, 75, 30, 30, 150, 75, 15];
+        string[] memory actions = new string[](names.length);
+        uint256[] memory succeeded = new uint256[](names.length);
+        uint256[] memory minPerThousandRuns = new uint256[](names.length);
+        for (uint256 i = 0; i < names.length; ++i) {
+            actions[i] = names[i];
+            succeeded[i] = handler.calls(bytes32(bytes(names[i])));
+            minPerThousandRuns[i] = minimums[i];
+        }
+        _tallyRun("WarehouseReceipts", actions, succeeded, minPerThousandRuns);
     }
 }

@@ -158,13 +158,34 @@ contract ReceivablesHandler is Test {
     function merge(uint256 seed, uint256 otherSeed) external {
         (uint256 id, bool found) = _pickPiece(seed);
         if (!found) return;
-        uint256[] storage pieces = _pieces[receivables.voucher(id).rootId];
-        // Another piece of the same root when there is one; one time in eight any piece of the
-        // root, so merging a piece with itself is tried too.
+        IReceivables.Voucher memory v = receivables.voucher(id);
+        uint256[] storage pieces = _pieces[v.rootId];
+        // Seven times in eight another Active piece of the same root with the same holder when there
+        // is one (a merge needs both pieces in the caller's hands; a random other piece of the root
+        // seldom is, and merges then hardly ever succeeded); one time in eight any piece of the
+        // root, so merging a piece with itself or with someone else's is tried too.
         uint256 pick = _mix(otherSeed);
         uint256 other = pieces[pick % pieces.length];
-        if (other == id && pieces.length > 1 && pick % 8 != 0) other = pieces[(pick + 1) % pieces.length];
-        vm.prank(receivables.voucher(id).holder);
+        if (pick % 8 != 0) {
+            bool paired = false;
+            for (uint256 k = 0; k < pieces.length && !paired; ++k) {
+                uint256 candidate = pieces[(pick + k) % pieces.length];
+                IReceivables.Voucher memory c = receivables.voucher(candidate);
+                paired = candidate != id && c.holder == v.holder && c.status == IReceivables.VoucherStatus.Active;
+                if (paired) other = candidate;
+            }
+            // None: the holder splits a part off to itself first (as a supplier consolidating would
+            // have), so that there is a pair to merge; the split may be refused like any other.
+            if (!paired && v.value > 1) {
+                vm.prank(v.holder);
+                try receivables.split(id, v.holder, v.value / 2) returns (uint256 childId) {
+                    succeeded[receivables.split.selector]++;
+                    pieces.push(childId);
+                    other = childId;
+                } catch {}
+            }
+        }
+        vm.prank(v.holder);
         try receivables.merge(id, other) {
             succeeded[receivables.merge.selector]++;
         } catch {}

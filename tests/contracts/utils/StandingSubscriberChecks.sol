@@ -6,18 +6,15 @@ import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRe
 import {IStandingSubscriber} from "../../../contracts/interfaces/IStandingSubscriber.sol";
 import {Test} from "./Test.sol";
 
-/// @notice The tests every contract on the registry's standing feed must pass, written once for
-/// all of them ({WarehouseReceipts}, {Receivables}): only the registry pushes, subscriptions start
-/// epochs, the mirror holds the registry's record, and a check from the mirror refuses exactly as the
-/// registry would. A suite names its feed with {_onStandingFeed} in its setUp and says, in
-/// {_assertSameAnswer}, how its contract answers a member check.
-abstract contract StandingSubscriberChecks is Test {
-    ParticipantRegistry private _feedRegistry;
-    IStandingSubscriber private _feedSubscriber;
-    address private _feedAdmin;
-    address private _feedMember;
-    address private _feedOutsider;
-    IParticipantRegistry.Role private _forgedRole;
+/// @notice What a suite of a contract on the registry's standing feed needs to check the mirror: a
+/// suite names its feed with {_onStandingFeed} in its setUp. {StandingSubscriberChecks} adds the tests.
+abstract contract StandingSubscriberHelpers is Test {
+    ParticipantRegistry internal _feedRegistry;
+    IStandingSubscriber internal _feedSubscriber;
+    address internal _feedAdmin;
+    address internal _feedMember;
+    address internal _feedOutsider;
+    IParticipantRegistry.Role internal _forgedRole;
 
     /// @dev `subscriber` is on `registry_`'s feed (subscribed once, epoch 1), managed by `admin_`;
     /// `member` is an admitted member and `outsider` none; a forged push claims `forgedRole`.
@@ -37,6 +34,32 @@ abstract contract StandingSubscriberChecks is Test {
         _forgedRole = forgedRole;
     }
 
+    /// @dev Expects the next call to reach no member check of the registry.
+    function _expectNoRegistryChecks() internal {
+        vm.expectCall(
+            address(_feedRegistry), abi.encodeWithSelector(IParticipantRegistry.requireActiveMember.selector), 0
+        );
+        vm.expectCall(address(_feedRegistry), abi.encodeWithSelector(IParticipantRegistry.requireActive.selector), 0);
+    }
+
+    /// @dev The contract's mirror of `account` is current and holds exactly the registry's record.
+    function _assertMirrors(address account) internal view {
+        IParticipantRegistry.Member memory m = _feedRegistry.member(account);
+        (bool current, IParticipantRegistry.Standing memory s) = _feedSubscriber.mirroredStanding(account);
+        vm.assertTrue(current, "mirror entry not current");
+        vm.assertEq(uint256(s.role), uint256(m.role), "role");
+        vm.assertEq(uint256(s.status), uint256(m.status), "status");
+        vm.assertEq(s.validUntil, m.validUntil, "valid until");
+        vm.assertEq(s.statusChangedAt, m.statusChangedAt, "status changed at");
+    }
+}
+
+/// @notice The tests every contract on the registry's standing feed must pass, written once for
+/// all of them ({WarehouseReceipts}, {Receivables}): only the registry pushes, subscriptions start
+/// epochs, the mirror holds the registry's record, and a check from the mirror refuses exactly as the
+/// registry would. A suite names its feed with {_onStandingFeed} in its setUp and says, in
+/// {_assertSameAnswer}, how its contract answers a member check.
+abstract contract StandingSubscriberChecks is StandingSubscriberHelpers {
     /// @dev Calls as `m` one function that checks only that `m` is an active member and one that
     /// checks a role, and asserts each refuses with the registry's own error (or passes the check).
     function _assertSameAnswer(address m) internal virtual;
@@ -109,24 +132,5 @@ abstract contract StandingSubscriberChecks is Test {
             _assertMirrors(m);
             _assertSameAnswer(m);
         }
-    }
-
-    /// @dev Expects the next call to reach no member check of the registry.
-    function _expectNoRegistryChecks() internal {
-        vm.expectCall(
-            address(_feedRegistry), abi.encodeWithSelector(IParticipantRegistry.requireActiveMember.selector), 0
-        );
-        vm.expectCall(address(_feedRegistry), abi.encodeWithSelector(IParticipantRegistry.requireActive.selector), 0);
-    }
-
-    /// @dev The contract's mirror of `account` is current and holds exactly the registry's record.
-    function _assertMirrors(address account) internal view {
-        IParticipantRegistry.Member memory m = _feedRegistry.member(account);
-        (bool current, IParticipantRegistry.Standing memory s) = _feedSubscriber.mirroredStanding(account);
-        vm.assertTrue(current, "mirror entry not current");
-        vm.assertEq(uint256(s.role), uint256(m.role), "role");
-        vm.assertEq(uint256(s.status), uint256(m.status), "status");
-        vm.assertEq(s.validUntil, m.validUntil, "valid until");
-        vm.assertEq(s.statusChangedAt, m.statusChangedAt, "status changed at");
     }
 }
