@@ -175,8 +175,12 @@ def gateway(
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    if seconds is not None:
-        threading.Timer(seconds, stop.set).start()
+    # A daemon timer, cancelled on the way out: a gateway stopped early (Ctrl-C, SIGTERM) exits at
+    # once instead of waiting out its --duration.
+    timer = threading.Timer(seconds, stop.set) if seconds is not None else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
     _line(c, {"gateway": "started", "topics": gw.topics}, f"watching {len(gw.topics)} lot(s) on {mqtt}")
 
     def on_posted(posted: Posted) -> None:
@@ -191,6 +195,8 @@ def gateway(
     try:
         connection.run(stop, on_posted=on_posted)
     finally:
+        if timer is not None:
+            timer.cancel()
         connection.stop()
         gw.save_state()
     stats = gw.stats.to_json()

@@ -40,8 +40,10 @@ def test_simulated_slow_theft_is_frozen_by_the_gateway_process(
 ) -> None:
     lot = "CLI-IOT-THEFT-1"
     _attest_and_receipt(capsys, lot)
+    # --duration far beyond the test: SIGTERM must stop the gateway at once, not when it runs out.
+    command = [*LEDGERHOUSE, "--json", "--as", "inspector1", "iot", "gateway", "--mqtt", broker.url]
     gateway = subprocess.Popen(
-        [*LEDGERHOUSE, "--json", "--as", "inspector1", "iot", "gateway", "--mqtt", broker.url, "--lot", lot],
+        [*command, "--lot", lot, "--duration", "10m"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
