@@ -407,7 +407,9 @@ class GethNetwork:
         A static peer that drops (a node rewound by the watchdog, a restart) is redialled by geth within
         seconds, so a full mesh is something to wait for, never something to assume at one instant."""
         nodes = self.live_nodes() if nodes is None else nodes
-        deadline = time.monotonic() + 30.0 if deadline is None else deadline
+        # geth waits 35 s before redialling a node it just dialled (p2p/dial.go, dialHistoryExpiration =
+        # inboundThrottleTime + 5 s): a dropped static peer can take that long to come back.
+        deadline = time.monotonic() + 60.0 if deadline is None else deadline
         want = len(self.nodes) - 1
         while True:
             counts = {n.index: n.peer_count() for n in nodes}
