@@ -91,6 +91,13 @@ class Cure(IntEnum):
         return self.name.lower().replace("_", "-")
 
 
+def _plain(value: Decimal) -> Decimal:
+    """`value` without trailing zeros and never in exponent form: 300, not 3E+2 (which
+    `Decimal.normalize` gives for 300.000000000000000000)."""
+    reduced = value.normalize()
+    return reduced.quantize(Decimal(1)) if int(reduced.as_tuple().exponent) > 0 else reduced
+
+
 def percent(bps: int) -> Decimal:
     """Basis points as a percentage with two decimals (8750 -> 87.50)."""
     return Decimal(bps).scaleb(-2).quantize(Decimal("0.01"))
@@ -461,7 +468,7 @@ class Valuation(ContractClient):
             currency=decode_code(currency),
             loan_ref="0x" + bytes(loan_ref).hex(),
             outstanding=from_base_units(int(outstanding), feed.decimals),
-            collateral=from_base_units(int(collateral), QUANTITY_SCALE).normalize(),
+            collateral=_plain(from_base_units(int(collateral), QUANTITY_SCALE)),
             unit=feed.unit,
             receipts=receipts,
             terms=Terms(*(int(v) for v in terms)),

@@ -103,6 +103,7 @@ def test_price_post_valuation_margin_call_and_cure_by_repayment(
     assert repaid["outstanding"] == "180000000.00"
     after = ok(capsys, "bank", "loan", "value", str(loan))
     assert (after["ltv_percent"], after["status"], after["cure_deadline"]) == ("75.00", "healthy", None)
+    assert "E+" not in after["collateral"], after["collateral"]  # 300 t, never 3E+2 t
     assert main_exit(capsys, "bank", "loan", "foreclosable", str(receipt)) == 2
     # The tables people read: every human form prints without a failure.
     for argv in (
