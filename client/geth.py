@@ -204,8 +204,11 @@ class GethNode:
             "--nodiscover",
             "--nat",
             "none",
+            # geth dials at most a third of --maxpeers itself (p2p/server.go maxDialedConns, dialRatio 3):
+            # with --maxpeers 6 a node dials two peers, and two nodes whose dial slots are taken never
+            # connect to each other (a link stayed missing for over 60 s in CI). Room for every peer.
             "--maxpeers",
-            str(len(net.nodes) + 2),
+            str(3 * (len(net.nodes) + 2)),
             "--ipcdisable",
             "--http",
             "--http.addr",
